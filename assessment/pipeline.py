@@ -1,0 +1,124 @@
+"""One assessment of one org: load → simulate → checks → outputs, written atomically.
+
+The CLI, batch runs, notebooks and tests all call :func:`assess`, so every surface shows the same
+numbers. Outputs are built in a staging folder beside OUT_DIR and moved into place only when
+complete: a failed run never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError
+
+OUTPUT_MARKER = "readiness.json"
+
+
+@dataclass
+class AssessmentResult:
+    """What one run produced."""
+
+    org: str
+    verdict: str
+    score: int
+    out_dir: Path
+    readiness: dict
+    snapshot: object = field(repr=False, default=None)
+    simulation: object = field(repr=False, default=None)
+    checks: list = field(repr=False, default_factory=list)
+
+
+def analyse(data_dir: Path, settings_file: Path | None = None, progress=None):
+    """Load, simulate and check one org in memory; returns (snapshot, simulation, check results)."""
+    from .checks import run_checks
+    from .load import load_org
+    from .sync import simulate
+
+    snapshot = load_org(Path(data_dir), settings_file=settings_file, progress=progress)
+    simulation = simulate(snapshot)
+    results = run_checks(snapshot, simulation)
+    return snapshot, simulation, results
+
+
+def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
+    data, out = data_dir.resolve(), out_dir.resolve()
+    if out == data or data in out.parents:
+        raise InputError(
+            "the output folder must not be inside the export folder (inputs are never written to)",
+            file=str(out_dir),
+        )
+    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / OUTPUT_MARKER).exists():
+        raise InputError(
+            "the output folder exists and holds files that are not a previous assessment; "
+            "choose an empty or new folder",
+            file=str(out_dir),
+        )
+
+
+def _publish(staging: Path, out_dir: Path) -> None:
+    """Swap the finished staging folder into place (the old output, if any, is removed)."""
+    backup = None
+    if out_dir.exists():
+        backup = out_dir.with_name(f".{out_dir.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
+        out_dir.rename(backup)
+    staging.rename(out_dir)
+    if backup is not None:
+        shutil.rmtree(backup, ignore_errors=True)
+
+
+def assess(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    settings_file: Path | str | None = None,
+    report: bool = True,
+    mask_pii: bool = False,
+    progress=None,
+) -> AssessmentResult:
+    """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report."""
+    from .actions import write_action_files
+    from .readiness import build_readiness, write_json_atomic
+    from .sync import write_outcomes
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    settings_file = Path(settings_file) if settings_file else None
+    if not data_dir.is_dir():
+        raise InputError("the export folder does not exist or is not a folder", file=str(data_dir))
+    _check_out_dir(data_dir, out_dir)
+    snapshot, simulation, results = analyse(data_dir, settings_file, progress)
+
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        write_outcomes(simulation, staging)
+        write_action_files(results, staging / "actions")
+        readiness = build_readiness(
+            snapshot,
+            simulation,
+            results,
+            tool_version=__version__,
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        write_json_atomic(staging / OUTPUT_MARKER, readiness)
+        if report:
+            from .report import render_report
+
+            render_report(staging, data_dir, settings_file=settings_file, mask_pii=mask_pii)
+        _publish(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return AssessmentResult(
+        org=snapshot.name,
+        verdict=readiness["verdict"],
+        score=readiness["score"],
+        out_dir=out_dir,
+        readiness=readiness,
+        snapshot=snapshot,
+        simulation=simulation,
+        checks=results,
+    )
