@@ -35,6 +35,7 @@ class LoadReport:
     missing: list[str] = field(default_factory=list)  # tables with no file in the folder
     settings_file: str | None = None
     settings_given: list[str] = field(default_factory=list)  # keys stated in connector.yml
+    notes: list[str] = field(default_factory=list)  # ignored files, dropped footers (not problems)
 
     def inputs(self) -> dict[str, dict]:
         """The ``inputs`` section of readiness.json: file → rows, sha256."""

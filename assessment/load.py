@@ -1,0 +1,940 @@
+"""Load one org's export folder into an :class:`OrgSnapshot` (the one entry point for all callers).
+
+Steps: find the files of contract.md §1 (names matched case-insensitively, with aliases), read each
+as text (CSV/TSV in UTF-8, UTF-8 BOM, UTF-16 BOM or Windows-1252; XLSX; Pardot API JSON/XML),
+resolve headers per table (schema.py), normalise per dtype (normalize.py, docs/architecture.md),
+and collect every problem at once. Files that cannot be used raise one :class:`InputError`.
+Input files are opened read-only and never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from . import normalize as nz
+from .describe import OBJECTS, read_describe
+from .errors import AssessmentError, InputError, SettingsError
+from .progress import Progress, resolve
+from .schema import TABLES, header_key, schema
+from .settings import ConnectorSettings, find_settings_file, given_keys, load_settings
+from .snapshot import PROBLEM_COLUMNS, LoadedFile, LoadReport, OrgSnapshot
+
+TEXT_EXTS = {".csv", ".txt", ".tsv"}
+XLSX_EXTS = {".xlsx", ".xlsm"}
+API_EXTS = {".json", ".xml"}
+TABLE_EXTS = TEXT_EXTS | XLSX_EXTS | API_EXTS | {".xls"}
+
+# Files that belong in an export folder but are not tables (no note when skipped).
+_QUIET_FILES = {"manifest.json", "connector.yml", "connector.yaml", "readme.md", "readme.txt"}
+
+# --- file names → tables -------------------------------------------------------------------
+
+_NOISE = {
+    "data", "export", "exports", "exported", "extract", "extracted", "all", "report", "table",
+    "api", "v3", "v4", "v5", "dump", "pull", "query", "records", "record", "file", "latest",
+    "final", "full", "copy", "object", "objects", "bulk", "dataloader", "loader", "raw", "list",
+    "response", "results", "result", "details",
+}  # fmt: skip
+_SF_MARKERS = {"sf", "sfdc", "salesforce", "crm"}
+_PARDOT_MARKERS = {"pardot", "ae", "pi", "accountengagement", "b2bma", "mcae"}
+_NOUNS = {
+    "lead": "sf_leads", "leads": "sf_leads",
+    "contact": "sf_contacts", "contacts": "sf_contacts",
+    "account": "sf_accounts", "accounts": "sf_accounts",
+    "user": "users", "users": "users",
+    "group": "sf_queues", "groups": "sf_queues", "queue": "sf_queues", "queues": "sf_queues",
+    "prospect": "pardot_prospects", "prospects": "pardot_prospects",
+}  # fmt: skip
+_FIELD_WORDS = {"field", "fields", "mapping", "mappings", "map", "customfield", "customfields"}
+_FIELD_COMPOUNDS = {
+    "fieldmapping", "fieldmappings", "prospectfield", "prospectfields", "customfield",
+    "customfields", "fieldmap",
+}  # fmt: skip
+
+
+def _name_tokens(stem: str) -> list[str]:
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", stem)  # camelCase → words
+    text = re.sub(r"([A-Za-z])(\d)|(\d)([A-Za-z])", r"\1\3 \2\4", text)  # letters|digits
+    tokens = [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):  # join "account engagement" before "account" is read as a noun
+        if tokens[i] == "account" and i + 1 < len(tokens) and tokens[i + 1] == "engagement":
+            out.append("accountengagement")
+            i += 2
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
+def classify_file(name: str) -> str | None:
+    """Table a file name stands for (``sf_leads`` …, ``describe:Lead``), or None when unknown."""
+    path = Path(name)
+    ext = path.suffix.lower()
+    if ext not in TABLE_EXTS:
+        return None
+    stem = path.name[: -len(path.suffix)]
+    tokens = _name_tokens(stem)
+    if "describe" in tokens:
+        objects = {t.rstrip("s") for t in tokens if t.rstrip("s") in ("lead", "contact", "account")}
+        rest = [t for t in tokens if t != "describe" and t.rstrip("s") not in objects]
+        if ext == ".json" and len(objects) == 1 and all(t in _NOISE | _SF_MARKERS for t in rest):
+            return "describe:" + objects.pop().capitalize()
+        return None
+    tables: set[str] = set()
+    words = set(tokens)
+    if ({"sync"} <= words and words & {"error", "errors"}) or words & {"syncerrors", "syncerror"}:
+        tables.add("sync_errors")
+        tokens = [t for t in tokens if t not in {"sync", "error", "errors", "syncerrors"}]
+    if words & _FIELD_COMPOUNDS or words & _FIELD_WORDS:
+        tables.add("field_mappings")
+        drop = _FIELD_WORDS | _FIELD_COMPOUNDS | {"prospect", "custom"}
+        tokens = [t for t in tokens if t not in drop]
+    pardot = bool(words & _PARDOT_MARKERS)
+    sf = bool(words & _SF_MARKERS)
+    for t in tokens:
+        if t in _NOUNS:
+            tables.add(_NOUNS[t])
+        elif t in _NOISE or t in _SF_MARKERS or t in _PARDOT_MARKERS or t.isdigit():
+            continue
+        else:
+            return None  # an unknown word: better to skip (with a note) than guess
+    if len(tables) != 1:
+        return None
+    table = tables.pop()
+    if table == "users":
+        if pardot and sf:
+            return None
+        return "pardot_users" if pardot else "sf_users"
+    if pardot and table.startswith("sf_"):
+        return None  # e.g. pardot_accounts = prospect accounts, not Salesforce accounts
+    if sf and table in ("pardot_prospects", "field_mappings"):
+        return None
+    return table
+
+
+# --- reading raw files ----------------------------------------------------------------------
+
+
+@dataclass
+class RawTable:
+    """A file read as text: headers in file order, one ``str`` column each, spreadsheet rows."""
+
+    headers: list[str]
+    columns: list[pd.Series]
+    rows: pd.Index  # row number per record (header = 1 for CSV/XLSX; record number for API pulls)
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # problems (encoding fallback)
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str, list[dict]]:
+    """Text of a file and the encoding used; Windows-1252 fallback adds a warning problem."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", []
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16", []
+        except UnicodeDecodeError as exc:
+            raise InputError(f"invalid UTF-16 text at byte {exc.start}", file=source) from None
+    try:
+        return data.decode("utf-8"), "utf-8", []
+    except UnicodeDecodeError as exc:
+        bad_line = data.count(b"\n", 0, exc.start) + 1
+    try:
+        text = data.decode("cp1252")
+        enc = "cp1252"
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+        enc = "latin-1"
+    warning = {
+        "code": "INP002",
+        "severity": "warning",
+        "file": source,
+        "row": bad_line,
+        "column": None,
+        "value": None,
+        "message": f"file is not UTF-8 (first bad byte on line {bad_line}); read as {enc} "
+        "(Windows-1252). Check accented characters; export as UTF-8 to be sure",
+    }
+    return text, enc, [warning]
+
+
+_FOOTER_RE = re.compile(
+    r"^\W*(grand totals?\b|copyright\b.*salesforce|confidential information|generated by\b)",
+    re.IGNORECASE,
+)
+
+
+def _strip_footer(text: str) -> tuple[str, str | None]:
+    """Drop a report-export footer: a blank row, then lines like "Grand Totals" / "Copyright …"."""
+    tail_start = max(0, len(text) - 8192)
+    tail = text[tail_start:]
+    lines = tail.split("\n")
+    blank = [
+        i
+        for i, line in enumerate(lines)
+        if i > 0 and line.strip().strip('",;\t\r').strip() == "" and i < len(lines) - 1
+    ]
+    for i in blank:
+        after = [ln for ln in lines[i + 1 :] if ln.strip().strip('",;\t\r').strip()]
+        if not after or not any(_FOOTER_RE.match(ln.strip().strip('"')) for ln in after):
+            continue
+        # every footer line holds at most one non-empty cell
+        if all(len([c for c in next(csv.reader([ln])) if c.strip()]) <= 1 for ln in after):
+            cut = tail_start + sum(len(ln) + 1 for ln in lines[:i])
+            dropped = " | ".join(ln.strip().strip('"') for ln in after)[:200]
+            return text[:cut], f"dropped {len(after)} report footer line(s): {dropped}"
+    return text, None
+
+
+def _sniff_delimiter(header_line: str, ext: str) -> str:
+    if ext == ".tsv":
+        return "\t"
+    counts = {d: header_line.count(d) for d in (",", "\t", ";", "|")}
+    if counts[","] == 0:
+        best = max(counts, key=counts.get)
+        if counts[best] > 0:
+            return best
+    return ","
+
+
+def _line_of(text: str, fragment: str) -> int | None:
+    pos = text.find(fragment) if fragment else -1
+    return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+
+
+def _check_is_table(data: bytes, text: str | None, source: str) -> None:
+    if not data.strip():
+        raise InputError("the file is empty", file=source)
+    if text is None:
+        return
+    head = text[:2048].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html", "<table", "<?xml")) or "<html" in head[:300]:
+        raise InputError(
+            "this is an HTML/XML page, not a CSV table (a report saved as 'Details Only' .xls is "
+            "HTML): export it as CSV or XLSX",
+            file=source,
+        )
+    if "\x00" in text[:8192]:
+        raise InputError("binary data, not a text table", file=source)
+
+
+def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
+    """Read CSV/TSV bytes as all-string columns (pyarrow), dropping report footers."""
+    if data[:4] == b"PK\x03\x04":
+        raise InputError("this is a zip/XLSX file with a text extension", file=source)
+    text, enc, warnings = _decode(data, source)
+    _check_is_table(data, text, source)
+    notes: list[str] = []
+    text, footer_note = _strip_footer(text)
+    if footer_note:
+        notes.append(f"{source}: {footer_note}")
+    first_line = text.split("\n", 1)[0]
+    delim = _sniff_delimiter(first_line, ext)
+    try:
+        headers = next(csv.reader(io.StringIO(text), delimiter=delim))
+    except (StopIteration, csv.Error):
+        raise InputError("no header row", file=source, row=1) from None
+    if not any(h.strip() for h in headers):
+        raise InputError("the header row is empty", file=source, row=1)
+    names = [f"c{i}" for i in range(len(headers))]
+    ragged: list[tuple[int, int, str]] = []
+
+    def on_bad_row(row: Any) -> str:
+        ragged.append((row.expected_columns, row.actual_columns, row.text or ""))
+        return "skip"
+
+    payload = text.encode("utf-8")
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_bad_row
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        raise InputError(f"malformed CSV: {exc}", file=source) from None
+    if ragged:
+        problems = []
+        for expected, actual, fragment in ragged[:50]:
+            line = _line_of(text, fragment)
+            problems.append(
+                f"{source} line {line}: {actual} fields where the header has {expected}"
+                f" ({fragment[:60]!r})"
+            )
+        first_line_no = _line_of(text, ragged[0][2])
+        raise InputError(
+            f"malformed CSV: {len(ragged)} row(s) with the wrong number of fields "
+            "(an unquoted delimiter or line break?)",
+            file=source,
+            row=first_line_no,
+            problems=problems,
+        )
+    columns = [
+        pd.Series(table.column(i).to_pandas(), dtype="str").reset_index(drop=True)
+        for i in range(table.num_columns)
+    ]
+    rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
+    return RawTable(headers, columns, rows, enc, notes, warnings)
+
+
+def _cell_text(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+def read_xlsx_table(data: bytes, source: str) -> RawTable:
+    """Read the first worksheet of an XLSX (openpyxl read-only) as all-string columns."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        raise InputError(
+            f"not a readable XLSX workbook ({type(exc).__name__})", file=source
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        rows_iter = ws.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None or not any(h is not None and str(h).strip() for h in header):
+            raise InputError("the first worksheet has no header row", file=source, row=1)
+        headers = ["" if h is None else str(h) for h in header]
+        width = len(headers)
+        records = [
+            [_cell_text(v) for v in r[:width]] + [None] * (width - len(r)) for r in rows_iter
+        ]  # openpyxl hands out cells one by one; this is the reader itself, not record logic
+    finally:
+        wb.close()
+    while records and all(v is None or not str(v).strip() for v in records[-1]):
+        records.pop()
+    notes: list[str] = []
+    # Report exports: a blank row then footer lines (Grand Totals, Copyright …).
+    for i, rec in enumerate(records):
+        if all(v is None or not str(v).strip() for v in rec):
+            after = [v for r in records[i + 1 :] for v in r if v is not None and str(v).strip()]
+            if after and any(_FOOTER_RE.match(str(v)) for v in after):
+                notes.append(f"{source}: dropped {len(records) - i} report footer row(s)")
+                records = records[:i]
+                break
+    arr = np.array(records, dtype=object).reshape(len(records), width)
+    columns = [pd.Series(arr[:, j], dtype="str") for j in range(width)]
+    return RawTable(headers, columns, pd.RangeIndex(2, len(records) + 2, name="row"), "xlsx", notes)
+
+
+def _flatten(record: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            out[name] = ";".join(
+                str(_cell_text(v))
+                for v in value
+                if not isinstance(v, dict | list) and v is not None
+            )
+        else:
+            out[name] = _cell_text(value)
+    return out
+
+
+def _records_table(records: list[dict], source: str, encoding: str) -> RawTable:
+    flat = [_flatten(r) for r in records]
+    headers = list(dict.fromkeys(k for r in flat for k in r))
+    columns = [pd.Series([r.get(h) for r in flat], dtype="str") for h in headers]
+    return RawTable(headers, columns, pd.RangeIndex(1, len(flat) + 1, name="row"), encoding)
+
+
+def read_json_table(data: bytes, source: str) -> RawTable:
+    """Pardot API v5 JSON (``{"values": [...]}`` or a list of objects) as all-string columns."""
+    text, enc, _ = _decode(data, source)
+    _check_is_table(data, None, source)
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"not valid JSON: {exc.msg}", file=source, row=exc.lineno, column=f"char {exc.colno}"
+        ) from None
+    if isinstance(doc, dict):
+        for key in ("values", "records", "data", "result"):
+            if isinstance(doc.get(key), list):
+                doc = doc[key]
+                break
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise InputError(
+            'not a table: expected {"values": [ {...}, ... ]} (API v5) or a list of objects',
+            file=source,
+        )
+    return _records_table(doc, source, enc)
+
+
+_XML_SKIP = {"profile", "visitors", "visitor_activities", "lists", "visits"}
+
+
+def _xml_record(elem: ET.Element, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for child in elem:
+        name = prefix + child.tag
+        kids = list(child)
+        if not kids:
+            text = (child.text or "").strip()
+            out[name] = text or None
+        elif all(k.tag == "value" for k in kids):  # multi-select: repeated <value> children
+            out[name] = ";".join((k.text or "").strip() for k in kids)
+        elif child.tag in _XML_SKIP or depth >= 2:
+            continue
+        else:
+            out.update(_xml_record(child, name + ".", depth + 1))
+    return out
+
+
+def read_xml_table(data: bytes, source: str) -> RawTable:
+    """Pardot API v3/v4 XML (``<rsp><result><prospect>…``) as all-string columns."""
+    if b"<!DOCTYPE" in data[:2048] or b"<!ENTITY" in data[:4096]:
+        raise InputError("XML with a DOCTYPE/ENTITY declaration is not accepted", file=source)
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise InputError(
+            f"not valid XML: {exc}", file=source, row=line, column=f"char {col}"
+        ) from None
+    if root.tag == "rsp" and root.get("stat") not in (None, "ok"):
+        err = root.find("err")
+        raise InputError(
+            f"the API response is an error: {err.text if err is not None else ''}", file=source
+        )
+    container = root.find("result") if root.find("result") is not None else root
+    records = [
+        e for e in container if len(e) and e.tag not in ("total_results", "err", "result")
+    ]  # the record elements (<prospect>, <user>, <customField>)
+    return _records_table([_xml_record(e) for e in records], source, "utf-8")
+
+
+def read_raw(path: Path, data: bytes, source: str) -> RawTable:
+    """Dispatch on the extension: CSV/TSV/TXT, XLSX, JSON or XML."""
+    ext = path.suffix.lower()
+    if ext == ".xls":
+        raise InputError(
+            "old .xls workbooks are not read: save as .xlsx or CSV (UTF-8)", file=source
+        )
+    if ext in XLSX_EXTS:
+        return read_xlsx_table(data, source)
+    if ext == ".json":
+        return read_json_table(data, source)
+    if ext == ".xml":
+        return read_xml_table(data, source)
+    return read_text_table(data, source, ext)
+
+
+# --- value normalisation --------------------------------------------------------------------
+
+_SYNC_BEHAVIOR = {
+    "usesalesforce": "use_salesforce",
+    "usesalesforcesvalue": "use_salesforce",
+    "usesalesforcevalue": "use_salesforce",
+    "salesforce": "use_salesforce",
+    "usepardot": "use_pardot",
+    "usepardotsvalue": "use_pardot",
+    "usepardotvalue": "use_pardot",
+    "useaccountengagementsvalue": "use_pardot",
+    "useaccountengagementvalue": "use_pardot",
+    "pardot": "use_pardot",
+    "accountengagement": "use_pardot",
+    "mostrecent": "most_recent",
+    "mostrecentlyupdated": "most_recent",
+    "usethemostrecentlyupdatedfield": "most_recent",
+    "usethemostrecentlyupdatedrecord": "most_recent",
+    "usemostrecentlyupdatedfield": "most_recent",
+    "usemostrecentlyupdatedrecord": "most_recent",
+    "usemostrecent": "most_recent",
+}
+
+# Pardot custom field types by type_id (export-formats.md §3).
+PARDOT_TYPES = {
+    1: "text", 2: "radio button", 3: "checkbox", 4: "dropdown", 5: "text area",
+    6: "multi-select", 7: "hidden", 8: "number", 9: "email", 10: "email with valid mx record",
+    11: "email from non-free provider", 12: "date", 13: "relational", 14: "crm user",
+}  # fmt: skip
+_TYPE_BY_KEY = {header_key(v): v for v in PARDOT_TYPES.values()} | {
+    str(k): v for k, v in PARDOT_TYPES.items()
+}
+
+
+def _key_series(values: pd.Series) -> pd.Series:
+    return nz.as_text(values).str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
+
+
+def parse_sync_behavior(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """UI labels / tokens of a field's sync behaviour → use_salesforce | use_pardot | most_recent."""
+    keys = _key_series(values)
+    out = keys.map(_SYNC_BEHAVIOR).astype("str")
+    return out, (keys.notna() & out.isna()).astype(bool)
+
+
+def parse_pardot_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Pardot field types (any case, or type_id 1–14) → lower-case type name; unknown flagged."""
+    text = nz.as_text(values).str.lower().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    keys = text.str.replace(r"[^a-z0-9]", "", regex=True)
+    mapped = keys.map(_TYPE_BY_KEY).astype("str")
+    unknown = (keys.notna() & mapped.isna()).astype(bool)
+    return mapped.fillna(text), unknown
+
+
+def parse_pardot_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Pardot numeric ids as digit strings (a spreadsheet's trailing ``.0`` dropped)."""
+    text = nz.as_text(values).str.replace(r"\.0+$", "", regex=True)
+    ok = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    bad = (text.notna() & ~ok).astype(bool)
+    return text.where(ok), bad
+
+
+def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers written as text (``12``, ``12.0``) → Int64; fractions are flagged."""
+    num, bad = nz.parse_number(values)
+    frac = (num.notna() & (num != num.round())).fillna(False).astype(bool)
+    out = num.where(~frac).round().astype("Int64")
+    return out, (bad | frac).astype(bool)
+
+
+# --- problems --------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Accumulates problem frames (vectorised) and file-level errors."""
+
+    def __init__(self) -> None:
+        self.frames: list[pd.DataFrame] = []
+
+    def add(self, **values: Any) -> None:
+        self.frames.append(pd.DataFrame([{c: values.get(c) for c in PROBLEM_COLUMNS}]))
+
+    def add_mask(
+        self,
+        mask: pd.Series,
+        raw: pd.Series,
+        *,
+        code: str,
+        severity: str,
+        table: str,
+        file: str,
+        column: str,
+        message: str,
+    ) -> None:
+        if not mask.any():
+            return
+        rows = mask.index[mask.to_numpy()]
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "code": code,
+                    "severity": severity,
+                    "table": table,
+                    "file": file,
+                    "row": np.asarray(rows, dtype=np.int64),
+                    "column": column,
+                    "value": raw[mask].astype("str").to_numpy(),
+                    "message": message,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.frames:
+            out = pd.DataFrame({c: pd.Series(dtype="str") for c in PROBLEM_COLUMNS})
+            out["row"] = out["row"].astype("Int64")
+            return out
+        out = pd.concat(self.frames, ignore_index=True)[PROBLEM_COLUMNS]
+        for c in PROBLEM_COLUMNS:
+            out[c] = out[c].astype("Int64") if c == "row" else out[c].astype("str")
+        return out
+
+
+_EXPECTED = {
+    "sf_id": "a 15- or 18-character Salesforce id",
+    "sf_id_or_sentinel": "a 15/18-character Salesforce id, [[crm_deleted]] or [[crm_ignore_prospect]]",
+    "boolean": "true/false, 1/0, yes/no",
+    "datetime": "a date-time like 2024-01-02 03:04:05 or 2024-01-02T03:04:05Z",
+    "datetime_utc": "a date-time like 2024-01-02T03:04:05.000Z",
+    "date": "a date like 2024-01-02",
+    "float": "a number",
+    "Int64": "a whole number",
+    "pardot_id": "a numeric Pardot id",
+}
+
+
+def _normalise(
+    frame: pd.DataFrame,
+    table: str,
+    source: str,
+    settings: ConnectorSettings,
+    problems: _Problems,
+) -> pd.DataFrame:
+    """Convert every canonical column to its dtype (docs/architecture.md) and add derived columns."""
+    sch = schema(table)
+    derived: dict[str, pd.Series] = {}
+    for spec in sch.columns:
+        col, dtype = spec.name, spec.dtype
+        raw = frame[col]
+
+        def bad(mask: pd.Series, what: str | None = None, *, raw=raw, col=col, dtype=dtype):
+            problems.add_mask(
+                mask,
+                raw,
+                code="INP002",
+                severity="warning",
+                table=table,
+                file=source,
+                column=col,
+                message=f"expected {what or _EXPECTED.get(dtype, dtype)}",
+            )
+
+        def short_ids(mask: pd.Series, *, raw=raw, col=col):
+            # SYN002: 15-character (case-sensitive) ids, converted with the checksum (ID-2).
+            problems.add_mask(
+                mask,
+                raw,
+                code="SYN002",
+                severity="info",
+                table=table,
+                file=source,
+                column=col,
+                message="15-character id converted to 18 characters (ID-2)",
+            )
+
+        if dtype == "sf_id":
+            ids, was15, invalid = nz.sf_id18(raw)
+            bad(invalid)
+            short_ids(was15)
+            frame[col] = ids
+        elif dtype == "sf_id_or_sentinel":
+            # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
+            ids, status, was15, invalid = nz.crm_id(raw)
+            bad(invalid)
+            short_ids(was15)
+            frame[col] = ids
+            derived[col.removesuffix("_fid") + "_status"] = status
+        elif dtype == "email_str":
+            frame[col] = nz.as_text(raw)
+            derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
+        elif dtype == "boolean":
+            frame[col], mask = nz.parse_bool(raw)
+            bad(mask)
+        elif dtype in ("datetime", "datetime_utc", "date"):
+            # Pardot times without an offset are in the exporting user's zone (export-formats §0);
+            # Salesforce API/warehouse times without an offset are UTC.
+            tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
+            frame[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz)
+            bad(mask)
+        elif dtype == "pardot_id":
+            frame[col], mask = parse_pardot_id(raw)
+            bad(mask)
+        elif dtype == "float":
+            frame[col], mask = nz.parse_number(raw)
+            bad(mask)
+        elif dtype == "Int64":
+            frame[col], mask = parse_int(raw)
+            bad(mask)
+        elif table == "field_mappings" and col == "sync_behavior":
+            frame[col], mask = parse_sync_behavior(raw)
+            bad(
+                mask,
+                "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
+                "Use the most recently updated field, or use_salesforce/use_pardot/most_recent",
+            )
+        elif table == "field_mappings" and col == "pardot_type":
+            frame[col], mask = parse_pardot_type(raw)
+            bad(mask, "a Pardot field type (Text, Dropdown, … or type_id 1–14)")
+        else:
+            frame[col] = nz.as_text(raw)
+    for name, values in derived.items():
+        frame[name] = values
+    return frame
+
+
+def _id_problems(frame: pd.DataFrame, table: str, source: str, problems: _Problems) -> None:
+    """INP003: the same record id twice in one export (every row listed); INP002: blank ids."""
+    key = {
+        "pardot_prospects": "prospect_id",
+        "pardot_users": "user_id",
+    }.get(table, "id")
+    if key not in frame.columns or table in ("field_mappings", "sync_errors"):
+        return
+    ids = frame[key]
+    dup = (ids.notna() & ids.duplicated(keep=False)).astype(bool)
+    problems.add_mask(
+        dup,
+        ids,
+        code="INP003",
+        severity="blocker",
+        table=table,
+        file=source,
+        column=key,
+        message="the same record id appears more than once in this export",
+    )
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def build_table(
+    raw: RawTable, table: str, source: str, settings: ConnectorSettings, problems: _Problems
+) -> tuple[pd.DataFrame, dict[str, str], list[str], list[str]]:
+    """Resolve headers, check required columns, normalise; returns (frame, mapping, unmatched, absent)."""
+    sch = schema(table)
+    mapping: dict[str, str] = {}
+    data: dict[str, pd.Series] = {}
+    unmatched: list[str] = []
+    for i, (header, values) in enumerate(zip(raw.headers, raw.columns, strict=True)):
+        clean = header.replace("\ufeff", "").strip()
+        canon = sch.canonical_for(clean) if clean else None
+        if canon is not None and canon not in data:
+            name = canon
+        else:
+            name = clean or f"unnamed_{i + 1}"
+            base, n = name, 2
+            while name in data or sch.canonical_for(name) == name:
+                name = f"{base} ({n})"
+                n += 1
+            unmatched.append(header)
+        mapping.setdefault(header, name)
+        data[name] = values.set_axis(raw.rows)
+    frame = pd.DataFrame(data, index=raw.rows)
+    frame.index.name = "row"
+    required = list(sch.required)
+    missing = [c for c in required if c not in frame.columns]
+    if table == "field_mappings" and not (
+        "pardot_field_id" in frame.columns or "pardot_field_name" in frame.columns
+    ):
+        missing.append("pardot_field_id or pardot_field_name")
+    if missing:
+        aliases = "; ".join(
+            f"{m}: {', '.join(sch.column(m).aliases[:4])}" for m in missing if " or " not in m
+        )
+        raise InputError(
+            f"required column(s) missing for {table}: {', '.join(missing)}"
+            + (f" (accepted headers — {aliases})" if aliases else ""),
+            file=source,
+            row=1,
+            column=missing[0],
+        )
+    absent = [c.name for c in sch.columns if c.name not in frame.columns]
+    for c in absent:
+        frame[c] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    frame = _normalise(frame, table, source, settings, problems)
+    _id_problems(frame, table, source, problems)
+    return frame, mapping, unmatched, absent
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _find_files(
+    root: Path, notes: list[str]
+) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+    """Table files and describe files of the folder, by table / object."""
+    tables: dict[str, list[Path]] = {}
+    describes: dict[str, list[Path]] = {}
+    for child in sorted(root.iterdir(), key=lambda p: p.name.lower()):
+        name = child.name
+        if name.startswith((".", "_", "~$")):
+            continue
+        if child.is_dir():
+            if name.lower() == "describe":
+                for f in sorted(child.iterdir(), key=lambda p: p.name.lower()):
+                    if not f.is_file() or f.suffix.lower() != ".json":
+                        continue
+                    obj = f.stem.split(".")[0].capitalize()
+                    if obj in OBJECTS:
+                        describes.setdefault(obj, []).append(f)
+                    else:
+                        notes.append(f"ignored describe/{f.name} (only {', '.join(OBJECTS)} used)")
+            else:
+                notes.append(f"ignored subfolder {name}/")
+            continue
+        if name.lower() in _QUIET_FILES:
+            continue
+        kind = classify_file(name)
+        if kind is None:
+            notes.append(f"ignored {name}: not a known export table name")
+        elif kind.startswith("describe:"):
+            describes.setdefault(kind.split(":", 1)[1], []).append(child)
+        else:
+            tables.setdefault(kind, []).append(child)
+    return tables, describes
+
+
+def _resolve_settings(
+    root: Path, settings_file: Path | str | None
+) -> tuple[ConnectorSettings, Path | None, list[str]]:
+    if settings_file is not None:
+        path = Path(settings_file)
+        if not path.is_file():
+            raise SettingsError("settings file not found", file=str(path))
+    else:
+        path = find_settings_file(root)
+    settings = load_settings(path)
+    given = sorted(given_keys(path)) if path is not None else []
+    try:
+        ZoneInfo(settings.pardot_timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            f"pardot_timezone is {settings.pardot_timezone!r}; expected an IANA zone such as "
+            "'America/New_York' or 'UTC'",
+            file=str(path) if path else None,
+        ) from None
+    return settings, path, given
+
+
+def load_org(
+    path: Path | str,
+    settings_file: Path | str | None = None,
+    progress: Progress | bool | None = None,
+) -> OrgSnapshot:
+    """Load an org export folder: find, read, resolve headers, normalise and validate every file."""
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError("export folder not found (or not a folder)", file=str(root))
+    settings, settings_path, given = _resolve_settings(root, settings_file)
+    notes: list[str] = []
+    found, describe_files = _find_files(root, notes)
+
+    errors: list[str] = []
+    first_error: AssessmentError | None = None
+
+    def fail(exc: AssessmentError) -> None:
+        nonlocal first_error
+        first_error = first_error or exc
+        errors.append(str(exc))
+
+    for table, files in found.items():
+        if len(files) > 1:
+            names = " and ".join(_rel(f, root) for f in files)
+            fail(InputError(f"two files for table {table}: {names}; keep one", file=names))
+    for obj, files in describe_files.items():
+        if len(files) > 1:
+            names = " and ".join(_rel(f, root) for f in files)
+            fail(InputError(f"two describe files for {obj}: {names}; keep one", file=names))
+
+    bar = resolve(progress)
+    bar.start(len(found) + len(describe_files), "reading exports")
+    problems = _Problems()
+    report = LoadReport(
+        settings_file=str(settings_path) if settings_path else None, settings_given=given
+    )
+    tables: dict[str, pd.DataFrame] = {}
+    for table in TABLES:
+        if table not in found or len(found[table]) > 1:
+            continue
+        file_path = found[table][0]
+        source = _rel(file_path, root)
+        try:
+            with open(file_path, "rb") as fh:  # read-only; inputs are never written
+                data = fh.read()
+        except OSError as exc:
+            fail(InputError(f"cannot read the file: {exc.strerror}", file=source))
+            bar.step(source)
+            continue
+        try:
+            raw = read_raw(file_path, data, source)
+            frame, mapping, unmatched, absent = build_table(raw, table, source, settings, problems)
+        except AssessmentError as exc:
+            fail(exc)
+            bar.step(source)
+            continue
+        for w in raw.warnings:
+            problems.add(table=table, **w)
+        notes.extend(raw.notes)
+        tables[table] = frame
+        report.files.append(
+            LoadedFile(
+                table=table,
+                path=source,
+                rows=len(frame),
+                sha256=_sha256(data),
+                encoding=raw.encoding,
+                columns=mapping,
+                unmatched=unmatched,
+                absent=absent,
+            )
+        )
+        bar.step(source)
+
+    describe: dict[str, pd.DataFrame] = {}
+    for obj, files in describe_files.items():
+        if len(files) > 1:
+            continue
+        source = _rel(files[0], root)
+        try:
+            _, frame = read_describe(files[0], source)
+        except AssessmentError as exc:
+            fail(exc)
+        else:
+            describe[obj] = frame
+        bar.step(source)
+    bar.done()
+
+    if errors:
+        if len(errors) == 1 and first_error is not None:
+            raise first_error
+        raise InputError(
+            f"{len(errors)} input file(s) cannot be used",
+            file=str(root),
+            problems=errors,
+        )
+    report.problems = problems.frame()
+    report.missing = [t for t in TABLES if t not in tables]
+    report.notes = notes
+    name = settings.org_name or root.resolve().name
+    return OrgSnapshot(root, name, settings, tables, describe, report)
+
+
+__all__ = [
+    "RawTable",
+    "build_table",
+    "classify_file",
+    "load_org",
+    "parse_pardot_id",
+    "parse_pardot_type",
+    "parse_sync_behavior",
+    "read_raw",
+]
