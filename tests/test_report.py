@@ -1,0 +1,311 @@
+"""The readiness report: masking, email lookup, escaped sections, and the offline HTML export."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import nbformat
+import pandas as pd
+import pytest
+
+from assessment import report
+from assessment.errors import ReportError
+from assessment.normalize import email_key
+
+HOSTILE = "<script>alert(1)</script>"
+
+READINESS = {
+    "tool_version": "0.1.0",
+    "org": "acme <b>corp</b>",
+    "generated_at": "2026-11-29T02:00:00+00:00",
+    "inputs": {
+        "Lead.csv": {"table": "sf_leads", "rows": 3, "sha256": "abc123", "encoding": "utf-8"}
+    },
+    "settings": {"tie_break": "contact_then_newest", "connector_version": 2},
+    "verdict": "not_ready",
+    "score": 42,
+    "checks": [
+        {
+            "code": "DUP002",
+            "name": "lead-duplicate-email",
+            "area": "DUP",
+            "severity": "warning",
+            "status": "fail",
+            "affected": 25,
+            "summary": "25 leads share an email",
+            "remediation": "merge them",
+            "source": "M-7",
+            "action_file": "actions/DUP002.csv",
+        },
+        {
+            "code": "FLD007",
+            "name": "lead-required-fields",
+            "area": "FLD",
+            "severity": "blocker",
+            "status": "fail",
+            "affected": 1,
+            "summary": "1 prospect lacks Last Name",
+            "remediation": "fill it",
+            "source": "CR-5",
+            "action_file": "actions/FLD007.csv",
+        },
+        {
+            "code": "CON001",
+            "name": "connector-version",
+            "area": "CON",
+            "severity": "warning",
+            "status": "pass",
+            "affected": 0,
+            "summary": "v2",
+            "remediation": "",
+            "source": "V-5",
+            "action_file": None,
+        },
+        {
+            "code": "SYN004",
+            "name": "sync-error-triage",
+            "area": "SYN",
+            "severity": "warning",
+            "status": "not_run",
+            "affected": 0,
+            "summary": "no export",
+            "remediation": "",
+            "source": "",
+            "action_file": None,
+        },
+    ],
+    "simulation": {
+        "prospects": {"linked": 10, "match_email": 3, "create_lead": 2, "will_error": 1},
+        "salesforce": {"linked": 13, "no_prospect": 4},
+        "fields": [
+            {
+                "pardot_field_name": "Industry",
+                "sf_field": "Industry",
+                "sync_behavior": "use_salesforce",
+                "pairs": 10,
+                "differ": 3,
+                "winner": "salesforce",
+                "sf_overwritten": 0,
+                "pardot_overwritten": 3,
+                "blank_overwrites": 0,
+                "write_errors": 0,
+                "policies": "",
+            },
+        ],
+        "initial_sync": {"records_queued": 15, "cycles": 1},
+    },
+}
+FINDING_HEADER = "code,object,record_id,prospect_id,sf_id,email,field,value,message,suggested_fix"
+
+
+def write_stub(out: Path, readiness: dict = READINESS) -> Path:
+    """An assessment output folder: readiness.json and two action files (25 rows, 1 row)."""
+    (out / "actions").mkdir(parents=True)
+    (out / "readiness.json").write_text(json.dumps(readiness), encoding="utf-8")
+    rows = [FINDING_HEADER]
+    rows.append(f"DUP002,Lead,00Q1,,00Q1,john.smith@example.com,last_name,{HOSTILE},dup,merge")
+    rows += [
+        f"DUP002,Lead,00Q{i},,00Q{i},lead{i}@example.com,email,,dup,merge" for i in range(2, 26)
+    ]
+    (out / "actions" / "DUP002.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (out / "actions" / "FLD007.csv").write_text(
+        FINDING_HEADER + "\nFLD007,Prospect,7,7,,x@y.org,last_name,,blank,fill\n", encoding="utf-8"
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """One executed stub report shared by the export tests."""
+    out = write_stub(tmp_path_factory.mktemp("report") / "out")
+    path = report.render_report(out, None)
+    return out, path.read_text(encoding="utf-8")
+
+
+# --- masking ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "masked"),
+    [
+        ("john@example.com", "j***@e***.com"),
+        ("Mary.Ann@mail.example.co.uk", "M***@m***.uk"),
+        ("not-an-email", "n***"),
+        ("", ""),
+    ],
+)
+def test_mask_email(raw, masked):
+    assert report.mask_email(pd.Series([raw], dtype="str")).iloc[0] == masked
+
+
+def test_mask_email_keeps_na():
+    assert pd.isna(report.mask_email(pd.Series([pd.NA], dtype="str")).iloc[0])
+
+
+def test_mask_name_and_frame():
+    assert report.mask_name(pd.Series(["John Smith"], dtype="str")).iloc[0] == "J*** S***"
+    frame = pd.DataFrame(
+        {
+            "email": ["ann@corp.io", "bob@corp.io"],
+            "first_name": ["Ann", "Bob"],
+            "field": ["last_name", "industry"],
+            "value": ["Lee", "Retail"],
+            "message": ["same as ann@corp.io", "ok"],
+        },
+        dtype="str",
+    )
+    out = report.mask_frame(frame)
+    assert out["email"].tolist() == ["a***@c***.io", "b***@c***.io"]
+    assert out["first_name"].tolist() == ["A***", "B***"]
+    assert out["value"].tolist() == ["L***", "Retail"]  # a name value masked, others kept
+    assert out["message"].tolist() == ["same as a***@c***.io", "ok"]
+    assert frame["email"].iloc[0] == "ann@corp.io"  # input untouched
+
+
+# --- email lookup ---------------------------------------------------------------------------
+
+
+def _frame(index, **cols):
+    frame = pd.DataFrame(cols, dtype="str", index=pd.Index(index, name="row"))
+    if "email" in frame:
+        frame["email_key"] = email_key(frame["email"])
+    if "person_email" in frame:
+        frame["person_email_key"] = email_key(frame["person_email"])
+    return frame
+
+
+def test_lookup_email_across_tables():
+    snapshot = SimpleNamespace(
+        tables={
+            "pardot_prospects": _frame(
+                [2, 3],
+                prospect_id=["11", "12"],
+                email=[" Ann@Corp.io", "x@y.z"],
+                first_name=["Ann", "X"],
+                last_name=["Lee", "Y"],
+                assigned_user=["u1", "u2"],
+            ),
+            "sf_leads": _frame(
+                [5],
+                id=["00Q5"],
+                email=["ann@corp.io"],
+                first_name=["Ann"],
+                last_name=["Lee"],
+                owner_id=["005A"],
+            ),
+            "sf_contacts": _frame(
+                [2],
+                id=["0032"],
+                email=["other@corp.io"],
+                first_name=["O"],
+                last_name=["P"],
+                owner_id=["005B"],
+            ),
+        }
+    )
+    hits = report.lookup_email(snapshot, "ANN@corp.io ")
+    assert hits[["table", "row", "record_id"]].values.tolist() == [
+        ["pardot_prospects", 2, "11"],
+        ["sf_leads", 5, "00Q5"],
+    ]
+    assert hits["email"].tolist() == [" Ann@Corp.io", "ann@corp.io"]  # raw values kept
+    masked = report.lookup_email(snapshot, "ann@corp.io", mask_pii=True)
+    assert masked["last_name"].tolist() == ["L***", "L***"]
+    assert report.lookup_email(snapshot, "  ").empty
+
+
+# --- sections (no kernel needed) -----------------------------------------------------------
+
+
+def test_sections_escape_and_order(tmp_path):
+    data = report.load_results(write_stub(tmp_path / "out"))
+    verdict = str(report.verdict_section(data))
+    assert "acme &lt;b&gt;corp&lt;/b&gt;" in verdict and "<b>corp" not in verdict
+    assert "Not ready" in verdict and "score 42/100" in verdict
+    assert report.score_breakdown(data)["code"].tolist() == ["FLD007", "DUP002"]  # blockers first
+    dup = str(report.area_section(data, "DUP"))
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in dup and HOSTILE not in dup
+    assert "Showing 20 of 25 rows" in dup and "actions/DUP002.csv" in dup
+    masked = str(report.area_section(report.load_results(tmp_path / "out", mask_pii=True), "DUP"))
+    assert "john.smith@example.com" not in masked and "j***@e***.com" in masked
+
+
+def test_outcome_table_and_filter():
+    table = report.outcome_table({"will_error": 1, "linked": 3}, report.PROSPECT_OUTCOMES)
+    assert table[["outcome", "records", "share"]].values.tolist() == [
+        ["linked", 3, "75.0%"],
+        ["will_error", 1, "25.0%"],
+    ]
+    results = [SimpleNamespace(**c) for c in READINESS["checks"]]
+    assert report.filter_checks(results, ["blocker"])["code"].tolist() == ["FLD007"]
+    assert report.filter_checks(results, ["warning"], ["DUP", "CON"], failed_only=True)[
+        "code"
+    ].tolist() == ["DUP002"]
+
+
+def test_load_results_without_readiness_or_data(tmp_path):
+    with pytest.raises(ReportError, match="no readiness.json"):
+        report.load_results(tmp_path)
+
+
+# --- the exported HTML ---------------------------------------------------------------------
+
+
+def test_report_is_offline_and_has_no_code(rendered):
+    out, text = rendered
+    assert report.external_references(text) == []
+    assert not re.search(r"<script\b", text, re.IGNORECASE)
+    assert not re.search(r"<link\b[^>]*href=[\"']?https?:", text, re.IGNORECASE)
+    code_cells = re.findall(r'class="jp-Cell jp-CodeCell[^"]*"', text)
+    assert code_cells and all("jp-mod-noInput" in c for c in code_cells)
+    assert 'class="highlight' not in text  # no highlighted source
+    for source in ("report.verdict_section", "from assessment import report", "mask_pii: bool"):
+        assert source not in text
+    assert len(text) < 3_000_000
+    assert (out / "report.ipynb").exists()
+    assert sorted(p.name for p in out.iterdir()) == [
+        "actions",
+        "readiness.json",
+        "report.html",
+        "report.ipynb",
+    ]  # no temp files left
+
+
+def test_report_content(rendered):
+    _, text = rendered
+    assert "Not ready: fix the blockers before unpausing" in text
+    assert re.search(r"<img[^>]+src=[\"']data:image/png;base64,[A-Za-z0-9+/]{100}", text)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and HOSTILE not in text
+    for code in ("FLD007", "DUP002", "CON001", "tie_break", "abc123", "Industry"):
+        assert code in text
+
+
+def test_report_records_parameters(rendered):
+    out, _ = rendered
+    nb = nbformat.read(out / "report.ipynb", as_version=4)
+    params = nb.metadata["papermill"]["parameters"]
+    assert params["out_dir"] == str(out.resolve()) and params["mask_pii"] is False
+
+
+def test_failing_cell_names_cell_and_cause(tmp_path):
+    out = write_stub(tmp_path / "out")
+    nb = nbformat.v4.new_notebook()
+    params = nbformat.v4.new_code_cell("out_dir = ''\ndata_dir = ''")
+    params.metadata["tags"] = ["parameters"]
+    nb.cells = [params, nbformat.v4.new_code_cell("x = 1\ny = 1 / 0")]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    bad = tmp_path / "bad.ipynb"
+    nbformat.write(nb, bad)
+    with pytest.raises(ReportError) as info:
+        report.render_report(out, None, notebook=bad)
+    message = str(info.value)
+    assert "cell 2 ('x = 1')" in message and "ZeroDivisionError" in message
+    assert not (out / "report.html").exists() and not (out / "report.ipynb").exists()
+    assert sorted(p.name for p in out.iterdir()) == ["actions", "readiness.json"]
