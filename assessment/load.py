@@ -220,7 +220,7 @@ def _line_of(text: str, fragment: str) -> int | None:
 
 
 def _check_is_table(data: bytes, text: str | None, source: str) -> None:
-    if not data.strip():
+    if not data[:65536].strip() and not data.strip():
         raise InputError("the file is empty", file=source)
     if text is None:
         return
@@ -245,10 +245,10 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
     text, footer_note = _strip_footer(text)
     if footer_note:
         notes.append(f"{source}: {footer_note}")
-    first_line = text.split("\n", 1)[0]
-    delim = _sniff_delimiter(first_line, ext)
+    head = text[: 1 << 16]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+    delim = _sniff_delimiter(head.split("\n", 1)[0], ext)
     try:
-        headers = next(csv.reader(io.StringIO(text), delimiter=delim))
+        headers = next(csv.reader(io.StringIO(head), delimiter=delim))
     except (StopIteration, csv.Error):
         raise InputError("no header row", file=source, row=1) from None
     if not any(h.strip() for h in headers):
@@ -260,7 +260,12 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
         ragged.append((row.expected_columns, row.actual_columns, row.text or ""))
         return "skip"
 
-    payload = text.encode("utf-8")
+    if footer_note is None and enc == "utf-8":
+        payload = data  # already valid UTF-8: hand the bytes over as they are
+    elif footer_note is None and enc == "utf-8-sig":
+        payload = data[3:]
+    else:
+        payload = text.encode("utf-8")
     try:
         table = pacsv.read_csv(
             io.BytesIO(payload),
@@ -600,13 +605,16 @@ def _normalise(
     source: str,
     settings: ConnectorSettings,
     problems: _Problems,
+    absent: frozenset[str] = frozenset(),
 ) -> pd.DataFrame:
     """Convert every canonical column to its dtype (docs/architecture.md) and add derived columns."""
     sch = schema(table)
     derived: dict[str, pd.Series] = {}
+    out: dict[str, pd.Series] = {}
     for spec in sch.columns:
         col, dtype = spec.name, spec.dtype
-        raw = frame[col]
+        # An absent column is converted empty (for its dtype) and widened to all-NA below.
+        raw = frame[col].iloc[:0] if col in absent else frame[col]
 
         def bad(mask: pd.Series, what: str | None = None, *, raw=raw, col=col, dtype=dtype):
             problems.add_mask(
@@ -637,49 +645,50 @@ def _normalise(
             ids, was15, invalid = nz.sf_id18(raw)
             bad(invalid)
             short_ids(was15)
-            frame[col] = ids
+            out[col] = ids
         elif dtype == "sf_id_or_sentinel":
             # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
             ids, status, was15, invalid = nz.crm_id(raw)
             bad(invalid)
             short_ids(was15)
-            frame[col] = ids
+            out[col] = ids
             derived[col.removesuffix("_fid") + "_status"] = status
         elif dtype == "email_str":
-            frame[col] = nz.as_text(raw)
+            out[col] = nz.as_text(raw)
             derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
         elif dtype == "boolean":
-            frame[col], mask = nz.parse_bool(raw)
+            out[col], mask = nz.parse_bool(raw)
             bad(mask)
         elif dtype in ("datetime", "datetime_utc", "date"):
             # Pardot times without an offset are in the exporting user's zone (export-formats §0);
             # Salesforce API/warehouse times without an offset are UTC.
             tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
-            frame[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz)
+            out[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz)
             bad(mask)
         elif dtype == "pardot_id":
-            frame[col], mask = parse_pardot_id(raw)
+            out[col], mask = parse_pardot_id(raw)
             bad(mask)
         elif dtype == "float":
-            frame[col], mask = nz.parse_number(raw)
+            out[col], mask = nz.parse_number(raw)
             bad(mask)
         elif dtype == "Int64":
-            frame[col], mask = parse_int(raw)
+            out[col], mask = parse_int(raw)
             bad(mask)
         elif table == "field_mappings" and col == "sync_behavior":
-            frame[col], mask = parse_sync_behavior(raw)
+            out[col], mask = parse_sync_behavior(raw)
             bad(
                 mask,
                 "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
                 "Use the most recently updated field, or use_salesforce/use_pardot/most_recent",
             )
         elif table == "field_mappings" and col == "pardot_type":
-            frame[col], mask = parse_pardot_type(raw)
+            out[col], mask = parse_pardot_type(raw)
             bad(mask, "a Pardot field type (Text, Dropdown, … or type_id 1–14)")
         else:
-            frame[col] = nz.as_text(raw)
-    for name, values in derived.items():
-        frame[name] = values
+            out[col] = nz.as_text(raw)
+    n = len(frame)
+    for name, values in (out | derived).items():
+        frame[name] = values.reindex(frame.index) if len(values) != n else values
     return frame
 
 
@@ -752,7 +761,7 @@ def build_table(
     absent = [c.name for c in sch.columns if c.name not in frame.columns]
     for c in absent:
         frame[c] = pd.Series(pd.NA, index=frame.index, dtype="str")
-    frame = _normalise(frame, table, source, settings, problems)
+    frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
     _id_problems(frame, table, source, problems)
     return frame, mapping, unmatched, absent
 

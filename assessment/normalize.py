@@ -137,7 +137,7 @@ def parse_datetime_utc(values: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Ser
     """Salesforce / Pardot datetimes (``2024-01-02T03:04:05.000+0000``, ``…Z``, ``YYYY-MM-DD
     HH:MM:SS`` in ``naive_tz``, ``… UTC``) → ``datetime64[us, UTC]``; also the unparseable mask."""
     text = as_text(values)
-    cleaned = text.str.replace(r"\s*UTC$", "+00:00", regex=True)
+    cleaned = text.str.replace(r"[ \t]*UTC$", "+00:00", regex=True)  # no \\s: keeps pyarrow regex
     has_offset = cleaned.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if has_offset.any():
