@@ -1,0 +1,113 @@
+"""Batch runs: one org failing does not stop the others; the index lists every org."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from assessment import batch, pipeline
+from assessment.errors import InputError
+
+
+def _fake_assess(data_dir, out_dir, settings_file=None, report=True, mask_pii=False):
+    """Stands in for pipeline.assess: behaviour chosen by the org folder's name."""
+    name = Path(data_dir).name
+    if name.startswith("bad"):
+        raise InputError("required column missing", file="Lead.csv", row=1, column="Id")
+    if name.startswith("crash"):
+        raise RuntimeError("boom")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True)
+    if report:
+        (out_dir / "report.html").write_text("<html></html>", encoding="utf-8")
+    checks = [
+        {"code": "A", "severity": "blocker", "status": "fail"},
+        {"code": "B", "severity": "warning", "status": "fail"},
+        {"code": "C", "severity": "warning", "status": "fail"},
+        {"code": "D", "severity": "blocker", "status": "pass"},
+    ]
+    return SimpleNamespace(org=name, verdict="not_ready", score=40, readiness={"checks": checks})
+
+
+@pytest.fixture
+def orgs(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "assess", _fake_assess)
+    root = tmp_path / "orgs"
+    for name in ("good <i>", "bad", "crash", "=evil"):
+        (root / name).mkdir(parents=True)
+    (root / ".hidden").mkdir()
+    (root / "stray.csv").write_text("x\n", encoding="utf-8")
+    return root
+
+
+def test_batch_records_failures_and_continues(orgs, tmp_path):
+    summary = batch.run_batch(orgs, tmp_path / "out")
+    rows = {r.folder: r for r in summary.runs}
+    assert sorted(rows) == ["=evil", "bad", "crash", "good <i>"]  # hidden folder and file skipped
+    good = rows["good <i>"]
+    assert (good.status, good.verdict, good.score) == ("ok", "not_ready", 40)
+    assert (good.blockers_failed, good.warnings_failed) == (1, 2)
+    assert good.report == "good <i>/report.html"
+    assert (rows["bad"].status, rows["bad"].exit_class) == ("failed", "input")
+    assert rows["bad"].error == "file Lead.csv, row 1, column 'Id': required column missing"
+    assert (rows["crash"].exit_class, rows["crash"].error) == ("internal", "RuntimeError: boom")
+    assert len(summary.failed) == 2
+    assert "4 org(s): 2 assessed, 2 failed" in summary.describe()
+
+
+def test_batch_index_files(orgs, tmp_path):
+    out = tmp_path / "out"
+    batch.run_batch(orgs, out, report=False)
+    index = json.loads((out / "index.json").read_text(encoding="utf-8"))["orgs"]
+    assert [o["folder"] for o in index] == ["=evil", "bad", "crash", "good <i>"]
+    assert index[3]["report"] is None  # report=False
+    csv = pd.read_csv(out / "index.csv", dtype="str", keep_default_na=False)
+    assert csv.columns.tolist() == batch.INDEX_COLUMNS
+    assert csv["org"].tolist()[0] == "'=evil"  # formula neutralised
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "good &lt;i&gt;" in page and "good <i>" not in page
+    assert "required column missing" in page and "http" not in page and "<script" not in page
+
+
+def test_batch_bad_orgs_dir(tmp_path):
+    with pytest.raises(InputError, match="does not exist"):
+        batch.run_batch(tmp_path / "nope", tmp_path / "out")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no org subfolders"):
+        batch.run_batch(tmp_path / "empty", tmp_path / "out")
+
+
+def _real_pipeline_available() -> bool:
+    try:
+        from assessment import actions, checks, readiness, sync, synth  # noqa: F401
+    except ImportError:
+        return False
+    return hasattr(synth, "generate") and hasattr(sync, "simulate")
+
+
+@pytest.mark.skipif(not _real_pipeline_available(), reason="pipeline modules not all landed")
+def test_batch_real_synthetic_orgs(tmp_path):
+    from assessment.synth import generate
+
+    root = tmp_path / "orgs"
+    for i, name in enumerate(("org_a", "org_b", "org_broken")):
+        generate(root / name, prospects=60, leads=40, contacts=30, seed=i + 1)
+    (root / "org_broken" / "connector.yml").write_text("no_such_setting: 1\n", encoding="utf-8")
+    out = tmp_path / "out"
+    summary = batch.run_batch(root, out, report=True)
+    rows = {r.folder: r for r in summary.runs}
+    assert [rows[n].status for n in ("org_a", "org_b", "org_broken")] == ["ok", "ok", "failed"]
+    assert (
+        rows["org_broken"].exit_class == "input" and "no_such_setting" in rows["org_broken"].error
+    )
+    for name in ("org_a", "org_b"):
+        readiness = json.loads((out / name / "readiness.json").read_text(encoding="utf-8"))
+        assert rows[name].verdict == readiness["verdict"] and rows[name].score == readiness["score"]
+        assert (out / name / "report.html").exists()
+    assert not (out / "org_broken").exists()
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "org_a/report.html" in page and "org_b/report.html" in page
