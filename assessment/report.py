@@ -316,6 +316,10 @@ class ReportData:
         for col in cols:
             if col not in frame.columns:
                 frame[col] = pd.NA
+        if self.mask_pii:  # a summary may quote an email
+            for col in ("summary", "remediation"):
+                text = frame[col].astype("str")
+                frame[col] = mask_text(text).where(frame[col].notna(), pd.NA)
         return frame
 
     @property
@@ -786,27 +790,13 @@ def filter_checks(
 
 
 def outcome_delta(snapshot, **changes) -> pd.DataFrame:
-    """Prospect and Salesforce outcome counts now and under changed settings (sync.what_if)."""
-    from . import sync
+    """Outcome counts now and under changed settings (sync.what_if), prospects then Salesforce."""
+    from .sync import what_if
 
-    base = sync.simulate(snapshot)
-    if hasattr(sync, "what_if"):
-        try:
-            other = sync.what_if(snapshot, **changes)
-        except TypeError:  # what_if taking a settings object
-            other = sync.what_if(snapshot, snapshot.settings.replace(**changes))
-    else:
-        other = sync.simulate(snapshot.with_settings(snapshot.settings.replace(**changes)))
-    other = getattr(other, "after", other)  # a what-if result may carry before/after
-    parts = []
-    for attr in ("prospects", "salesforce"):
-        now = getattr(base, attr)["outcome"].value_counts()
-        then = getattr(other, attr)["outcome"].value_counts()
-        both = pd.concat([now.rename("now"), then.rename("with changes")], axis=1)
-        both = both.fillna(0).astype("int64")
-        both["change"] = both["with changes"] - both["now"]
-        parts.append(both.rename_axis("outcome").reset_index().assign(records=attr))
+    result = what_if(snapshot, **changes)
+    parts = [getattr(result, attr).assign(records=attr) for attr in ("prospects", "salesforce")]
     out = pd.concat(parts, ignore_index=True)
+    out = out.rename(columns={"base": "now", "other": "with changes", "delta": "change"})
     return out[["records", "outcome", "now", "with changes", "change"]]
 
 

@@ -231,6 +231,14 @@ def test_sections_escape_and_order(tmp_path):
     assert "Showing 20 of 25 rows" in dup and "actions/DUP002.csv" in dup
     masked = str(report.area_section(report.load_results(tmp_path / "out", mask_pii=True), "DUP"))
     assert "john.smith@example.com" not in masked and "j***@e***.com" in masked
+    assert "lead-duplicate-email" in masked  # check names are not person names
+
+
+def test_masked_check_summary(tmp_path):
+    readiness = dict(READINESS, checks=[dict(READINESS["checks"][0], summary="ann@corp.io twice")])
+    data = report.load_results(write_stub(tmp_path / "out", readiness), mask_pii=True)
+    text = str(report.verdict_section(data)) + str(report.area_section(data, "DUP"))
+    assert "ann@corp.io" not in text and "a***@c***.io twice" in text
 
 
 def test_outcome_table_and_filter():
