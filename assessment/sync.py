@@ -1,0 +1,1371 @@
+"""The sync simulator: predicts, record by record, what the connector's first sync does.
+
+Follows connector-behavior.md §10. Every connector rule is cited by its spec id; rules the spec
+marks UNCONFIRMED or DISAGREE are policies read from ``ConnectorSettings`` and named in the
+``policies`` column of every prediction that rests on them. All record work is joins, masks and
+groupbys; the only Python loops run over mapped fields (dozens) and outcome names.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .fields import effective_mappings, sf_column
+from .normalize import email_is_valid, sf_id18
+from .schema import header_key
+from .settings import ConnectorSettings, MdsRule, settings_from_mapping
+
+PROSPECT_OUTCOMES = (
+    "linked",
+    "match_email",
+    "match_email_tie",
+    "create_lead",
+    "pardot_only",
+    "stale_crm_id",
+    "out_of_scope",
+    "will_error",
+)
+SALESFORCE_OUTCOMES = ("linked", "creates_prospect", "no_prospect", "out_of_scope")
+PROSPECT_COLUMNS = [
+    "prospect_id",
+    "email",
+    "outcome",
+    "sf_object",
+    "sf_id",
+    "owner_sf_user_id",
+    "reason",
+    "policies",
+    "caution",
+    "email_key",
+    "assigned",
+    "pardot_user_id",
+    "error_code",
+    "candidates",
+    "row",
+]
+SALESFORCE_COLUMNS = [
+    "sf_object",
+    "sf_id",
+    "email",
+    "outcome",
+    "prospect_id",
+    "reason",
+    "policies",
+    "email_key",
+    "owner_id",
+    "row",
+]
+FIELD_COLUMNS = [
+    "pardot_field_id",
+    "pardot_field_name",
+    "sf_field",
+    "sync_behavior",
+    "pairs",
+    "differ",
+    "winner",
+    "sf_overwritten",
+    "pardot_overwritten",
+    "blank_fills_sf",
+    "blank_fills_pardot",
+    "blank_overwrites",
+    "write_errors",
+    "error_codes",
+    "policies",
+    "source",
+    "confidence",
+    "sync_behavior_source",
+]
+_COUNT_COLUMNS = [
+    "pairs",
+    "differ",
+    "sf_overwritten",
+    "pardot_overwritten",
+    "blank_fills_sf",
+    "blank_fills_pardot",
+    "blank_overwrites",
+    "write_errors",
+]
+_DT = "datetime64[us, UTC]"
+_MATCHED = ("linked", "match_email", "match_email_tie")
+_TEXT_TYPES = {
+    "string",
+    "textarea",
+    "email",
+    "phone",
+    "url",
+    "picklist",
+    "multipicklist",
+    "combobox",
+    "encryptedstring",
+}
+# Fields the connector does not write through the value-sync path (F-5, M-8, CR-6).
+_NOT_WRITTEN = {"score", "grade", "campaign_id", "assigned_user", "email"}
+_ERROR_ORDER = (
+    "CANNOT_UPDATE_CONVERTED_LEAD",
+    "INACTIVE_OWNER_OR_USER",
+    "INVALID_EMAIL_ADDRESS",
+    "REQUIRED_FIELD_MISSING",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    "STRING_TOO_LONG",
+)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _col(frame: pd.DataFrame | None, name: str, dtype: str = "str") -> pd.Series:
+    """A column of the frame, or all-NA when the frame or column is absent."""
+    if frame is not None and name in frame.columns:
+        return frame[name]
+    index = frame.index if frame is not None else pd.RangeIndex(0)
+    return pd.Series(pd.NA, index=index, dtype=dtype)
+
+
+def _flag(frame: pd.DataFrame | None, name: str) -> np.ndarray:
+    """A boolean column as a numpy bool array, NA → False."""
+    return _col(frame, name, "boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _strs(values) -> pd.Series:
+    return pd.Series(values, dtype="str")
+
+
+def _is(values: pd.Series, value: str) -> np.ndarray:
+    """Elementwise ``values == value`` as a numpy bool array, NA → False."""
+    return values.astype("str").eq(value).fillna(False).to_numpy(dtype=bool)
+
+
+def _positions(keys: pd.Series, queries: pd.Series) -> np.ndarray:
+    """Position in ``keys`` of each query (first occurrence; NA and misses → -1)."""
+    keys = keys.astype("str").reset_index(drop=True)
+    usable = keys.notna() & ~keys.duplicated(keep="first")
+    index = pd.Index(keys[usable])
+    where = np.flatnonzero(usable.to_numpy())
+    hit = index.get_indexer(queries.astype("str"))
+    return np.where(hit >= 0, where[np.maximum(hit, 0)], -1)
+
+
+class _Notes:
+    """Per-record reasons, policies and caution, built up vectorised."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.reason = np.full(n, "", dtype=object)
+        self.policies: dict[str, np.ndarray] = {}
+        self.caution = np.zeros(n, dtype=bool)
+
+    def set_reason(self, mask: np.ndarray, text) -> None:
+        self.reason[mask] = text if np.isscalar(text) else np.asarray(text, dtype=object)[mask]
+
+    def add_reason(self, mask: np.ndarray, text) -> None:
+        if not mask.any():
+            return
+        extra = np.full(self.n, text, dtype=object) if np.isscalar(text) else np.asarray(text)
+        cur = self.reason[mask]
+        joined = np.where(cur == "", extra[mask], cur + "; " + extra[mask].astype(object))
+        self.reason[mask] = joined
+
+    def policy(self, name: str, mask: np.ndarray) -> None:
+        if mask.any():
+            self.policies[name] = self.policies.get(name, np.zeros(self.n, dtype=bool)) | mask
+
+    def policy_column(self) -> pd.Series:
+        out = np.full(self.n, "", dtype=object)
+        for name, mask in self.policies.items():
+            out = np.where(mask, np.where(out == "", name, out + ";" + name), out)
+        return _strs(out).fillna("")
+
+
+# ----------------------------------------------------------------------------- result
+@dataclass
+class SimulationResult:
+    """What the first sync after unpause is predicted to do, per record and per field."""
+
+    settings: ConnectorSettings
+    prospects: pd.DataFrame
+    salesforce: pd.DataFrame
+    fields: pd.DataFrame
+    initial_sync: dict
+    mappings: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+
+    def prospect_counts(self) -> dict[str, int]:
+        """Prospect outcome → count (every contract outcome, zeros included)."""
+        counts = self.prospects["outcome"].value_counts()
+        return {o: int(counts.get(o, 0)) for o in PROSPECT_OUTCOMES}
+
+    def salesforce_counts(self) -> dict[str, int]:
+        """Salesforce record outcome → count (every contract outcome, zeros included)."""
+        counts = self.salesforce["outcome"].value_counts()
+        return {o: int(counts.get(o, 0)) for o in SALESFORCE_OUTCOMES}
+
+    def to_json(self) -> dict:
+        """The ``simulation`` object of readiness.json (contract §3)."""
+        f = self.fields[FIELD_COLUMNS]
+        fields_rows = f.astype(object).where(f.notna(), None)
+        return {
+            "prospects": self.prospect_counts(),
+            "salesforce": self.salesforce_counts(),
+            "fields": [
+                {k: (int(v) if isinstance(v, np.integer) else v) for k, v in r.items()}
+                for r in fields_rows.to_dict("records")
+            ],
+            "initial_sync": self.initial_sync,
+        }
+
+
+# ----------------------------------------------------------------------------- Salesforce side
+def _mds_column(frame: pd.DataFrame | None, table: str, rule: MdsRule) -> str | None:
+    if frame is None:
+        return None
+    col = sf_column(frame, table, rule.field)
+    if col is None and table == "sf_accounts" and rule.field.lower().endswith("__c"):
+        col = sf_column(frame, table, rule.field[:-3] + "__pc")  # person-account field
+    return col
+
+
+def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
+    """Leads, contacts and person accounts as one frame with scope flags (M-3, M-18, D-3, V-2)."""
+    t = snapshot.tables
+    leads, contacts, accounts = t.get("sf_leads"), t.get("sf_contacts"), t.get("sf_accounts")
+    parts = []
+
+    def part(frame, table, obj, sf_id, link_id, email, key, is_person):
+        n = len(frame)
+
+        def r(series: pd.Series, dtype: str = "str") -> pd.Series:
+            return series.astype(dtype).reset_index(drop=True)
+
+        return pd.DataFrame(
+            {
+                "sf_object": _strs(np.full(n, obj, dtype=object)),
+                "table": _strs(np.full(n, table, dtype=object)),
+                "sf_id": r(sf_id),
+                "link_id": r(link_id),
+                "email": r(email),
+                "email_key": r(key),
+                "owner_id": r(_col(frame, "owner_id")),
+                "is_converted": _flag(frame, "is_converted"),
+                "converted_contact_id": r(_col(frame, "converted_contact_id")),
+                "is_deleted": _flag(frame, "is_deleted"),
+                "master_record_id": r(_col(frame, "master_record_id")),
+                "account_id": r(_col(frame, "account_id")),
+                "created_date": r(_col(frame, "created_date", _DT), _DT),
+                "last_modified_date": r(_col(frame, "last_modified_date", _DT), _DT),
+                "is_person": is_person,
+                "src_pos": np.arange(n),
+                "row": frame.index.to_numpy(),
+            }
+        )
+
+    if leads is not None:
+        parts.append(
+            part(
+                leads,
+                "sf_leads",
+                "Lead",
+                _col(leads, "id"),
+                _col(leads, "id"),
+                _col(leads, "email"),
+                _col(leads, "email_key"),
+                np.zeros(len(leads), dtype=bool),
+            )
+        )
+    pa_contact_ids = pd.Series([], dtype="str")
+    if accounts is not None:
+        is_pa = _flag(accounts, "is_person_account")
+        pa = accounts[is_pa]
+        pa_contact_ids = _col(pa, "person_contact_id").dropna()
+        frame = part(
+            pa,
+            "sf_accounts",
+            "PersonAccount",
+            _col(pa, "id"),
+            _col(pa, "person_contact_id").fillna(_col(pa, "id")),
+            _col(pa, "person_email"),
+            _col(pa, "person_email_key"),
+            np.ones(len(pa), dtype=bool),
+        )
+        frame["src_pos"] = np.flatnonzero(is_pa)
+        parts.append(frame)
+    if contacts is not None:
+        # The contact side of a person account already exported as an account is one record.
+        keep = ~_col(contacts, "id").isin(pa_contact_ids).to_numpy()
+        c = contacts[keep]
+        frame = part(
+            c,
+            "sf_contacts",
+            "Contact",
+            _col(c, "id"),
+            _col(c, "id"),
+            _col(c, "email"),
+            _col(c, "email_key"),
+            _flag(c, "is_person_account"),
+        )
+        frame["src_pos"] = np.flatnonzero(keep)
+        parts.append(frame)
+    if not parts:
+        sf = part(pd.DataFrame(), "", "", *(pd.Series([], dtype="str"),) * 4, np.zeros(0, bool))
+    else:
+        sf = pd.concat(parts, ignore_index=True)
+    for col in ("sf_object", "table", "sf_id", "link_id", "email", "email_key", "owner_id"):
+        sf[col] = sf[col].astype("str")
+    for col in ("converted_contact_id", "master_record_id", "account_id"):
+        sf[col] = sf[col].astype("str")
+    if not settings.email_case_insensitive:
+        # M-13 policy off: match on the raw value, case and spaces included.
+        sf["match_key"] = sf["email"].mask(sf["email_key"].isna())
+    else:
+        sf["match_key"] = sf["email_key"]
+    n = len(sf)
+    scope_reason = np.full(n, "", dtype=object)
+    in_scope = np.ones(n, dtype=bool)
+    mds_unknown = np.zeros(n, dtype=bool)
+    # Person accounts are invisible to the connector unless person-account sync is on (M-18, M-19).
+    if not settings.person_accounts_enabled:
+        pa_off = sf["is_person"].to_numpy()
+        in_scope &= ~pa_off
+        scope_reason[pa_off] = "person account and person-account sync is off (M-18, M-19)"
+    # The connector sees only what the connector user sees; the integration user sees all (M-3, V-2).
+    if not settings.uses_integration_user and settings.connector_user_visible_owner_ids:
+        ids, _, _ = sf_id18(pd.Series(settings.connector_user_visible_owner_ids, dtype="str"))
+        visible = sf["owner_id"].isin(ids.dropna()).to_numpy()
+        hidden = ~visible & in_scope
+        scope_reason[hidden] = (
+            f"not visible to connector user {settings.connector_user!r} "
+            "(owner not in connector_user_visible_owner_ids) (M-3)"
+        )
+        in_scope &= visible
+    # Marketing Data Sharing: one field, equals, case-sensitive exact value (D-3, D-8).
+    for obj, table, rule_obj, frame in (
+        ("Lead", "sf_leads", "Lead", leads),
+        ("Contact", "sf_contacts", "Contact", contacts),
+        ("PersonAccount", "sf_accounts", "Contact", accounts),
+    ):
+        rule = settings.marketing_data_sharing.get(rule_obj)
+        if rule is None or frame is None:
+            continue
+        rows = (sf["sf_object"] == obj).to_numpy()
+        col = _mds_column(frame, table, rule)
+        if col is None:
+            mds_unknown |= rows  # rule field not exported: scope cannot be told
+            continue
+        values = frame[col].astype("str").iloc[sf.loc[rows, "src_pos"].to_numpy()]
+        ok = values.eq(rule.value).fillna(False).to_numpy(dtype=bool)
+        out = rows.copy()
+        out[rows] = ~ok
+        out &= in_scope
+        scope_reason[out] = (
+            f"outside Marketing Data Sharing rule {rule.field} = {rule.value!r} "
+            "(case-sensitive, D-3, D-8)"
+        )
+        in_scope &= ~out
+    sf["in_scope"] = in_scope
+    sf["scope_reason"] = scope_reason
+    sf["mds_unknown"] = mds_unknown
+    return sf
+
+
+# ----------------------------------------------------------------------------- users
+def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame):
+    """Per prospect: Pardot user id, mapped Salesforce user id, resolved flag, active state."""
+    t = snapshot.tables
+    pu, su = t.get("pardot_users"), t.get("sf_users")
+    n = len(prospects)
+    index = pd.RangeIndex(n)
+    pardot_user_id = pd.Series(pd.NA, index=index, dtype="str")
+    sf_user = pd.Series(pd.NA, index=index, dtype="str")
+    has_pu = np.zeros(n, dtype=bool)
+    if pu is not None and len(pu):
+        pu_pos = _positions(_col(pu, "user_id"), _col(prospects, "assigned_user_id"))
+        # UI export "User": name or email of the assigned user (export-formats.md §1.1).
+        names = _col(pu, "first_name").fillna("") + " " + _col(pu, "last_name").fillna("")
+        names = names.str.strip().str.casefold()
+        keys = pd.concat(
+            [
+                _col(pu, "email_key"),
+                _col(pu, "username").str.strip().str.casefold(),
+                names.mask(names == ""),
+            ],
+            ignore_index=True,
+        )
+        by_name = _positions(keys, _col(prospects, "assigned_user").str.strip().str.casefold())
+        by_name = np.where(by_name >= 0, by_name % len(pu), -1)
+        pu_pos = np.where(pu_pos >= 0, pu_pos, by_name)
+        has_pu = pu_pos >= 0
+        pardot_user_id[has_pu] = (
+            _col(pu, "user_id").astype("str").to_numpy(dtype=object)[pu_pos[has_pu]]
+        )
+        # Pardot user -> Salesforce user: salesforceId (U-2), else CRM Username (U-1),
+        # else the same email when "automatically match users" is on (U-1).
+        mapped = _col(pu, "salesforce_user_id").astype("str").reset_index(drop=True)
+        if su is not None and len(su):
+            su_ids = _col(su, "id").astype("str").reset_index(drop=True)
+            unames = _col(su, "username").str.strip().str.casefold()
+            unames = unames.mask(unames.duplicated(keep=False))
+            hit = _positions(unames, _col(pu, "salesforce_username").str.strip().str.casefold())
+            by_uname = pd.Series(
+                np.where(hit >= 0, su_ids.to_numpy(dtype=object)[hit], None), dtype="str"
+            )
+            mapped = mapped.fillna(by_uname)
+            if settings.auto_match_users:
+                emails = _col(su, "email_key").astype("str")
+                emails = emails.mask(emails.duplicated(keep=False))  # ambiguous: USR005
+                hit = _positions(emails, _col(pu, "email_key"))
+                by_email = pd.Series(
+                    np.where(hit >= 0, su_ids.to_numpy(dtype=object)[hit], None), dtype="str"
+                )
+                mapped = mapped.fillna(by_email)
+        sf_user[has_pu] = mapped.to_numpy(dtype=object)[pu_pos[has_pu]]
+    active = pd.Series(pd.NA, index=index, dtype="boolean")
+    if su is not None and len(su):
+        hit = _positions(_col(su, "id"), sf_user)
+        act = _col(su, "is_active", "boolean").reset_index(drop=True)
+        active[hit >= 0] = act.to_numpy()[hit[hit >= 0]]
+    return pardot_user_id, sf_user, has_pu, active
+
+
+def _connector_user_id(snapshot, settings: ConnectorSettings) -> str | None:
+    su = snapshot.tables.get("sf_users")
+    if settings.uses_integration_user or su is None:
+        return None
+    hit = su[_col(su, "username").str.strip().str.casefold() == settings.connector_user.casefold()]
+    return None if hit.empty else str(hit["id"].iloc[0])
+
+
+# ----------------------------------------------------------------------------- values
+def _compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -> pd.Series:
+    """Values as comparable text: booleans true/false, numbers without '.0', blank → NA (F-3)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        text = values.astype("boolean").map({True: "true", False: "false"}).astype("str")
+        if not settings.checkbox_false_is_value:
+            text = text.mask(text == "false")  # F-3/F-7 policy: a false checkbox counts as blank
+        return text
+    if pd.api.types.is_numeric_dtype(dtype):
+        text = values.astype("Float64").astype("str").str.replace(r"\.0$", "", regex=True)
+        return text
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        midnight = (values.dt.hour == 0) & (values.dt.minute == 0) & (values.dt.second == 0)
+        return (
+            values.dt.strftime("%Y-%m-%d")
+            .where(midnight, values.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+            .astype("str")
+        )
+    text = values.astype("str")
+    if settings.whitespace_is_blank:
+        text = text.str.strip()  # F-3 policy: whitespace-only counts as blank
+    return text.mask(text == "")
+
+
+def _write_errors(
+    values: pd.Series, meta: dict | None, settings: ConnectorSettings
+) -> tuple[np.ndarray, str | None, str | None]:
+    """Which AE→Salesforce writes of ``values`` fail against the describe entry (§3.7, §7.2)."""
+    n = len(values)
+    bad = np.zeros(n, dtype=bool)
+    if meta is None:
+        return bad, None, None
+    ftype = str(meta.get("type") or "")
+    present = values.notna().to_numpy(dtype=bool)
+    if ftype == "email":
+        # INVALID_EMAIL_ADDRESS (M-14, X9); policy invalid_email.
+        if settings.invalid_email == "error":
+            bad = present & ~email_is_valid(values).to_numpy(dtype=bool)
+            if bad.any():
+                return bad, "INVALID_EMAIL_ADDRESS", "invalid_email"
+    if meta.get("restricted_picklist") and ftype in ("picklist", "multipicklist"):
+        allowed = list(meta.get("picklist_values") or ())
+        if ftype == "multipicklist":
+            exploded = values.str.split(";").explode()
+            miss = (~exploded.isin(allowed) & exploded.notna()).groupby(level=0).any()
+            miss = miss.reindex(values.index, fill_value=False).to_numpy(dtype=bool)
+        else:
+            miss = ~values.isin(allowed).to_numpy(dtype=bool)
+        bad = present & miss
+        if bad.any():
+            # Exact value, case and spaces included (K2, H22 KB 000384095).
+            return bad, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", None
+    length = meta.get("length")
+    if ftype in _TEXT_TYPES and length is not None and not pd.isna(length) and int(length) > 0:
+        too_long = present & (values.str.len() > int(length)).fillna(False).to_numpy(dtype=bool)
+        if too_long.any():
+            # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
+            if settings.long_values == "error":
+                return too_long, "STRING_TOO_LONG", "long_values"
+            return too_long, None, "long_values"  # truncated: no error, but rests on the policy
+    return bad, None, None
+
+
+def _describe_lookup(snapshot, obj: str) -> dict[str, dict]:
+    frame = (snapshot.describe or {}).get(obj)
+    if frame is None or len(frame) == 0:
+        return {}
+    return {r["key"]: r for r in frame.to_dict("records")}
+
+
+# ----------------------------------------------------------------------------- prospects
+def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationResult:
+    """Predict every prospect's and Salesforce record's outcome at unpause (spec §10)."""
+    settings = settings or snapshot.settings
+    t = snapshot.tables
+    P = t.get("pardot_prospects")
+    if P is None:
+        P = pd.DataFrame(columns=["prospect_id", "email", "email_key"])
+    n = len(P)
+    sf = _sf_records(snapshot, settings)
+    mappings = effective_mappings(snapshot, settings)
+    notes = _Notes(n)
+    outcome = np.full(n, None, dtype=object)
+    target = np.full(n, -1)  # position in sf of the record the prospect links (or will link) to
+    error_code = np.full(n, None, dtype=object)
+    candidates = np.full(n, None, dtype=object)
+    how = np.full(n, "", dtype=object)
+
+    def decide(mask, name, reason=None):
+        mask = mask & pd.isna(outcome)
+        outcome[mask] = name
+        if reason is not None:
+            notes.set_reason(mask, reason)
+        return mask
+
+    # Step 0: prospects in the AE recycle bin are skipped (§10).
+    decide(_flag(P, "is_deleted"), "pardot_only", "archived in AE (recycle bin): not synced (§10)")
+    # Step 1: "do not sync" or [[crm_ignore_prospect]] (M-22, M-6).
+    lead_status, contact_status = _col(P, "crm_lead_status"), _col(P, "crm_contact_status")
+    ignored = _flag(P, "do_not_sync") | _is(lead_status, "ignored") | _is(contact_status, "ignored")
+    decide(
+        ignored,
+        "pardot_only",
+        "CRM sync disabled (do not sync / [[crm_ignore_prospect]]) (M-22, M-6)",
+    )
+    # Step 2: CRM ids; the contact id is preferred over the lead id (M-17, ID-5).
+    crm = (
+        _col(P, "crm_contact_fid").fillna(_col(P, "salesforce_id")).fillna(_col(P, "crm_lead_fid"))
+    )
+    has_crm = crm.notna().to_numpy(dtype=bool)
+    sentinel_deleted = _is(contact_status, "deleted") | (_is(lead_status, "deleted") & ~has_crm)
+    decide(
+        sentinel_deleted,
+        "stale_crm_id",
+        "[[crm_deleted]]: the record was deleted in Salesforce; the prospect will not be resynced (M-21)",
+    )
+    garbage = (_is(contact_status, "invalid") | _is(lead_status, "invalid")) & ~has_crm
+    m = decide(
+        garbage,
+        "stale_crm_id",
+        "CRM id field holds a value that is not a Salesforce id (M-22, ID-5)",
+    )
+    notes.caution[m] = True
+
+    def lookup(values: pd.Series) -> np.ndarray:
+        return _positions(sf["link_id"], values)
+
+    pos = lookup(crm)
+    open_crm = has_crm & pd.isna(outcome)
+    has_export_all = bool(sf["is_deleted"].any() or sf["master_record_id"].notna().any())
+    missing_reason = "CRM id not in the Salesforce export: deleted, merged or invisible to the exporting user (ID-5, M-20)"
+    if not has_export_all:
+        missing_reason += "; an Export All with IsDeleted/MasterRecordId would tell which"
+    decide(open_crm & (pos < 0), "stale_crm_id", missing_reason)
+    # Converted lead: the link follows ConvertedContactId (M-17).
+    conv = np.zeros(n, dtype=bool)
+    conv[open_crm & (pos >= 0)] = sf["is_converted"].to_numpy()[pos[open_crm & (pos >= 0)]]
+    conv &= pd.isna(outcome)
+    conv_contact = pd.Series(pd.NA, index=range(n), dtype="str")
+    if conv.any():
+        conv_contact[conv] = sf["converted_contact_id"].to_numpy(dtype=object)[pos[conv]]
+    no_contact = conv & conv_contact.isna().to_numpy()
+    m = decide(
+        no_contact,
+        "will_error",
+        "CRM id is a converted lead with no ConvertedContactId: updates fail (M-17, X9)",
+    )
+    error_code[m] = "CANNOT_UPDATE_CONVERTED_LEAD"
+    target[m] = pos[m]
+    follow = conv & ~no_contact
+    pos2 = lookup(conv_contact)
+    m = decide(
+        follow & (pos2 < 0),
+        "stale_crm_id",
+        "CRM id is a converted lead whose ConvertedContactId is not in the export (M-17, ID-5)",
+    )
+    pos = np.where(follow & (pos2 >= 0), pos2, pos)
+    notes.add_reason(follow & (pos2 >= 0), "converted lead: follows ConvertedContactId (M-17)")
+    open_crm = has_crm & pd.isna(outcome)
+    tgt_deleted = np.zeros(n, dtype=bool)
+    tgt_deleted[open_crm] = sf["is_deleted"].to_numpy()[pos[open_crm]]
+    master = pd.Series(pd.NA, index=range(n), dtype="str")
+    master[tgt_deleted] = sf["master_record_id"].to_numpy(dtype=object)[pos[tgt_deleted]]
+    merged = tgt_deleted & master.notna().to_numpy()
+    decide(
+        merged,
+        "stale_crm_id",
+        (
+            "merged into " + master.fillna("") + " (MasterRecordId in the Export All) (M-20, ID-5)"
+        ).to_numpy(dtype=object),
+    )
+    decide(
+        tgt_deleted, "stale_crm_id", "deleted in Salesforce (IsDeleted in the Export All) (M-20)"
+    )
+    open_crm = has_crm & pd.isna(outcome)
+    scope_ok = np.zeros(n, dtype=bool)
+    scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
+    m = decide(open_crm & ~scope_ok, "out_of_scope")
+    notes.add_reason(m, sf["scope_reason"].to_numpy(dtype=object)[np.maximum(pos, 0)])
+    notes.add_reason(m, "AE will archive the prospect (D-6)")
+    target[m] = pos[m]
+    m = decide(open_crm & scope_ok, "linked")
+    target[m] = pos[m]
+    how[m] = "crm_id"
+    notes.add_reason(m, "CRM id found in the export: stays linked (M-2)")
+
+    # Step 3: no CRM id → email matching (M-5; AMPSEA fallback M-10).
+    no_crm = pd.isna(outcome)
+    if settings.ampsea:
+        notes.policy("ampsea_email_fallback", no_crm)
+    assigned = (
+        _col(P, "assigned_user_id").notna()
+        | _col(P, "assigned_user").notna()
+        | _col(P, "crm_owner_fid").notna()
+    ).to_numpy(dtype=bool)  # CR-1, CR-4, M-6
+    p_email = _col(P, "email")
+    p_key = _col(P, "email_key")
+    p_match = p_key if settings.email_case_insensitive else p_email.mask(p_key.isna())
+    blank = no_crm & p_match.isna().to_numpy()
+    m = decide(
+        blank,
+        "pardot_only",
+        "blank email (input anomaly): cannot match and not predicted to create a lead (M-16)",
+    )
+    notes.caution[m] = True
+    matching = pd.isna(outcome)
+    if settings.ampsea and not settings.ampsea_email_fallback:
+        matching = np.zeros(n, dtype=bool)  # M-9/M-10: CRM id only
+        notes.add_reason(
+            pd.isna(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
+        )
+    claimed = np.zeros(len(sf), dtype=bool)
+    claimed[target[target >= 0]] = True
+    eligible = (~sf["is_deleted"] & sf["match_key"].notna()).to_numpy()
+    converted = sf["is_converted"].to_numpy()
+    if not settings.converted_leads_match:
+        eligible_now = eligible & ~converted  # policy converted_leads_match (M-17)
+    else:
+        eligible_now = eligible
+    cand = sf.loc[
+        eligible_now,
+        [
+            "match_key",
+            "sf_object",
+            "in_scope",
+            "last_modified_date",
+            "created_date",
+            "link_id",
+            "email",
+        ],
+    ]
+    cand = cand.assign(c_pos=np.flatnonzero(eligible_now), claimed=claimed[eligible_now])
+    pm = pd.DataFrame(
+        {"p_pos": np.flatnonzero(matching), "match_key": p_match.to_numpy()[matching]}
+    )
+    pairs = pm.merge(cand, on="match_key", how="inner")
+    # Records already linked to another prospect by CRM id cannot link again (M-1).
+    taken = pairs[pairs["claimed"]]
+    if len(taken):
+        mask = np.zeros(n, dtype=bool)
+        mask[taken["p_pos"].unique()] = True
+        notes.caution |= mask
+        notes.add_reason(mask, "a same-email record is already linked to another prospect (M-1)")
+    pairs = pairs[~pairs["claimed"]]
+    # Policy converted_leads_match rests on any converted same-email lead (M-17).
+    conv_keys = sf.loc[eligible & converted, "match_key"]
+    notes.policy("converted_leads_match", matching & p_match.isin(conv_keys).to_numpy())
+    inn = pairs[pairs["in_scope"]]
+    out = pairs[~pairs["in_scope"]]
+    n_in = np.bincount(inn["p_pos"], minlength=n) if n else np.zeros(0, int)
+    n_out = np.bincount(out["p_pos"], minlength=n) if n else np.zeros(0, int)
+    # Tie-break (M-7, DISAGREE): policy order, never a confident match.
+    rank_obj = np.where(inn["sf_object"] == "Lead", 1, 0)
+    if settings.tie_break == "lead_then_newest":
+        rank_obj = 1 - rank_obj
+    elif settings.tie_break in ("newest", "oldest"):
+        rank_obj = np.zeros(len(inn), dtype=int)
+    inn = inn.assign(rank_obj=rank_obj)
+    if settings.tie_break == "oldest":
+        order = inn.sort_values(
+            ["p_pos", "rank_obj", "created_date", "last_modified_date", "link_id"],
+            ascending=[True, True, True, True, True],
+            na_position="last",
+        )
+    else:
+        order = inn.sort_values(
+            ["p_pos", "rank_obj", "last_modified_date", "link_id"],
+            ascending=[True, True, False, True],
+            na_position="last",
+        )
+    picks = order.drop_duplicates("p_pos", keep="first")
+    multi_cand = order[order["p_pos"].duplicated(keep=False)]
+    cand_list = multi_cand.groupby("p_pos")["link_id"].agg(";".join)
+    # One Salesforce record, one prospect (M-1): same-email prospects competing for one record.
+    if len(picks):
+        p_act = _col(P, "last_activity_at", _DT).to_numpy()[picks["p_pos"]]
+        p_upd = _col(P, "updated_at", _DT).to_numpy()[picks["p_pos"]]
+        picks = picks.assign(p_act=p_act, p_upd=p_upd).sort_values(
+            ["c_pos", "p_act", "p_upd", "p_pos"],
+            ascending=[True, False, False, True],
+            na_position="last",
+        )
+        lost = picks.duplicated("c_pos", keep="first").to_numpy()
+        contested = picks["c_pos"].duplicated(keep=False).to_numpy()
+        cmask = np.zeros(n, dtype=bool)
+        cmask[picks["p_pos"].to_numpy()[contested]] = True
+        notes.caution |= cmask
+        notes.policy("tie_break", cmask)
+        losers = np.zeros(n, dtype=bool)
+        losers[picks["p_pos"].to_numpy()[lost]] = True
+        notes.add_reason(
+            losers,
+            "another prospect with the same email takes the only matching record (M-1; which one is unconfirmed)",
+        )
+        picks = picks[~lost]
+    picked = np.full(n, -1)
+    picked[picks["p_pos"].to_numpy()] = picks["c_pos"].to_numpy()
+    has_pick = picked >= 0
+    single = matching & has_pick & (n_in == 1)
+    tie = matching & has_pick & (n_in > 1)
+    m = decide(single, "match_email", "no CRM id; one eligible same-email record (M-5)")
+    target[m] = picked[m]
+    how[m] = "email"
+    m = decide(tie, "match_email_tie")
+    target[m] = picked[m]
+    how[m] = "email"
+    notes.set_reason(
+        m,
+        "no CRM id; several same-email records; the connector's pick is unconfirmed, "
+        f"policy tie_break={settings.tie_break} (M-7)",
+    )
+    notes.caution[m] = True
+    notes.policy("tie_break", m)
+    if len(cand_list):
+        candidates[cand_list.index.to_numpy()] = cand_list.to_numpy()
+    # Email case / whitespace variants: matched on trim + casefold, never confident (M-13).
+    matched = single | tie
+    if matched.any() and settings.email_case_insensitive:
+        idx = np.flatnonzero(matched)
+        sf_raw = sf["email"].iloc[target[idx]].reset_index(drop=True)
+        p_raw = p_email.iloc[idx].reset_index(drop=True)
+        variant = np.zeros(n, dtype=bool)
+        variant[idx] = p_raw.ne(sf_raw).fillna(True).to_numpy(dtype=bool)
+        notes.caution |= variant
+        notes.policy("email_case_insensitive", variant)
+        notes.add_reason(variant, "emails differ only in case or spaces (M-13)")
+
+    # No usable match: assigned → create a lead (CR-1), else nothing (CR-4).
+    rest = pd.isna(outcome)
+    only_out = rest & (n_out > 0) & (n_in == 0)
+    out_reason = pd.Series(pd.NA, index=range(n), dtype="str")
+    if len(out):
+        first_out = out.drop_duplicates("p_pos")
+        out_reason[first_out["p_pos"].to_numpy()] = sf["scope_reason"].to_numpy(dtype=object)[
+            first_out["c_pos"].to_numpy()
+        ]
+    m = decide(only_out & ~assigned, "out_of_scope")
+    notes.add_reason(
+        m,
+        ("the only same-email record is out of scope: " + out_reason.fillna("")).to_numpy(
+            dtype=object
+        ),
+    )
+    creating = rest & assigned & pd.isna(outcome)
+    notes.add_reason(
+        creating & only_out,
+        (
+            "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
+            + out_reason.fillna("")
+        ).to_numpy(dtype=object),
+    )
+    valid_email = email_is_valid(p_email.fillna("")).to_numpy(dtype=bool)
+    bad_email = creating & ~valid_email
+    notes.policy("invalid_email", bad_email)
+    if settings.invalid_email == "no_match":
+        decide(
+            bad_email,
+            "pardot_only",
+            "invalid or over-80-character email: policy invalid_email=no_match (M-14, M-15)",
+        )
+        creating &= pd.isna(outcome)
+    decide(creating, "create_lead")
+    notes.add_reason(creating, "no match; assigned: the connector creates a lead (CR-1)")
+    decide(
+        pd.isna(outcome),
+        "pardot_only",
+        "no match; unassigned: nothing is created in Salesforce (CR-4)",
+    )
+    create = outcome == "create_lead"
+
+    # Owner of created leads (CR-6, U-4, U-5, U-6).
+    pardot_user_id, sf_user, has_pu, active = _sf_user_ids(snapshot, settings, P)
+    crm_owner = pd.Series(_col(P, "crm_owner_fid").to_numpy(), index=sf_user.index, dtype="str")
+    owner = sf_user.fillna(crm_owner).to_numpy(dtype=object)
+    owner_known = pd.notna(owner)
+    conn_id = _connector_user_id(snapshot, settings)
+    pu_missing = "pardot_users" not in t
+    unresolved = create & ~owner_known
+    m = unresolved & pu_missing
+    notes.caution |= m
+    notes.add_reason(m, "owner unknown: no pardot_users export to map the assigned user (CR-6)")
+    unmapped = unresolved & ~pu_missing
+    notes.policy("unmapped_owner", unmapped)
+    if settings.unmapped_owner == "error":
+        m = decide_force(outcome, unmapped, "will_error")
+        notes.add_reason(
+            m,
+            "assigned Pardot user maps to no Salesforce user; policy unmapped_owner=error (U-4, U-6)",
+        )
+    else:
+        owner[unmapped] = conn_id
+        notes.add_reason(
+            unmapped,
+            "assigned Pardot user maps to no Salesforce user: the connector user owns the lead (U-4, U-6)",
+        )
+    inactive = create & owner_known & active.eq(False).fillna(False).to_numpy(dtype=bool)
+    notes.policy("inactive_owner", inactive)
+    if settings.inactive_owner == "error":
+        m = decide_force(outcome, inactive, "will_error")
+        error_code[m] = "INACTIVE_OWNER_OR_USER"
+        notes.add_reason(m, "mapped Salesforce owner is inactive (U-5)")
+    else:
+        owner[inactive] = conn_id
+        notes.add_reason(
+            inactive,
+            "mapped Salesforce owner is inactive: policy inactive_owner=connector_user (U-5)",
+        )
+    unknown_active = create & owner_known & active.isna().to_numpy() & ~inactive
+    notes.caution |= unknown_active
+    notes.add_reason(unknown_active, "owner's active state unknown (not in the users export)")
+    if settings.invalid_email == "error":
+        m = decide_force(outcome, create & ~valid_email, "will_error")
+        error_code[m] = np.where(pd.isna(error_code[m]), "INVALID_EMAIL_ADDRESS", error_code[m])
+        notes.add_reason(
+            m,
+            "email is invalid or longer than 80 characters: Salesforce rejects it (M-14, M-15, X9)",
+        )
+
+    # Create checks on the values the new lead gets (F-15, CR-5, §3.7).
+    lead_meta = _describe_lookup(snapshot, "Lead")
+    _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code, notes)
+
+    # Field outcomes and failing AE→SF writes on linked / matched pairs (F-2, §3.7).
+    fields_frame = _field_outcomes(
+        snapshot, P, sf, mappings, settings, outcome, target, error_code, notes
+    )
+
+    # Final prospect frame.
+    tgt = target >= 0
+    sf_obj = np.full(n, None, dtype=object)
+    sf_ids = np.full(n, None, dtype=object)
+    sf_obj[tgt] = sf["sf_object"].to_numpy(dtype=object)[target[tgt]]
+    sf_ids[tgt] = sf["link_id"].to_numpy(dtype=object)[target[tgt]]
+    linked_owner = np.full(n, None, dtype=object)
+    linked_owner[tgt] = sf["owner_id"].to_numpy(dtype=object)[target[tgt]]
+    owner_out = np.where(create | (outcome == "will_error") & ~tgt, owner, linked_owner)
+    mds_unknown = np.zeros(n, dtype=bool)
+    mds_unknown[tgt] = sf["mds_unknown"].to_numpy()[target[tgt]]
+    notes.caution |= mds_unknown
+    notes.add_reason(
+        mds_unknown, "the Marketing Data Sharing rule field is not in the export: scope unknown"
+    )
+    prospects = pd.DataFrame(
+        {
+            "prospect_id": _col(P, "prospect_id").to_numpy(dtype=object),
+            "email": p_email.to_numpy(dtype=object),
+            "outcome": outcome,
+            "sf_object": sf_obj,
+            "sf_id": sf_ids,
+            "owner_sf_user_id": owner_out,
+            "reason": notes.reason,
+            "policies": notes.policy_column().to_numpy(dtype=object),
+            "caution": notes.caution,
+            "email_key": p_key.to_numpy(dtype=object),
+            "assigned": assigned,
+            "pardot_user_id": pardot_user_id.fillna(
+                pd.Series(
+                    _col(P, "assigned_user_id").to_numpy(), index=pardot_user_id.index, dtype="str"
+                )
+            ).to_numpy(dtype=object),
+            "error_code": error_code,
+            "candidates": candidates,
+            "row": P.index.to_numpy(),
+        }
+    )
+    for col in PROSPECT_COLUMNS:
+        if col not in ("caution", "assigned", "row"):
+            prospects[col] = prospects[col].astype("str")
+    prospects["caution"] = prospects["caution"].astype(bool)
+    prospects["assigned"] = prospects["assigned"].astype(bool)
+    salesforce = _salesforce_outcomes(sf, prospects, target, how, p_match, settings)
+    result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings)
+    result.initial_sync = _initial_sync(result, settings)
+    return result
+
+
+def decide_force(outcome: np.ndarray, mask: np.ndarray, name: str) -> np.ndarray:
+    """Override an outcome (create_lead → will_error) where ``mask`` holds; returns the mask."""
+    outcome[mask] = name
+    return mask
+
+
+def _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code, notes) -> None:
+    """Predict creation failures: LastName, required fields, picklists, lengths (F-15, CR-5)."""
+    if not create.any():
+        return
+    n = len(P)
+    codes: dict[str, np.ndarray] = {}
+
+    def fail(code: str, mask: np.ndarray, text: str) -> None:
+        mask = mask & create
+        if mask.any():
+            codes[code] = codes.get(code, np.zeros(n, dtype=bool)) | mask
+            notes.add_reason(mask, text)
+
+    # Blank Last Name: [[Unknown]] fill is unconfirmed → policy blank_last_name (CR-5, F-15).
+    last = _col(P, "last_name").astype("str").str.strip()
+    blank_last = create & (last.isna() | (last == "")).to_numpy(dtype=bool)
+    notes.policy("blank_last_name", blank_last)
+    if settings.blank_last_name == "error":
+        fail(
+            "REQUIRED_FIELD_MISSING",
+            blank_last,
+            "blank Last Name: REQUIRED_FIELD_MISSING (F-15, CR-5)",
+        )
+    else:
+        notes.caution |= blank_last
+        notes.add_reason(blank_last, "blank Last Name: may fail or be filled (CR-5, UNCONFIRMED)")
+    by_sf = {
+        header_key(r["sf_field"]): r for r in mappings.to_dict("records") if pd.notna(r["sf_field"])
+    }
+    skip = {
+        "lastname",
+        "company",
+        "ownerid",
+        "email",
+    }  # Company → [[unknown]] (CR-5); owner set by the connector
+    for key, meta in lead_meta.items():
+        if not meta.get("required_on_create") or key in skip:
+            continue
+        mrow = by_sf.get(key)
+        col = None if mrow is None else mrow.get("prospect_column")
+        if col is None or pd.isna(col) or col not in P.columns:
+            fail(
+                "REQUIRED_FIELD_MISSING",
+                create,
+                f"required Lead field {meta['name']} has no mapped value (F-15)",
+            )
+        else:
+            fail(
+                "REQUIRED_FIELD_MISSING",
+                P[col].isna().to_numpy(dtype=bool),
+                f"required Lead field {meta['name']} is blank (F-15)",
+            )
+    for r in mappings.to_dict("records"):
+        if r["pardot_field_id"] in _NOT_WRITTEN or pd.isna(r["sf_field"]):
+            continue
+        col = r["prospect_column"]
+        meta = lead_meta.get(header_key(r["sf_field"]))
+        if meta is None or pd.isna(col) or col not in P.columns:
+            continue
+        values = _compare_text(P[col], settings, is_sf=False).reset_index(drop=True)
+        bad, code, policy = _write_errors(values, meta, settings)
+        if policy:
+            notes.policy(policy, create & bad)
+        if code:
+            fail(code, bad, f"{r['sf_field']}: {code} on create (§3.7)")
+    for code in _ERROR_ORDER:
+        mask = codes.get(code)
+        if mask is None:
+            continue
+        outcome[mask] = "will_error"
+        error_code[mask] = np.where(pd.isna(error_code[mask]), code, error_code[mask])
+
+
+def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_code, notes):
+    """fields.csv rows over linked + match_email (+ tie pick) pairs, and failing writes (F-2)."""
+    t = snapshot.tables
+    frames = {"Lead": t.get("sf_leads"), "Contact": t.get("sf_contacts")}
+    metas = {
+        "Lead": _describe_lookup(snapshot, "Lead"),
+        "Contact": _describe_lookup(snapshot, "Contact"),
+    }
+    pair_mask = np.isin(outcome.astype(str), _MATCHED) & (target >= 0)
+    p_pos = np.flatnonzero(pair_mask)
+    c_pos = target[p_pos]
+    obj = sf["sf_object"].to_numpy(dtype=object)[c_pos]
+    src = sf["src_pos"].to_numpy()[c_pos]
+    n = len(P)
+    write_fail: dict[str, np.ndarray] = {}
+    rows = []
+    contacts = frames["Contact"]
+    account_names = None
+    if contacts is not None:
+        account_names = _col(contacts, "account_name").astype("str")
+        accounts = t.get("sf_accounts")
+        if accounts is not None:
+            names = pd.Series(
+                _col(accounts, "name").to_numpy(), index=_col(accounts, "id").to_numpy()
+            )
+            names = names[~names.index.duplicated()]
+            account_names = account_names.fillna(
+                _col(contacts, "account_id").map(names).astype("str")
+            )
+    for r in mappings.to_dict("records"):
+        fid, behavior = r["pardot_field_id"], r["sync_behavior"]
+        pol = (
+            set(filter(None, str(r["policies"] or "").split(";")))
+            if pd.notna(r["policies"])
+            else set()
+        )
+        pol.add("whitespace_is_blank")  # the comparison rests on F-3
+        counts = dict.fromkeys(_COUNT_COLUMNS, 0)
+        codes: set[str] = set()
+        pcol = r["prospect_column"]
+        if pd.notna(pcol) and pcol in P.columns:
+            for o in ("Lead", "Contact"):
+                frame = frames[o]
+                scol = r["lead_column"] if o == "Lead" else r["contact_column"]
+                sel = obj == o
+                if frame is None or pd.isna(scol) or scol not in frame.columns or not sel.any():
+                    continue
+                pp, ss = p_pos[sel], src[sel]
+                sf_vals = account_names if (o == "Contact" and fid == "company") else frame[scol]
+                a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)
+                s = _compare_text(sf_vals.iloc[ss], settings, True).reset_index(drop=True)
+                if isinstance(frame[scol].dtype, pd.BooleanDtype):
+                    pol.add("checkbox_false_is_value")  # F-3/F-7
+                a_b, s_b = a.isna().to_numpy(), s.isna().to_numpy()
+                na, ns = pd.to_numeric(a, errors="coerce"), pd.to_numeric(s, errors="coerce")
+                same_num = (na == ns).fillna(False).to_numpy(dtype=bool)
+                eq = (a == s).fillna(False).to_numpy(dtype=bool) | same_num
+                differ = ~eq & ~(a_b & s_b)
+                both = differ & ~a_b & ~s_b
+                counts["pairs"] += int(sel.sum())
+                counts["differ"] += int(differ.sum())
+                eff = behavior
+                if fid == "company" and o == "Contact":
+                    eff = "use_salesforce"  # Account.Name, read-only in AE for contacts (F-5, H10)
+                if eff == "email_rules":
+                    continue  # Email changes follow M-8, not the sync behaviour (F-5)
+                writes = np.zeros(len(a), dtype=bool)
+                if eff == "use_pardot":
+                    counts["sf_overwritten"] += int(both.sum())
+                    writes |= both
+                elif eff == "use_salesforce":
+                    counts["pardot_overwritten"] += int(both.sum())
+                # F-2: a value beats a blank, both ways (unless Support's blank-overwrite switch).
+                fill_sf = ~a_b & s_b
+                fill_pd = a_b & ~s_b
+                if eff == "use_salesforce" and settings.sf_blanks_overwrite:
+                    counts["blank_overwrites"] += int(fill_sf.sum())
+                else:
+                    counts["blank_fills_sf"] += int(fill_sf.sum())
+                    writes |= fill_sf
+                counts["blank_fills_pardot"] += int(fill_pd.sum())
+                if fid in _NOT_WRITTEN or (fid == "company" and o == "Contact"):
+                    continue  # package fields / owner are not value writes (F-5)
+                sf_name = r["sf_field"] if o == "Lead" else r["contact_sf_field"]
+                meta = metas[o].get(header_key(sf_name)) if pd.notna(sf_name) else None
+                bad, code, policy = _write_errors(a.where(writes), meta, settings)
+                bad &= writes
+                if policy and bad.any():
+                    pol.add(policy)
+                    mask = np.zeros(n, dtype=bool)
+                    mask[pp[bad]] = True
+                    notes.policy(policy, mask)
+                if code and bad.any():
+                    counts["write_errors"] += int(bad.sum())
+                    codes.add(code)
+                    mask = np.zeros(n, dtype=bool)
+                    mask[pp[bad]] = True
+                    write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | mask
+                    notes.add_reason(
+                        mask, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
+                    )
+        winner = {
+            "use_pardot": "pardot",
+            "use_salesforce": "salesforce",
+            "most_recent": "most_recent",
+            "email_rules": "none (M-8)",
+        }.get(behavior, behavior)
+        rows.append(
+            {
+                "pardot_field_id": fid,
+                "pardot_field_name": r["pardot_field_name"],
+                "sf_field": r["sf_field"],
+                "sync_behavior": behavior,
+                **counts,
+                "winner": winner,
+                "error_codes": ";".join(sorted(codes)),
+                "policies": ";".join(sorted(pol)),
+                "source": r["source"],
+                "confidence": r["confidence"],
+                "sync_behavior_source": r["sync_behavior_source"],
+            }
+        )
+    for code in _ERROR_ORDER:
+        mask = write_fail.get(code)
+        if mask is None:
+            continue
+        outcome[mask] = "will_error"
+        error_code[mask] = np.where(pd.isna(error_code[mask]), code, error_code[mask])
+    frame = pd.DataFrame(rows, columns=FIELD_COLUMNS)
+    for col in _COUNT_COLUMNS:
+        frame[col] = frame[col].astype("int64")
+    return frame
+
+
+# ----------------------------------------------------------------------------- Salesforce records
+def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.DataFrame:
+    """One row per lead, contact and person account (§10, contract §5)."""
+    m = len(sf)
+    notes = _Notes(m)
+    outcome = np.full(m, None, dtype=object)
+    prospect_id = np.full(m, None, dtype=object)
+
+    def decide(mask, name, reason):
+        mask = mask & pd.isna(outcome)
+        outcome[mask] = name
+        notes.set_reason(mask, reason)
+        return mask
+
+    deleted = sf["is_deleted"].to_numpy()
+    decide(deleted, "no_prospect", "deleted in Salesforce (IsDeleted, recycle bin) (M-20)")
+    decide(~sf["in_scope"].to_numpy(), "out_of_scope", sf["scope_reason"].to_numpy(dtype=object))
+    tgt = target >= 0
+    if tgt.any():
+        links = pd.DataFrame(
+            {
+                "c_pos": target[tgt],
+                "pid": prospects["prospect_id"].to_numpy(dtype=object)[tgt],
+                "how": how[tgt],
+            }
+        )
+        grouped = links.drop_duplicates("c_pos").set_index("c_pos")
+        multi = links[links["c_pos"].duplicated(keep=False)]
+        if len(multi):  # several prospects on one record (M-1 says one): list them all
+            grouped.loc[multi["c_pos"].unique(), "pid"] = multi.groupby("c_pos")["pid"].agg(
+                ";".join
+            )
+        mask = np.zeros(m, dtype=bool)
+        mask[grouped.index.to_numpy()] = True
+        prospect_id[grouped.index.to_numpy()] = grouped["pid"].to_numpy()
+        reason = np.where(
+            grouped["how"].to_numpy() == "email",
+            "a prospect will link by email (M-5)",
+            "a prospect is linked by CRM id (M-2)",
+        )
+        r_full = np.full(m, "", dtype=object)
+        r_full[grouped.index.to_numpy()] = reason
+        decide(mask, "linked", r_full)
+    key = sf["match_key"]
+    decide(key.isna().to_numpy(), "no_prospect", "blank email: does not sync (M-16)")
+    decide(
+        sf["is_converted"].to_numpy(),
+        "no_prospect",
+        "converted lead: the prospect follows the contact (M-17)",
+    )
+    linked_keys = key[outcome == "linked"].dropna()
+    decide(
+        key.isin(linked_keys).to_numpy(),
+        "no_prospect",
+        "shadowed: another record with the same email holds the link (M-1, M-7)",
+    )
+    if not settings.ampsea:
+        decide(
+            key.isin(p_match.dropna()).to_numpy(),
+            "no_prospect",
+            "the email is on a prospect that links elsewhere or does not sync: no second prospect (CR-9, M-1)",
+        )
+    rest = pd.isna(outcome)
+    auto = settings.auto_create_prospects_from_salesforce or settings.ampsea  # CR-9, CR-10
+    if not auto:
+        decide(
+            rest,
+            "no_prospect",
+            "auto-create is off: import it by CRM id to bring it over (CR-9, CR-11)",
+        )
+    else:
+        notes.policy("auto_create_enabled_since", rest)
+        since = settings.auto_create_enabled_since
+        if since is None:
+            decide(
+                rest,
+                "no_prospect",
+                "existing record: auto-create is not retroactive; import by CRM id (CR-11)",
+            )
+        else:
+            ts = pd.Timestamp(since)
+            ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+            newer = (sf["created_date"] > ts).fillna(False).to_numpy(dtype=bool)
+            decide(
+                rest & newer,
+                "creates_prospect",
+                f"created after auto-create was switched on ({since}) (CR-9, CR-10)",
+            )
+            decide(
+                rest,
+                "no_prospect",
+                f"created before {since} (or date unknown): not back-filled; import by CRM id (CR-11)",
+            )
+    out = pd.DataFrame(
+        {
+            "sf_object": sf["sf_object"].to_numpy(dtype=object),
+            "sf_id": sf["sf_id"].to_numpy(dtype=object),
+            "email": sf["email"].to_numpy(dtype=object),
+            "outcome": outcome,
+            "prospect_id": prospect_id,
+            "reason": notes.reason,
+            "policies": notes.policy_column().to_numpy(dtype=object),
+            "email_key": sf["email_key"].to_numpy(dtype=object),
+            "owner_id": sf["owner_id"].to_numpy(dtype=object),
+            "row": sf["row"].to_numpy(),
+        }
+    )
+    for col in SALESFORCE_COLUMNS:
+        if col != "row":
+            out[col] = out[col].astype("str")
+    return out
+
+
+# ----------------------------------------------------------------------------- initial sync
+def _initial_sync(result: SimulationResult, settings: ConnectorSettings) -> dict:
+    """Records queued, cycles, hours and API calls at unpause (SY-1..SY-4, all estimates)."""
+    pc, sc = result.prospect_counts(), result.salesforce_counts()
+    updates = pc["linked"] + pc["match_email"] + pc["match_email_tie"]
+    creates = pc["create_lead"]
+    from_sf = sc["creates_prospect"]
+    queued = updates + creates + from_sf
+    per_call = settings.batch_size
+
+    def calls(k: int) -> int:
+        return math.ceil(k / per_call) if k else 0
+
+    api = {"query": calls(queued), "update": calls(updates), "create": calls(creates)}
+    return {
+        "records_queued": queued,
+        "queued_by_outcome": {
+            "linked": pc["linked"],
+            "match_email": pc["match_email"],
+            "match_email_tie": pc["match_email_tie"],
+            "create_lead": creates,
+            "creates_prospect": from_sf,
+        },
+        "will_error_not_counted": pc["will_error"],
+        "cycles": calls(queued),
+        "hours_low": round(queued / settings.throughput_per_hour, 2),
+        "hours_high": round(queued / settings.throughput_low_per_hour, 2),
+        "api_calls": sum(api.values()),
+        "api_calls_by_operation": api,
+        "api_daily_limit": settings.api_daily_limit,
+        "api_note": "probably not counted against the daily API limit (SY-4, UNCONFIRMED)",
+        "assumptions": {
+            "throughput_per_hour": settings.throughput_per_hour,  # SY-2
+            "throughput_low_per_hour": settings.throughput_low_per_hour,  # SY-2
+            "batch_size": settings.batch_size,  # SY-2, X7: 200 records per call
+            "cycle_minutes": settings.cycle_minutes,  # SY-1
+            "queued": "linked + match_email + match_email_tie + create_lead + creates_prospect (CR-20, UNCONFIRMED)",
+        },
+    }
+
+
+# ----------------------------------------------------------------------------- what-if
+@dataclass
+class WhatIf:
+    """Two simulations side by side: counts per outcome and the records whose outcome changed."""
+
+    base: SimulationResult
+    other: SimulationResult
+    prospects: pd.DataFrame  # outcome, base, other, delta
+    salesforce: pd.DataFrame
+    changed_prospects: pd.DataFrame
+    changed_salesforce: pd.DataFrame
+
+
+def _count_table(base: dict, other: dict) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {"outcome": list(base), "base": list(base.values()), "other": [other[k] for k in base]}
+    )
+    frame["delta"] = frame["other"] - frame["base"]
+    return frame
+
+
+def compare(base: SimulationResult, other: SimulationResult) -> WhatIf:
+    """Side-by-side outcome counts of two simulations of the same snapshot, plus changed records."""
+    keep_p = ["prospect_id", "email", "outcome", "sf_id", "reason"]
+    bp, op = base.prospects[keep_p], other.prospects[keep_p]
+    cp = bp.join(op[["outcome", "sf_id", "reason"]], rsuffix="_other")
+    changed_p = cp[
+        (cp["outcome"] != cp["outcome_other"])
+        | (cp["sf_id"].fillna("") != cp["sf_id_other"].fillna(""))
+    ]
+    keep_s = ["sf_object", "sf_id", "email", "outcome", "prospect_id", "reason"]
+    bs, os_ = base.salesforce[keep_s], other.salesforce[keep_s]
+    cs = bs.join(os_[["outcome", "prospect_id", "reason"]], rsuffix="_other")
+    changed_s = cs[cs["outcome"] != cs["outcome_other"]]
+    return WhatIf(
+        base,
+        other,
+        _count_table(base.prospect_counts(), other.prospect_counts()),
+        _count_table(base.salesforce_counts(), other.salesforce_counts()),
+        changed_p.reset_index(drop=True),
+        changed_s.reset_index(drop=True),
+    )
+
+
+def what_if(snapshot, base_settings: ConnectorSettings | None = None, **changes) -> WhatIf:
+    """Simulate under changed settings (e.g. ``allow_multiple_prospects_same_email=True``) and compare."""
+    base_settings = base_settings or snapshot.settings
+    if "marketing_data_sharing" in changes:
+        mds = changes["marketing_data_sharing"] or {}
+        if any(not isinstance(v, MdsRule) for v in mds.values()):
+            changes["marketing_data_sharing"] = settings_from_mapping(
+                {"marketing_data_sharing": mds}
+            ).marketing_data_sharing
+    other_settings = base_settings.replace(**changes)
+    return compare(simulate(snapshot, base_settings), simulate(snapshot, other_settings))
+
+
+# ----------------------------------------------------------------------------- outputs
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Neutralise spreadsheet formulas in text cells (PITFALLS: CSV injection)."""
+    out = frame.copy()
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col].dtype) and not pd.api.types.is_numeric_dtype(
+            out[col].dtype
+        ):
+            text = out[col].astype("str")
+            risky = text.str.startswith(_FORMULA_START).fillna(False)
+            if risky.any():
+                out[col] = text.mask(risky, "'" + text)
+    return out
+
+
+def write_outcomes(result: SimulationResult, out_dir) -> dict[str, Path]:
+    """Write outcomes/prospects.csv, salesforce.csv and fields.csv (contract §3–5 columns first)."""
+    folder = Path(out_dir) / "outcomes"
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, frame, cols in (
+        ("prospects", result.prospects, PROSPECT_COLUMNS),
+        ("salesforce", result.salesforce, SALESFORCE_COLUMNS),
+        ("fields", result.fields, FIELD_COLUMNS),
+    ):
+        ordered = frame[cols + [c for c in frame.columns if c not in cols]]
+        path = folder / f"{name}.csv"
+        _safe(ordered).to_csv(path, index=False, encoding="utf-8")
+        paths[name] = path
+    return paths
