@@ -86,18 +86,17 @@ def user_mapping(ctx: CheckContext) -> pd.DataFrame:
         )
         out["mapped_by"] = out["sf_user_id"].notna().map({True: "simulator", False: None})
     else:
-        ids = set(sfu["id"].dropna())
-        by_username = (
-            sfu.dropna(subset=["username"])
-            .assign(k=lambda f: f["username"].str.strip().str.casefold())
-            .drop_duplicates("k")
-            .set_index("k")["id"]
+        # Same resolution as the simulator (sync._sf_user_ids): a v5 salesforceId is taken as
+        # given; usernames and emails map only when exactly one Salesforce user has them.
+        named = sfu.dropna(subset=["username"]).assign(
+            k=lambda f: f["username"].str.strip().str.casefold()
         )
+        by_username = named[~named["k"].duplicated(keep=False)].set_index("k")["id"]
         # Email match only when exactly one Salesforce user has the email (else ambiguous: USR005).
         sf_email = sfu.dropna(subset=["email_key"])
         unique_email = sf_email[~sf_email["email_key"].duplicated(keep=False)]
         by_email = unique_email.set_index("email_key")["id"]
-        direct = pusers["salesforce_user_id"].where(pusers["salesforce_user_id"].isin(ids))
+        direct = pusers["salesforce_user_id"]
         via_name = pusers["salesforce_username"].str.strip().str.casefold().map(by_username)
         via_email = pusers["email_key"].map(by_email)
         if not ctx.settings.auto_match_users:

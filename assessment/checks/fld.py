@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..fields import effective_mappings
 from .common import (
     PAIRED_OUTCOMES,
     describe_fields,
@@ -28,10 +29,29 @@ _TEXT_SF_TYPES = {"string", "textarea", "email", "phone", "url", "picklist", "mu
 _NUMBER_SF_TYPES = {"double", "int", "currency", "percent", "long"}
 
 
+# Fields the connector does not write through the value path (F-5 fixed fields; email is DUP006).
+_NOT_WRITTEN = {"score", "grade", "campaign_id", "assigned_user", "email"}
+
+
+def _effective(ctx: CheckContext) -> pd.DataFrame:
+    """The effective mapping (file rows plus documented defaults, fields.effective_mappings)."""
+    mappings = getattr(ctx.simulation, "mappings", None)
+    if not isinstance(mappings, pd.DataFrame) or mappings.empty:
+        mappings = effective_mappings(ctx.snapshot)
+    return mappings
+
+
+def _object_field(mappings: pd.DataFrame, obj: str) -> pd.Series:
+    """The Salesforce API name a mapping uses on Lead or Contact, lower-cased (F-9)."""
+    col = mappings["sf_field"] if obj == "Lead" else mappings["contact_sf_field"]
+    col = col.astype("str").str.strip()
+    return col.mask(col.str.contains(".", regex=False).fillna(False)).str.lower()
+
+
 def _mapped(ctx: CheckContext) -> pd.DataFrame:
-    """Mapping rows that name a Salesforce field, with a lower-cased key of that field."""
-    fm = ctx.table("field_mappings")
-    fm = fm[fm["sf_field"].notna()].copy()
+    """Mapping rows the admin wrote (field_mappings) that name a Salesforce field."""
+    fm = _effective(ctx)
+    fm = fm[(fm["source"] == "file") & fm["sf_field"].notna()].copy()
     fm["sf_key"] = fm["sf_field"].astype("str").str.strip().str.lower()
     return fm
 
@@ -80,7 +100,7 @@ def mapped_field_missing(ctx: CheckContext) -> Outcome:
     present = pd.Series(False, index=fm.index)
     objs = [o for o in OBJECTS if o in ctx.snapshot.describe]
     for obj in objs:
-        present |= fm["sf_key"].isin(describe_fields(ctx, obj).index)
+        present |= _object_field(fm, obj).isin(describe_fields(ctx, obj).index)
     bad = fm[~present]
     found = _mapping_findings(
         "FLD001",
@@ -96,10 +116,10 @@ def mapped_field_missing(ctx: CheckContext) -> Outcome:
     )
 
 
-def _type_problems(fm: pd.DataFrame, d: pd.DataFrame) -> pd.Series:
+def _type_problems(fm: pd.DataFrame, key: pd.Series, d: pd.DataFrame) -> pd.Series:
     """Why each mapping's Pardot and Salesforce types cannot carry each other's values (§3.7)."""
-    sf_type = fm["sf_key"].map(d["type"]).astype("str")
-    calculated = is_true(fm["sf_key"].map(d["calculated"]))
+    sf_type = key.map(d["type"]).astype("str")
+    calculated = is_true(key.map(d["calculated"]))
     ptype = fm["pardot_type"].astype("str").str.strip().str.lower()
     values = fm["predefined_values"].astype("str").str.lower().str.replace(" ", "")
     behaviour = fm["sync_behavior"].astype("str")
@@ -180,8 +200,9 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
         d = describe_fields(ctx, obj)
         if d is None:
             continue
-        rows = fm[fm["sf_key"].isin(d.index)]
-        why = _type_problems(rows, d)
+        key = _object_field(fm, obj)
+        rows = fm[key.isin(d.index)]
+        why = _type_problems(rows, key[rows.index], d)
         bad = rows[why.notna()]
         parts.append(
             _mapping_findings(
@@ -202,22 +223,25 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
     )
 
 
-def _prospect_values(ctx: CheckContext, fm: pd.DataFrame, obj: str, types: set[str]):
-    """Yield (mapping row, describe row, prospect values) for mapped fields of the given types."""
+def _prospect_values(ctx: CheckContext, obj: str, types: set[str]):
+    """Yield (describe row, prospects, non-blank values) per mapped field of the given types."""
     d = describe_fields(ctx, obj)
     if d is None:
         return
+    fm = _effective(ctx)
+    fm = fm[~fm["pardot_field_id"].isin(sorted(_NOT_WRITTEN)) & fm["prospect_column"].notna()]
+    keys = _object_field(fm, obj)
     prospects = live_prospects(ctx.table("pardot_prospects"))
-    for _, m in fm[fm["sf_key"].isin(d.index)].iterrows():  # loop over mappings, not records
-        meta = d.loc[m["sf_key"]]
-        if str(meta["type"]) not in types:
+    for pos in range(len(fm)):  # loop over mapped fields (dozens), not records
+        key, col = keys.iloc[pos], fm["prospect_column"].iloc[pos]
+        if pd.isna(key) or key not in d.index or col not in prospects.columns:
             continue
-        col = prospect_column(prospects, m["pardot_field_id"], m["pardot_field_name"])
-        if col is None:
+        meta = d.loc[key]
+        if str(meta["type"]) not in types:
             continue
         values = prospects[col].astype("str").str.strip()
         values = values[values.notna() & (values != "")]
-        yield m, meta, prospects.loc[values.index], values
+        yield meta, prospects.loc[values.index], values
 
 
 @check(
@@ -225,7 +249,7 @@ def _prospect_values(ctx: CheckContext, fm: pd.DataFrame, obj: str, types: set[s
     "picklist-values",
     "FLD",
     "warning",
-    needs=("field_mappings", "pardot_prospects", NEED_DESCRIBE),
+    needs=("pardot_prospects", NEED_DESCRIBE),
     source="§3.7, §7.2 INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, F-13",
 )
 def picklist_values(ctx: CheckContext) -> Outcome:
@@ -251,10 +275,9 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     match, or the field set to "Use Salesforce's value" with a Salesforce value present) are
     listed too.
     """
-    fm = _mapped(ctx)
     parts, restricted = [], False
     for obj in OBJECTS:
-        for _m, meta, pros, values in _prospect_values(ctx, fm, obj, {"picklist", "multipicklist"}):
+        for meta, pros, values in _prospect_values(ctx, obj, {"picklist", "multipicklist"}):
             allowed = set(meta["picklist_values"] or ())
             if meta["type"] == "multipicklist":
                 pieces = values.str.split(";").explode().str.strip()
@@ -297,7 +320,7 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     "value-too-long",
     "FLD",
     "warning",
-    needs=("field_mappings", "pardot_prospects", NEED_DESCRIBE),
+    needs=("pardot_prospects", NEED_DESCRIBE),
     source="F-14, §7.2 STRING_TOO_LONG, policy long_values",
 )
 def value_too_long(ctx: CheckContext) -> Outcome:
@@ -317,10 +340,9 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Values that will never be written to Salesforce are listed too.
     """
-    fm = _mapped(ctx)
     parts = []
     for obj in OBJECTS:
-        for _m, meta, pros, values in _prospect_values(ctx, fm, obj, _TEXT_SF_TYPES):
+        for meta, pros, values in _prospect_values(ctx, obj, _TEXT_SF_TYPES):
             length = meta["length"]
             if pd.isna(length) or int(length) <= 0:
                 continue
@@ -380,8 +402,8 @@ def lead_contact_asymmetry(ctx: CheckContext) -> Outcome:
     """
     fm = _mapped(ctx)
     fm = fm[fm["sf_key"].str.endswith("__c").fillna(False)]
-    on_lead = fm["sf_key"].isin(describe_fields(ctx, "Lead").index)
-    on_contact = fm["sf_key"].isin(describe_fields(ctx, "Contact").index)
+    on_lead = _object_field(fm, "Lead").isin(describe_fields(ctx, "Lead").index)
+    on_contact = _object_field(fm, "Contact").isin(describe_fields(ctx, "Contact").index)
     bad = fm[on_lead != on_contact]
     where = on_lead[bad.index].map({True: "Lead only", False: "Contact only"})
     found = _mapping_findings(
@@ -485,8 +507,17 @@ def lead_required_fields(ctx: CheckContext) -> Outcome:
     If the connector fills a blank Last Name as it does Company, the blank-Last-Name rows sync.
     """
     p = ctx.simulation.prospects
-    err = p["error_code"].astype("str") == "REQUIRED_FIELD_MISSING"
-    risk = (p["outcome"] == "create_lead") & has_policy(p["policies"], "blank_last_name")
+    # The simulator keeps the first error code per prospect; the reason lists every failure.
+    reason = p["reason"].astype("str").fillna("")
+    err = (p["error_code"].astype("str") == "REQUIRED_FIELD_MISSING").fillna(False) | (
+        (p["outcome"] == "will_error")
+        & reason.str.contains("REQUIRED_FIELD_MISSING|required Lead field", regex=True)
+    )
+    risk = (
+        p["outcome"].isin(["create_lead", "will_error"])
+        & has_policy(p["policies"], "blank_last_name")
+        & ~err
+    )
     bad = p[(err | risk).fillna(False)]
     found = make_findings(
         "FLD007",
