@@ -81,3 +81,21 @@ def field_overwrites(fields: pd.DataFrame, top: int = 15):
     ax.set_title("Values overwritten by the first sync, per field")
     ax.spines[["top", "right"]].set_visible(False)
     return fig
+
+
+SEVERITY_COLORS = {"blocker": "#c0392b", "warning": "#e67e22", "info": "#3498db"}
+
+
+def affected_bars(checks: pd.DataFrame, title: str = "Records affected per failed check"):
+    """Horizontal bars: how many records (or mappings, users) each failed check flags."""
+    frame = checks.loc[checks["status"] == "fail"]
+    values = pd.to_numeric(frame["affected"], errors="coerce").fillna(0).astype("int64")
+    fig, ax = plt.subplots(figsize=(7, 0.4 * max(len(frame), 2) + 0.8))
+    colors = [SEVERITY_COLORS.get(s, "#34495e") for s in frame["severity"]]
+    ax.barh(frame["code"].astype("str").to_numpy(), values.to_numpy(), color=colors)
+    for y, value in enumerate(values.to_numpy()):
+        ax.text(value, y, f" {value:,}", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title(title)
+    ax.spines[["top", "right"]].set_visible(False)
+    return fig

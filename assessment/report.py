@@ -438,6 +438,10 @@ def area_section(data: ReportData, area: str) -> Html:
     parts.append(
         table_html(sub[["code", "name", "severity", "status", "affected", "summary"]], max_rows=50)
     )
+    if (sub["status"] == "fail").any():
+        from .plots import affected_bars
+
+        parts.append(figure_html(affected_bars(sub), f"{area} failed checks"))
     for check in sub.loc[sub["status"] == "fail"].to_dict("records"):  # ~40 checks, not records
         parts.append(
             f"<h3>{esc(check['code'])} {esc(check['name'])} "
@@ -798,6 +802,16 @@ def outcome_delta(snapshot, **changes) -> pd.DataFrame:
     out = pd.concat(parts, ignore_index=True)
     out = out.rename(columns={"base": "now", "other": "with changes", "delta": "change"})
     return out[["records", "outcome", "now", "with changes", "change"]]
+
+
+def what_if_view(snapshot, **changes) -> Html:
+    """The outcome counts now and under changed settings, as an escaped table."""
+    changed = ", ".join(f"{k} = {_plain(v)}" for k, v in changes.items()) or "nothing"
+    return Html(
+        STYLE
+        + f"<p>Changed: <code>{esc(changed)}</code></p>"
+        + table_html(outcome_delta(snapshot, **changes), max_rows=50)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
