@@ -148,7 +148,10 @@ def parse_datetime_utc(values: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Ser
     naive = cleaned.notna() & ~has_offset
     if naive.any():
         part = pd.to_datetime(cleaned[naive], format="ISO8601", errors="coerce")
-        part = part.dt.tz_localize(naive_tz, ambiguous="NaT", nonexistent="NaT")
+        # DST edges: a time in the spring-forward gap moves forward, a repeated autumn hour is
+        # read as standard time (at most an hour off; better than dropping the value).
+        ambiguous = np.zeros(len(part), dtype=bool)
+        part = part.dt.tz_localize(naive_tz, ambiguous=ambiguous, nonexistent="shift_forward")
         out[naive] = part.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
     bad = (text.notna() & out.isna()).astype(bool)
     return out, bad

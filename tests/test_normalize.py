@@ -1,0 +1,210 @@
+"""normalize.py: tables of input → exact output (ids, booleans, datetimes, emails, numbers)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from assessment import normalize as nz
+
+# 15 → 18 pairs. The first two are from the Salesforce docs; the Data Loader sample's real ids
+# (reference/salesforce/dataloader/accountData.csv) give 18-character ids whose 15-char head we convert.
+ID_PAIRS = [
+    ("001A0000006Vm9r", "001A0000006Vm9rIAC"),
+    ("003000000000001", "003000000000001AAA"),
+    ("001x0000002xLCV", "001x0000002xLCVAA2"),
+    ("005x0000000fNSi", "005x0000000fNSiAAM"),
+    ("00Q1G00000nDnM5", "00Q1G00000nDnM5UAK"),  # Fivetran Lead seed
+    ("0051G00000600Ml", "0051G00000600MlQAI"),  # Fivetran User seed
+    ("00Q5e00000AbCdE", "00Q5e00000AbCdEEAV"),
+    ("00Q5e00000abcde", "00Q5e00000abcdeEAA"),  # differs from the one above only by case
+]
+
+
+@pytest.mark.parametrize("id15, id18", ID_PAIRS)
+def test_15_to_18(id15, id18):
+    ids, was15, invalid = nz.sf_id18(pd.Series([id15]))
+    assert ids.tolist() == [id18]
+    assert was15.tolist() == [True] and invalid.tolist() == [False]
+    assert nz.to_id18(id15) == id18
+
+
+@pytest.mark.parametrize("id15, id18", ID_PAIRS)
+def test_18_unchanged_and_case_mangled_restored(id15, id18):
+    ids, was15, invalid = nz.sf_id18(pd.Series([id18, id18.upper(), id18.lower()]))
+    assert ids.tolist() == [id18, id18, id18]  # ID-1/ID-5: case restored from the checksum
+    assert not was15.any() and not invalid.any()
+
+
+def test_15_char_ids_differing_by_case_stay_distinct():
+    ids, _, _ = nz.sf_id18(pd.Series(["00Q5e00000AbCdE", "00Q5e00000abcde"]))
+    assert ids.iloc[0] != ids.iloc[1]
+
+
+@pytest.mark.parametrize(
+    "value, invalid",
+    [
+        ("abc", True),
+        ("001A0000006Vm9", True),  # 14
+        ("001A0000006Vm9rIA", True),  # 17
+        ("001A0000006Vm9rIA9", True),  # 9 is not a checksum character
+        ("001A0000006Vm9r-AC", True),
+        ("001A0000006Vm9rIAC0", True),  # 19
+        ("", False),
+        ("   ", False),
+        (None, False),
+        (" 001A0000006Vm9r ", False),  # spaces trimmed
+    ],
+)
+def test_invalid_ids(value, invalid):
+    ids, _, bad = nz.sf_id18(pd.Series([value], dtype="str"))
+    assert bad.tolist() == [invalid]
+    if invalid or value is None or not value.strip():
+        assert ids.isna().all()
+    else:
+        assert ids.tolist() == ["001A0000006Vm9rIAC"]
+
+
+def test_to_id18_rejects_junk():
+    with pytest.raises(ValueError):
+        nz.to_id18("nope")
+
+
+def test_crm_id_sentinels():
+    ids, status, was15, invalid = nz.crm_id(
+        pd.Series(
+            ["[[crm_deleted]]", "[[CRM_IGNORE_PROSPECT]]", "003000000000001", None, "xx"],
+            dtype="str",
+        )
+    )
+    assert ids.isna().tolist() == [True, True, False, True, True]
+    assert ids.iloc[2] == "003000000000001AAA"
+    assert status.tolist()[:2] == ["deleted", "ignored"]
+    assert status.iloc[4] == "invalid"
+    assert status.iloc[2:4].isna().all()
+    assert was15.tolist() == [False, False, True, False, False]
+    assert invalid.tolist() == [False, False, False, False, True]
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("True", True),
+        ("t", True),
+        ("1", True),
+        ("1.0", True),
+        ("yes", True),
+        ("Y", True),
+        ("x", True),
+        ("checked", True),
+        ("on", True),
+        ("false", False),
+        ("FALSE", False),
+        ("f", False),
+        ("0", False),
+        ("0.0", False),
+        ("No", False),
+        ("n", False),
+        ("unchecked", False),
+        ("off", False),
+        (" true ", True),
+    ],
+)
+def test_parse_bool(raw, expected):
+    out, bad = nz.parse_bool(pd.Series([raw], dtype="str"))
+    assert out.dtype == "boolean"
+    assert out.tolist() == [expected] and bad.tolist() == [False]
+
+
+@pytest.mark.parametrize("raw, bad", [("", False), (None, False), ("maybe", True), ("2", True)])
+def test_parse_bool_blank_and_bad(raw, bad):
+    out, mask = nz.parse_bool(pd.Series([raw], dtype="str"))
+    assert out.isna().all() and mask.tolist() == [bad]
+
+
+UTC = "UTC"
+
+
+@pytest.mark.parametrize(
+    "raw, tz, expected",
+    [
+        ("2024-01-02T03:04:05.000+0000", UTC, "2024-01-02 03:04:05"),
+        ("2024-01-02T03:04:05.000Z", UTC, "2024-01-02 03:04:05"),
+        ("2024-01-02T03:04:05Z", "America/New_York", "2024-01-02 03:04:05"),  # offset wins
+        ("2019-07-12 09:50:36 UTC", UTC, "2019-07-12 09:50:36"),
+        ("2024-01-02T03:04:05-05:00", UTC, "2024-01-02 08:04:05"),
+        ("2024-01-02 03:04:05", UTC, "2024-01-02 03:04:05"),
+        ("2024-01-02 03:04:05", "America/New_York", "2024-01-02 08:04:05"),
+        ("2024-07-02 03:04:05", "America/New_York", "2024-07-02 07:04:05"),  # summer time
+        ("2024-07-02 03:04:05", "Europe/Berlin", "2024-07-02 01:04:05"),
+        ("2024-01-02", UTC, "2024-01-02 00:00:00"),
+        ("2024-03-10 02:30:00", "America/New_York", "2024-03-10 07:00:00"),  # DST gap
+        ("2024-11-03 01:30:00", "America/New_York", "2024-11-03 06:30:00"),  # repeated hour
+    ],
+)
+def test_parse_datetime(raw, tz, expected):
+    out, bad = nz.parse_datetime_utc(pd.Series([raw], dtype="str"), naive_tz=tz)
+    assert str(out.dtype) == "datetime64[us, UTC]"
+    assert out.tolist() == [pd.Timestamp(expected, tz="UTC")]
+    assert bad.tolist() == [False]
+
+
+@pytest.mark.parametrize("raw, bad", [("yesterday", True), ("", False), (None, False)])
+def test_parse_datetime_bad(raw, bad):
+    out, mask = nz.parse_datetime_utc(pd.Series([raw], dtype="str"))
+    assert out.isna().all() and mask.tolist() == [bad]
+
+
+@pytest.mark.parametrize(
+    "raw, key",
+    [
+        ("a@b.com", "a@b.com"),
+        (" Ann.Lee@Example.COM ", "ann.lee@example.com"),
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_email_key(raw, key):
+    out = nz.email_key(pd.Series([raw], dtype="str"))
+    assert (out.iloc[0] if key is not None else None) == key
+    if key is None:
+        assert out.isna().all()
+
+
+@pytest.mark.parametrize(
+    "raw, valid",
+    [
+        ("a@b.com", True),
+        ("a.b+c@sub.example.co.uk", True),
+        ("no-at-sign", False),
+        ("a@b", False),
+        ("a b@c.com", False),
+        ("x" * 70 + "@example.com", False),  # 82 > 80 (M-15)
+    ],
+)
+def test_email_is_valid(raw, valid):
+    assert nz.email_is_valid(pd.Series([raw], dtype="str")).tolist() == [valid]
+
+
+def test_email_variant():
+    out = nz.email_has_variant(pd.Series(["a@b.com", "A@b.com", " a@b.com", None], dtype="str"))
+    assert out.tolist() == [False, True, True, False]
+
+
+@pytest.mark.parametrize(
+    "raw, value, bad",
+    [
+        ("500000.0", 500000.0, False),
+        ("1,234.5", 1234.5, False),
+        ("abc", None, True),
+        ("", None, False),
+    ],
+)
+def test_parse_number(raw, value, bad):
+    out, mask = nz.parse_number(pd.Series([raw], dtype="str"))
+    assert out.dtype == "Float64"
+    assert (None if pd.isna(out.iloc[0]) else out.iloc[0]) == value
+    assert mask.tolist() == [bad]
