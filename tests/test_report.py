@@ -317,3 +317,35 @@ def test_failing_cell_names_cell_and_cause(tmp_path):
     assert "cell 2 ('x = 1')" in message and "ZeroDivisionError" in message
     assert not (out / "report.html").exists() and not (out / "report.ipynb").exists()
     assert sorted(p.name for p in out.iterdir()) == ["actions", "readiness.json"]
+
+
+# --- on a loaded synthetic org (the real frames) ------------------------------------------
+
+
+def test_lookup_and_what_if_on_loaded_org(tmp_path):
+    synth = pytest.importorskip("assessment.synth")
+    from assessment.load import load_org
+    from assessment.sync import simulate
+
+    synth.generate(tmp_path / "org", prospects=40, leads=30, contacts=20, seed=5)
+    snapshot = load_org(tmp_path / "org")
+    prospects = snapshot.tables["pardot_prospects"]
+    first = prospects.loc[prospects["email_key"].notna()].iloc[0]
+    hits = report.lookup_email(snapshot, "  " + str(first["email"]).upper())
+    expected = sum(
+        int((snapshot.tables[t][k] == first["email_key"]).sum())
+        for t, k in [
+            ("pardot_prospects", "email_key"),
+            ("sf_leads", "email_key"),
+            ("sf_contacts", "email_key"),
+            ("sf_accounts", "person_email_key"),
+        ]
+        if t in snapshot.tables
+    )
+    assert len(hits) == expected and hits["row"].iloc[0] == first.name
+    assert hits["record_id"].iloc[0] == first["prospect_id"]
+    delta = report.outcome_delta(snapshot)  # no change: every delta is zero
+    counts = simulate(snapshot).prospect_counts()
+    p = delta.loc[delta["records"] == "prospects"].set_index("outcome")
+    assert p["now"].to_dict() == counts and (delta["change"] == 0).all()
+    assert (delta["with changes"] - delta["now"]).equals(delta["change"])
