@@ -18,7 +18,6 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 import pandas as pd
@@ -823,14 +822,6 @@ def _resolve_settings(
         path = find_settings_file(root)
     settings = load_settings(path)
     given = sorted(given_keys(path)) if path is not None else []
-    try:
-        ZoneInfo(settings.pardot_timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"pardot_timezone is {settings.pardot_timezone!r}; expected an IANA zone such as "
-            "'America/New_York' or 'UTC'",
-            file=str(path) if path else None,
-        ) from None
     return settings, path, given
 
 

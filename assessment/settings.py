@@ -11,8 +11,10 @@ from __future__ import annotations
 import dataclasses
 import re
 from dataclasses import dataclass, field, fields
+from datetime import date
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
@@ -264,6 +266,22 @@ class ConnectorSettings:
                 f"record_type_created is {self.record_type_created!r}; "
                 "expected lead, contact or person_account"
             )
+        try:
+            ZoneInfo(str(self.pardot_timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"pardot_timezone is {self.pardot_timezone!r}; expected an IANA zone such as "
+                "'America/New_York' or 'UTC'"
+            ) from None
+        since = self.auto_create_enabled_since
+        if since not in (None, "never"):
+            try:
+                date.fromisoformat(str(since)[:10])
+            except ValueError:
+                raise SettingsError(
+                    f"auto_create_enabled_since is {since!r}; expected 'never' or a date "
+                    "like 2024-01-31"
+                ) from None
 
 
 def _key(text: str) -> str:
@@ -356,7 +374,11 @@ def settings_from_mapping(
         if name is None:
             raise SettingsError(f"unknown setting {raw_key!r}", file=source)
         values[name] = _coerce(name, value, source)
-    return ConnectorSettings(**values)
+    try:
+        return ConnectorSettings(**values)
+    except SettingsError as exc:
+        exc.file = exc.file or source  # name the file the bad value came from
+        raise
 
 
 def given_keys(path: Path | None) -> set[str]:
