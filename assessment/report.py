@@ -470,11 +470,9 @@ def _findings_sample(data: ReportData, check: dict) -> str:
     if not path.exists():
         return f"<p class='rr-note'>Action file <code>{esc(action)}</code> not found.</p>"
     sample = pd.read_csv(path, dtype="str", keep_default_na=False, nrows=TABLE_ROWS)
-    total = check["affected"] if _present(check["affected"]) else len(sample)
-    try:
-        total = max(int(total), len(sample))
-    except (TypeError, ValueError):
-        total = len(sample)
+    total = len(sample)
+    if total == TABLE_ROWS:  # count the rows (one column only; quoted newlines handled)
+        total = len(pd.read_csv(path, dtype="str", usecols=[0], keep_default_na=False))
     rel = path.relative_to(data.out_dir).as_posix()
     return table_html(sample, total=total, full_list=rel, mask_pii=data.mask_pii)
 
