@@ -476,6 +476,7 @@ def overwrite_risk(ctx: CheckContext) -> Outcome:
             "blank_overwrites": int(blanks.sum()),
         },
         affected=total,
+        population=int(pd.to_numeric(f["pairs"], errors="coerce").fillna(0).sum()),
     )
 
 
