@@ -380,43 +380,43 @@ def verdict_section(data: ReportData) -> Html:
     breakdown = score_breakdown(data)
     parts.append("<h3>What drove the verdict and score</h3>")
     if breakdown.empty:
-        parts.append("<p>No blocker or warning check failed.</p>")
+        parts.append("<p>No blocker or warning check failed, and none was left unchecked.</p>")
     else:
-        parts.append(table_html(breakdown, max_rows=50))
+        if "points lost" in breakdown.columns:
+            lost = pd.to_numeric(breakdown["points lost"], errors="coerce").sum()
+            parts.append(
+                f"<p>The score starts at 100; {lost:g} point(s) were lost as listed "
+                "(a failed check costs more the more records it affects; a check that could "
+                "not run costs a little; a failed blocker caps the score below 50).</p>"
+            )
+        parts.append(table_html(breakdown, max_rows=60))
     return Html("\n".join(parts))
 
 
 def score_breakdown(data: ReportData) -> pd.DataFrame:
-    """Failed blocker and warning checks, blockers first, with points if readiness.json gives them."""
+    """Points lost per check (readiness.json ``score_breakdown``), largest first, cap line last.
+
+    Without a breakdown in readiness.json: the failed blocker and warning checks, blockers first.
+    """
     checks = data.checks
+    lines = data.readiness.get("score_breakdown")
+    if isinstance(lines, list) and lines:
+        frame = pd.DataFrame(lines)
+        for col in ("code", "points", "why"):
+            if col not in frame.columns:
+                frame[col] = pd.NA
+        info = checks[["code", "name", "severity", "status", "affected"]]
+        frame = frame.merge(info, on="code", how="left")
+        frame["_cap"] = frame["code"].isna()
+        frame = frame.sort_values(["_cap", "points"], ascending=[True, False], kind="stable")
+        cols = ["code", "name", "severity", "status", "affected", "points", "why"]
+        return frame[cols].rename(columns={"points": "points lost"}).reset_index(drop=True)
     failed = checks.loc[
         (checks["status"] == "fail") & checks["severity"].isin(["blocker", "warning"])
     ]
     order = failed["severity"].map({"blocker": 0, "warning": 1})
-    failed = failed.assign(_o=order).sort_values(["_o", "code"]).drop(columns="_o")
-    out = failed[["code", "name", "severity", "affected", "summary"]].reset_index(drop=True)
-    points = _score_points(data.readiness)
-    if points:
-        out.insert(4, "points lost", out["code"].map(points))
-    return out
-
-
-def _score_points(readiness: dict) -> dict[str, Any]:
-    """Points lost per check code, from whatever breakdown readiness.json carries."""
-    for key in ("score_breakdown", "score_details", "deductions"):
-        value = readiness.get(key)
-        if isinstance(value, dict):
-            items = value.get("deductions", value)
-            if isinstance(items, dict):
-                return {str(k): v for k, v in items.items() if not isinstance(v, (dict, list))}
-            value = items
-        if isinstance(value, list):
-            out = {}
-            for item in value:
-                if isinstance(item, dict) and "code" in item:
-                    out[str(item["code"])] = item.get("points", item.get("deduction"))
-            return out
-    return {}
+    failed = failed.assign(_o=order).sort_values(["_o", "code"], kind="stable")
+    return failed[["code", "name", "severity", "affected", "summary"]].reset_index(drop=True)
 
 
 def checks_overview(data: ReportData) -> Html:
@@ -615,6 +615,14 @@ def assumptions_section(data: ReportData) -> Html:
             "what it decides": [p.summary for p in POLICIES.values()],
         }
     )
+    used = {  # records whose prediction rests on each policy (readiness.json "assumptions")
+        str(a.get("policy")): a.get("records")
+        for a in data.readiness.get("assumptions") or []
+        if isinstance(a, dict)
+    }
+    if used:
+        frame.insert(4, "records relying on it", frame["policy"].map(used).fillna(0).astype(int))
+        frame = frame.sort_values("records relying on it", ascending=False, kind="stable")
     parts = [
         "<h2>Assumptions</h2>",
         "<p>Some connector behaviour is not documented with certainty. The predictions rest "

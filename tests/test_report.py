@@ -241,6 +241,30 @@ def test_masked_check_summary(tmp_path):
     assert "ann@corp.io" not in text and "a***@c***.io twice" in text
 
 
+def test_score_breakdown_and_assumptions_from_readiness(tmp_path):
+    readiness = dict(
+        READINESS,
+        score_breakdown=[
+            {"code": "DUP002", "points": 2.5, "why": "warning failed"},
+            {"code": None, "points": 8.0, "why": "a blocker failed: cap"},
+            {"code": "FLD007", "points": 30.0, "why": "blocker failed"},
+        ],
+        assumptions=[{"policy": "blank_last_name", "records": 7}],
+    )
+    data = report.load_results(write_stub(tmp_path / "out", readiness))
+    frame = report.score_breakdown(data)
+    assert frame["code"].tolist()[:2] == ["FLD007", "DUP002"] and pd.isna(frame["code"].iloc[2])
+    assert frame["points lost"].tolist() == [30.0, 2.5, 8.0]
+    assert frame["name"].tolist()[:2] == ["lead-required-fields", "lead-duplicate-email"]
+    assert "40.5 point(s) were lost" in str(report.verdict_section(data))
+    text = str(report.assumptions_section(data))
+    assert re.search(
+        r"<td>blank_last_name</td>\s*<td>CR-5</td>\s*<td>UNCONFIRMED</td>\s*"
+        r"<td>[^<]*</td>\s*<td>7</td>",
+        text,
+    )
+
+
 def test_outcome_table_and_filter():
     table = report.outcome_table({"will_error": 1, "linked": 3}, report.PROSPECT_OUTCOMES)
     assert table[["outcome", "records", "share"]].values.tolist() == [
