@@ -408,6 +408,8 @@ def score_breakdown(data: ReportData) -> pd.DataFrame:
         info = checks[["code", "name", "severity", "status", "affected"]]
         frame = frame.merge(info, on="code", how="left")
         frame["_cap"] = frame["code"].isna()
+        frame["affected"] = pd.to_numeric(frame["affected"], errors="coerce").astype("Int64")
+        frame["name"] = frame["name"].astype("str").where(~frame["_cap"], "(score cap)")
         frame = frame.sort_values(["_cap", "points"], ascending=[True, False], kind="stable")
         cols = ["code", "name", "severity", "status", "affected", "points", "why"]
         return frame[cols].rename(columns={"points": "points lost"}).reset_index(drop=True)

@@ -255,7 +255,8 @@ def test_score_breakdown_and_assumptions_from_readiness(tmp_path):
     frame = report.score_breakdown(data)
     assert frame["code"].tolist()[:2] == ["FLD007", "DUP002"] and pd.isna(frame["code"].iloc[2])
     assert frame["points lost"].tolist() == [30.0, 2.5, 8.0]
-    assert frame["name"].tolist()[:2] == ["lead-required-fields", "lead-duplicate-email"]
+    assert frame["name"].tolist() == ["lead-required-fields", "lead-duplicate-email", "(score cap)"]
+    assert frame["affected"].tolist()[:2] == [1, 30]
     assert "40.5 point(s) were lost" in str(report.verdict_section(data))
     text = str(report.assumptions_section(data))
     assert re.search(
