@@ -139,8 +139,10 @@ def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a findings / outcomes table with emails and names masked in every column."""
     out = frame.copy()
     name_fields = None
-    if "field" in out.columns:
-        name_fields = out["field"].astype("str").str.lower().isin(NAME_COLUMNS).fillna(False)
+    field_col = next((c for c in out.columns if str(c).strip().lower() == "field"), None)
+    if field_col is not None:  # a "value" of a name field is a name
+        keys = out[field_col].astype("str").str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
+        name_fields = keys.isin({k.replace("_", "") for k in NAME_COLUMNS}).fillna(False)
     for col in out.columns:
         key = re.sub(r"[^a-z0-9]", "_", str(col).lower()).strip("_")
         series = out[col]

@@ -163,6 +163,11 @@ def test_mask_name_and_frame():
     assert out["value"].tolist() == ["L***", "Retail"]  # a name value masked, others kept
     assert out["message"].tolist() == ["same as a***@c***.io", "ok"]
     assert frame["email"].iloc[0] == "ann@corp.io"  # input untouched
+    # action-file headers as written for people ("Email", "Field": "LastName")
+    human = pd.DataFrame(
+        {"Email": ["ann@corp.io"], "Field": ["LastName"], "Value": ["Lee"]}, dtype="str"
+    )
+    assert report.mask_frame(human).values.tolist() == [["a***@c***.io", "LastName", "L***"]]
 
 
 # --- email lookup ---------------------------------------------------------------------------
