@@ -652,7 +652,8 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             t = ctx.table(table)
             sf_parts.append(t[["id", "has_opted_out_of_email"]].assign(sf_object=obj))
     p = ctx.simulation.prospects
-    paired = p[p["outcome"].isin(PAIRED_OUTCOMES) & p["sf_id"].notna()]
+    # Paired: linked or matched, including pairs whose other writes are predicted to fail.
+    paired = p[p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()]
     pros = ctx.table("pardot_prospects").drop_duplicates("prospect_id").set_index("prospect_id")
     pardot = paired["prospect_id"].map(pros["opted_out"]).astype("boolean")
     if sf_parts:

@@ -8,8 +8,8 @@ Rendering (report, action CSVs, readiness.json) is a separate layer.
 
 from __future__ import annotations
 
+import inspect
 import re
-import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,7 +130,7 @@ class Check:
     @property
     def doc(self) -> str:
         """The check's docstring, dedented (the report quotes it)."""
-        return textwrap.dedent(self.func.__doc__ or "").strip()
+        return inspect.cleandoc(self.func.__doc__ or "")
 
     @property
     def title(self) -> str:
@@ -184,7 +184,7 @@ def get_check(code: str) -> Check:
 
 def doc_sections(doc: str) -> dict[str, str]:
     """Split a ruff-style docstring into ``{"summary": …, "What it checks": …, …}``."""
-    doc = textwrap.dedent(doc).strip()
+    doc = inspect.cleandoc(doc)
     parts = re.split(r"^##\s+(.+?)\s*$", doc, flags=re.M)
     out = {"summary": parts[0].strip()}
     for heading, body in zip(parts[1::2], parts[2::2], strict=True):
