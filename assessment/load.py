@@ -16,6 +16,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -691,26 +692,131 @@ def _normalise(
     return frame
 
 
-def _id_problems(frame: pd.DataFrame, table: str, source: str, problems: _Problems) -> None:
-    """INP003: the same record id twice in one export (every row listed); INP002: blank ids."""
-    key = {
-        "pardot_prospects": "prospect_id",
-        "pardot_users": "user_id",
-    }.get(table, "id")
-    if key not in frame.columns or table in ("field_mappings", "sync_errors"):
-        return
-    ids = frame[key]
-    dup = (ids.notna() & ids.duplicated(keep=False)).astype(bool)
-    problems.add_mask(
-        dup,
-        ids,
-        code="INP003",
-        severity="blocker",
-        table=table,
-        file=source,
-        column=key,
-        message="the same record id appears more than once in this export",
+# Record key of each table (INP003 duplicates, blank keys).
+KEY_COLUMN = {
+    "sf_leads": "id",
+    "sf_contacts": "id",
+    "sf_accounts": "id",
+    "sf_users": "id",
+    "sf_queues": "id",
+    "pardot_prospects": "prospect_id",
+    "pardot_users": "user_id",
+}
+
+# Key prefixes (ID-3): an id of another object in a column is reported, never silently used.
+_LEAD, _CONTACT, _ACCOUNT = (nz.PREFIX_LEAD,), (nz.PREFIX_CONTACT,), (nz.PREFIX_ACCOUNT,)
+_USER, _USER_OR_QUEUE = (nz.PREFIX_USER,), (nz.PREFIX_USER, nz.PREFIX_GROUP)
+ID_PREFIXES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sf_leads", "id"): _LEAD,
+    ("sf_leads", "owner_id"): _USER_OR_QUEUE,  # Lead.OwnerId → User or Group (queue)
+    ("sf_leads", "converted_contact_id"): _CONTACT,
+    ("sf_leads", "converted_account_id"): _ACCOUNT,
+    ("sf_leads", "master_record_id"): _LEAD,
+    ("sf_contacts", "id"): _CONTACT,
+    ("sf_contacts", "account_id"): _ACCOUNT,
+    ("sf_contacts", "owner_id"): _USER,  # Contact.OwnerId → User only
+    ("sf_contacts", "master_record_id"): _CONTACT,
+    ("sf_accounts", "id"): _ACCOUNT,
+    ("sf_accounts", "owner_id"): _USER,
+    ("sf_accounts", "person_contact_id"): _CONTACT,
+    ("sf_users", "id"): _USER,
+    ("sf_queues", "id"): (nz.PREFIX_GROUP,),
+    ("pardot_prospects", "crm_lead_fid"): _LEAD,  # ID-3: fid = lead id (00Q) / contact id (003)
+    ("pardot_prospects", "crm_contact_fid"): _CONTACT,
+    ("pardot_prospects", "crm_account_fid"): _ACCOUNT,
+    ("pardot_prospects", "crm_owner_fid"): _USER_OR_QUEUE,
+    ("pardot_prospects", "salesforce_id"): _LEAD + _CONTACT,
+    ("pardot_users", "salesforce_user_id"): _USER,
+}
+
+_OBJECT_OF_PREFIX = {"00Q": "Lead", "003": "Contact", "001": "Account", "005": "User"}
+_OBJECT_OF_PREFIX["00G"] = "Group/Queue"
+
+
+def _prefix_check(prefixes: tuple[str, ...]):
+    import pandera.pandas as pa_
+
+    names = " or ".join(f"{_OBJECT_OF_PREFIX.get(p, p)} id ({p}…)" for p in prefixes)
+    return pa_.Check(
+        lambda s: s.str.slice(0, 3).isin(prefixes),
+        element_wise=False,
+        name="id_prefix",
+        error=f"expected a {names} (ID-3)",
     )
+
+
+@cache
+def pandera_schema(table: str):
+    """The pandera schema of a loaded table, built once from schema.py (keys, id prefixes)."""
+    import pandera.pandas as pa_
+
+    key = KEY_COLUMN.get(table)
+    columns = {}
+    for spec in schema(table).columns:
+        checks = []
+        if (table, spec.name) in ID_PREFIXES:
+            checks.append(_prefix_check(ID_PREFIXES[(table, spec.name)]))
+        if spec.name == key:
+            columns[spec.name] = pa_.Column(
+                nullable=False, unique=True, report_duplicates="all", checks=checks
+            )
+        elif checks:
+            columns[spec.name] = pa_.Column(nullable=True, checks=checks)
+    return pa_.DataFrameSchema(columns, strict=False, name=table)
+
+
+def _validate(
+    frame: pd.DataFrame,
+    table: str,
+    source: str,
+    problems: _Problems,
+    raw_key: pd.Series | None = None,
+) -> None:
+    """Lazy pandera validation; every failure case becomes a problem naming row and column.
+
+    INP003: the same record id twice in one export (every row listed). INP002: a blank record
+    id, or an id of the wrong object (key prefix, ID-3).
+    """
+    import pandera.errors as pe
+
+    sch = pandera_schema(table)
+    if not sch.columns:
+        return
+    try:
+        sch.validate(frame[list(sch.columns)], lazy=True)
+    except pe.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna() & fc["column"].notna()]
+        for (column, check), group in fc.groupby(["column", "check"], sort=False):
+            rows = group["index"].astype("int64").to_numpy()
+            mask = pd.Series(frame.index.isin(rows), index=frame.index)
+            if check == "field_uniqueness":
+                code, severity, message = (
+                    "INP003",
+                    "blocker",
+                    "the same record id appears more than once in this export",
+                )
+            elif check == "not_nullable":
+                # Only truly blank keys; an invalid id was already reported as such.
+                if raw_key is not None:
+                    mask &= nz.as_text(raw_key).isna()
+                code, severity, message = "INP002", "warning", "blank record id: row not usable"
+            else:
+                code, severity = "INP002", "warning"
+                message = next(
+                    (str(c.error) for c in sch.columns[column].checks if c.name == check),
+                    str(check),
+                )
+            problems.add_mask(
+                mask,
+                frame[column],
+                code=code,
+                severity=severity,
+                table=table,
+                file=source,
+                column=str(column),
+                message=message,
+            )
 
 
 # --- tables ----------------------------------------------------------------------------------
@@ -760,8 +866,10 @@ def build_table(
     absent = [c.name for c in sch.columns if c.name not in frame.columns]
     for c in absent:
         frame[c] = pd.Series(pd.NA, index=frame.index, dtype="str")
+    key = KEY_COLUMN.get(table)
+    raw_key = frame[key].copy() if key in frame.columns else None
     frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
-    _id_problems(frame, table, source, problems)
+    _validate(frame, table, source, problems, raw_key)
     return frame, mapping, unmatched, absent
 
 

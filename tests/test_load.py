@@ -545,3 +545,36 @@ def test_progress_calls(tmp_path):
     rec = Rec()
     load_org(tmp_path, progress=rec)
     assert rec.calls == [("start", 2), ("step", "Lead.csv"), ("step", "Contact.csv"), ("done",)]
+
+
+def test_blank_and_wrong_object_ids_reported(tmp_path):
+    # ID-3 key prefixes: a contact id in the Lead export, a contact id as lead owner,
+    # a queue owner is fine; a blank id is reported once, an invalid id once (not twice).
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Id,Email,OwnerId\n"
+        "00Q000000000001EAA,a@x.com,005000000000001AAA\n"
+        "003000000000001AAA,b@x.com,00G000000000001EAA\n"
+        ",c@x.com,003000000000001AAA\n"
+        "junk,d@x.com,\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    p = _problems(snap)
+    got = sorted(zip(p["code"], p["row"], p["column"], p["message"], strict=True))
+    assert got == [
+        ("INP002", 3, "id", "expected a Lead id (00Q…) (ID-3)"),
+        ("INP002", 4, "id", "blank record id: row not usable"),
+        ("INP002", 4, "owner_id", "expected a User id (005…) or Group/Queue id (00G…) (ID-3)"),
+        ("INP002", 5, "id", "expected a 15- or 18-character Salesforce id"),
+    ]
+    # values are kept: the simulator decides what a wrong-object id means
+    assert snap.tables["sf_leads"].loc[3, "id"] == "003000000000001AAA"
+
+
+def test_duplicate_prospect_ids_pandera_lazy(tmp_path):
+    _write(tmp_path, "prospects.csv", "id,email\n1,a@x.com\n2,b@x.com\n1,c@x.com\n1.0,d@x.com\n")
+    snap = load_org(tmp_path, progress=False)
+    dup = _problems(snap, "INP003")
+    assert dup["row"].tolist() == [2, 4, 5]
+    assert set(dup["column"]) == {"prospect_id"} and set(dup["value"]) == {"1"}
