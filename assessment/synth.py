@@ -43,6 +43,10 @@ TITLES = ["Analyst", "Engineer", "Marketing Manager", "Director of Sales", "CFO"
 SOURCES = ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"]
 REGIONS = ["EMEA", "AMER", "APAC"]  # Region__c: restricted picklist in the describe files
 BAD_REGIONS = ["Europe", "emea", "LATAM"]  # not exactly in the restricted value set (F-13, §7.2)
+LONG_TITLE = (
+    "Senior Vice President of Global Strategic Partnerships, Channel Enablement, Customer "
+    "Lifecycle Marketing Operations and Regional Demand Generation, "
+)
 DOMAINS = ["example.com", "example.org", "example.net"]
 CONNECTOR_USER = "integration"
 
@@ -896,8 +900,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
 
     n = size["value_too_long"]
     p = org.person(n)
-    p["title"] = _cat("Senior Vice President of Global Strategic Partnerships, Channel ",
-                      "Enablement and Customer Lifecycle Marketing Operations, ", p["title"])  # fmt: skip  # noqa: E501
+    p["title"] = _cat(LONG_TITLE, p["title"])  # > 128 characters whatever the suffix
     k = org.prospect(p, pick_users(n))
     org.truth_p(k, "will_error", None, "value_too_long", "STRING_TOO_LONG", "long_values")
     org.kind("value_too_long", prospects=k)
@@ -932,7 +935,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     k = org.prospect(q, u, crm_contact=np.where(by_id, pc_ids, ""))
     org.truth_p(k[~by_id], "match_email", pc_ids[~by_id], "person_account_by_email")
     org.truth_p(k[by_id], "linked", pc_ids[by_id], "person_account_by_crm_id")
-    org.truth_sf("Account", pa_ids, "linked", "person_account", k)
+    org.truth_sf("PersonAccount", pa_ids, "linked", "person_account", k)
     org.kind("person_accounts", prospects=k, accounts=pa_ids)
 
     # Records with an email and no prospect: auto-create off and not retroactive (CR-9..CR-11).
@@ -1097,6 +1100,7 @@ def _describe_json(obj: str) -> dict[str, Any]:
     return {"status": 0, "result": result, "warnings": []}
 
 
+# Opted Out is left to its default row (fields.py): admins list custom fields and a few others.
 FIELD_MAPPINGS = [
     # Field Name, Field ID, Type, Salesforce Field, Sync Behavior, Custom, Predefined Values
     ("First Name", "first_name", "Text", "FirstName", "Use Salesforce's value", "No", ""),
@@ -1105,15 +1109,6 @@ FIELD_MAPPINGS = [
     ("Job Title", "job_title", "Text", "Title", "Use Salesforce's value", "No", ""),
     ("Phone", "phone", "Text", "Phone", "Use Salesforce's value", "No", ""),
     ("Source", "source", "Text", "LeadSource", "Use Salesforce's value", "No", ""),
-    (
-        "Opted Out",
-        "opted_out",
-        "",
-        "HasOptedOutOfEmail",
-        "Use Account Engagement's value",
-        "No",
-        "",
-    ),  # noqa: E501
     ("Region", "Region", "Dropdown", "Region__c", "Use Pardot's value", "Yes", ";".join(REGIONS)),
 ]
 
@@ -1424,8 +1419,8 @@ def generate(
         },
         "notes": [
             "Person-account contacts are not repeated in Contact.csv (the export filtered "
-            "IsPersonAccount = false); a person account's row in _truth/salesforce.csv is the "
-            "Account, and its prospect's expected_sf_id is the PersonContactId (M-19).",
+            "IsPersonAccount = false); a person account's row in _truth/salesforce.csv has "
+            "sf_object PersonAccount and the Account id, and its prospect's expected_sf_id is the PersonContactId (M-19).",
             "The prospect 'User' column (UI export) holds the assigned Pardot user's email.",
             "Pardot times are naive and written in UTC (pardot_timezone default).",
             "expected_checks sums, per check, the records of the kinds that name it; base "
