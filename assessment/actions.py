@@ -11,6 +11,7 @@ are written to a temporary name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
+import csv
 import os
 import tempfile
 from pathlib import Path
@@ -101,13 +102,14 @@ def action_file_name(code: str, name: str) -> str:
 
 
 def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV (UTF-8 with BOM, so spreadsheets read accents) to a temp file, then rename."""
+    """Write a CSV (UTF-8 with BOM, every cell quoted) to a temp file, then rename it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
-            frame.to_csv(handle, index=False)
+            # Quote every cell (as Data Loader does): a cell holding a carriage return stays one cell.
+            frame.to_csv(handle, index=False, quoting=csv.QUOTE_ALL)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
