@@ -133,6 +133,15 @@ def _strs(values) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
+def _take(values, pos: np.ndarray, fill=None) -> np.ndarray:
+    """``values[pos]`` as an object array, ``fill`` where ``pos`` is -1."""
+    arr = np.asarray(values, dtype=object)
+    out = np.full(len(pos), fill, dtype=object)
+    ok = pos >= 0
+    out[ok] = arr[pos[ok]]
+    return out
+
+
 def _is(values: pd.Series, value: str) -> np.ndarray:
     """Elementwise ``values == value`` as a numpy bool array, NA → False."""
     return values.astype("str").eq(value).fillna(False).to_numpy(dtype=bool)
@@ -144,6 +153,8 @@ def _positions(keys: pd.Series, queries: pd.Series) -> np.ndarray:
     usable = keys.notna() & ~keys.duplicated(keep="first")
     index = pd.Index(keys[usable])
     where = np.flatnonzero(usable.to_numpy())
+    if len(where) == 0:
+        return np.full(len(queries), -1)
     hit = index.get_indexer(queries.astype("str"))
     return np.where(hit >= 0, where[np.maximum(hit, 0)], -1)
 
@@ -388,6 +399,7 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
                 _col(pu, "email_key"),
                 _col(pu, "username").str.strip().str.casefold(),
                 names.mask(names == ""),
+                _col(pu, "user_id").astype("str"),  # a UI "User" column holding the id
             ],
             ignore_index=True,
         )
@@ -419,12 +431,18 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
                 )
                 mapped = mapped.fillna(by_email)
         sf_user[has_pu] = mapped.to_numpy(dtype=object)[pu_pos[has_pu]]
-    active = pd.Series(pd.NA, index=index, dtype="boolean")
+    return pardot_user_id, sf_user, has_pu
+
+
+def _user_active(snapshot, user_ids: pd.Series) -> pd.Series:
+    """IsActive of each Salesforce user id (NA when unknown: no users export, or not in it)."""
+    su = snapshot.tables.get("sf_users")
+    active = pd.Series(pd.NA, index=user_ids.index, dtype="boolean")
     if su is not None and len(su):
-        hit = _positions(_col(su, "id"), sf_user)
+        hit = _positions(_col(su, "id"), user_ids)
         act = _col(su, "is_active", "boolean").reset_index(drop=True)
         active[hit >= 0] = act.to_numpy()[hit[hit >= 0]]
-    return pardot_user_id, sf_user, has_pu, active
+    return active
 
 
 def _connector_user_id(snapshot, settings: ConnectorSettings) -> str | None:
@@ -528,7 +546,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         mask = mask & pd.isna(outcome)
         outcome[mask] = name
         if reason is not None:
-            notes.set_reason(mask, reason)
+            notes.add_reason(mask, reason)
         return mask
 
     # Step 0: prospects in the AE recycle bin are skipped (§10).
@@ -614,7 +632,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     scope_ok = np.zeros(n, dtype=bool)
     scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
     m = decide(open_crm & ~scope_ok, "out_of_scope")
-    notes.add_reason(m, sf["scope_reason"].to_numpy(dtype=object)[np.maximum(pos, 0)])
+    notes.add_reason(m, _take(sf["scope_reason"], pos, ""))
     notes.add_reason(m, "AE will archive the prospect (D-6)")
     target[m] = pos[m]
     m = decide(open_crm & scope_ok, "linked")
@@ -647,8 +665,8 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(
             pd.isna(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
-    claimed = np.zeros(len(sf), dtype=bool)
-    claimed[target[target >= 0]] = True
+    claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
+    claimed[target[(target >= 0) & (outcome != "out_of_scope")]] = True
     eligible = (~sf["is_deleted"] & sf["match_key"].notna()).to_numpy()
     converted = sf["is_converted"].to_numpy()
     if not settings.converted_leads_match:
@@ -807,9 +825,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     create = outcome == "create_lead"
 
     # Owner of created leads (CR-6, U-4, U-5, U-6).
-    pardot_user_id, sf_user, has_pu, active = _sf_user_ids(snapshot, settings, P)
+    pardot_user_id, sf_user, has_pu = _sf_user_ids(snapshot, settings, P)
     crm_owner = pd.Series(_col(P, "crm_owner_fid").to_numpy(), index=sf_user.index, dtype="str")
-    owner = sf_user.fillna(crm_owner).to_numpy(dtype=object)
+    owner_s = sf_user.fillna(crm_owner)
+    active = _user_active(snapshot, owner_s)
+    owner = owner_s.to_numpy(dtype=object)
     owner_known = pd.notna(owner)
     conn_id = _connector_user_id(snapshot, settings)
     pu_missing = "pardot_users" not in t
@@ -817,7 +837,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     m = unresolved & pu_missing
     notes.caution |= m
     notes.add_reason(m, "owner unknown: no pardot_users export to map the assigned user (CR-6)")
-    unmapped = unresolved & ~pu_missing
+    unmapped = unresolved & (not pu_missing)
     notes.policy("unmapped_owner", unmapped)
     if settings.unmapped_owner == "error":
         m = decide_force(outcome, unmapped, "will_error")
@@ -1304,14 +1324,14 @@ def compare(base: SimulationResult, other: SimulationResult) -> WhatIf:
     """Side-by-side outcome counts of two simulations of the same snapshot, plus changed records."""
     keep_p = ["prospect_id", "email", "outcome", "sf_id", "reason"]
     bp, op = base.prospects[keep_p], other.prospects[keep_p]
-    cp = bp.join(op[["outcome", "sf_id", "reason"]], rsuffix="_other")
+    cp = bp.join(op[["outcome", "sf_id", "reason"]].add_suffix("_other"))
     changed_p = cp[
         (cp["outcome"] != cp["outcome_other"])
         | (cp["sf_id"].fillna("") != cp["sf_id_other"].fillna(""))
     ]
     keep_s = ["sf_object", "sf_id", "email", "outcome", "prospect_id", "reason"]
     bs, os_ = base.salesforce[keep_s], other.salesforce[keep_s]
-    cs = bs.join(os_[["outcome", "prospect_id", "reason"]], rsuffix="_other")
+    cs = bs.join(os_[["outcome", "prospect_id", "reason"]].add_suffix("_other"))
     changed_s = cs[cs["outcome"] != cs["outcome_other"]]
     return WhatIf(
         base,
