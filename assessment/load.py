@@ -215,8 +215,13 @@ def _sniff_delimiter(header_line: str, ext: str) -> str:
 
 
 def _line_of(text: str, fragment: str) -> int | None:
-    pos = text.find(fragment) if fragment else -1
-    return text.count("\n", 0, pos) + 1 if pos >= 0 else None
+    """Line number of the first line that starts with ``fragment`` (ragged-row messages)."""
+    if not fragment:
+        return None
+    if text.startswith(fragment):
+        return 1
+    pos = text.find("\n" + fragment)
+    return text.count("\n", 0, pos + 1) + 1 if pos >= 0 else None
 
 
 def _check_is_table(data: bytes, text: str | None, source: str) -> None:
@@ -266,6 +271,8 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
         payload = data[3:]
     else:
         payload = text.encode("utf-8")
+    if not payload.endswith(b"\n"):
+        payload += b"\n"  # a header-only file without a final newline
     try:
         table = pacsv.read_csv(
             io.BytesIO(payload),
@@ -832,6 +839,8 @@ def build_table(
     unmatched: list[str] = []
     for i, (header, values) in enumerate(zip(raw.headers, raw.columns, strict=True)):
         clean = header.replace("\ufeff", "").strip()
+        if not clean and values.isna().all():
+            continue  # a trailing delimiter: a blank header over an empty column
         canon = sch.canonical_for(clean) if clean else None
         if canon is not None and canon not in data:
             name = canon
@@ -869,6 +878,10 @@ def build_table(
     key = KEY_COLUMN.get(table)
     raw_key = frame[key].copy() if key in frame.columns else None
     frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
+    if table == "sync_errors":
+        # error_code absent or blank: the STATUS_CODE prefix of the message (export-formats §5).
+        parsed = frame["error_message"].str.extract(r"^\s*([A-Z][A-Z_]{2,})\s*:", expand=False)
+        frame["error_code"] = frame["error_code"].fillna(parsed.astype("str"))
     _validate(frame, table, source, problems, raw_key)
     return frame, mapping, unmatched, absent
 
@@ -1013,7 +1026,9 @@ def load_org(
             continue
         source = _rel(files[0], root)
         try:
-            _, frame = read_describe(files[0], source)
+            body_name, frame = read_describe(files[0], source)
+            if body_name and body_name != obj:
+                raise InputError(f"file name says {obj} but it describes {body_name}", file=source)
         except AssessmentError as exc:
             fail(exc)
         else:

@@ -347,9 +347,8 @@ def test_header_resolution_duplicates_and_custom_columns(tmp_path):
         "EMAIL": "EMAIL",
         "LastName": "last_name",
         "Favourite_Colour__c": "Favourite_Colour__c",
-        "": "unnamed_6",
-    }
-    assert f.unmatched == ["EMAIL", "Favourite_Colour__c", ""]
+    }  # the trailing comma's blank, empty column is dropped
+    assert f.unmatched == ["EMAIL", "Favourite_Colour__c"]
 
 
 def test_dtypes_and_bad_values_all_reported(tmp_path):
@@ -578,3 +577,70 @@ def test_duplicate_prospect_ids_pandera_lazy(tmp_path):
     dup = _problems(snap, "INP003")
     assert dup["row"].tolist() == [2, 4, 5]
     assert set(dup["column"]) == {"prospect_id"} and set(dup["value"]) == {"1"}
+
+
+def test_blank_header_with_values_kept(tmp_path):
+    _write(tmp_path, "Lead.csv", "Id,Email,\n00Q000000000001EAA,a@x.com,note\n")
+    snap = load_org(tmp_path, progress=False)
+    assert snap.tables["sf_leads"].loc[2, "unnamed_3"] == "note"
+
+
+@pytest.mark.parametrize("sep", ["\t", ";"])
+def test_tab_and_semicolon_delimited(tmp_path, sep):
+    _write(
+        tmp_path,
+        "Lead.csv",
+        sep.join(["Id", "Email"]) + "\n" + sep.join(["00Q000000000001EAA", "a@x.com"]) + "\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    assert snap.tables["sf_leads"]["email"].tolist() == ["a@x.com"]
+
+
+def test_header_only_file_loads_empty(tmp_path):
+    _write(tmp_path, "Lead.csv", "Id,Email")
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert len(leads) == 0 and "email_key" in leads.columns
+    assert snap.load_report.files[0].rows == 0
+
+
+def test_quoted_newlines_keep_spreadsheet_rows(tmp_path):
+    _write(
+        tmp_path,
+        "Lead.csv",
+        'Id,Email,Street\n00Q000000000001EAA,a@x.com,"1 Main St\nUnit 2"\n,b@x.com,x\n',
+    )
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads.index.tolist() == [2, 3]
+    assert leads.loc[2, "street"] == "1 Main St\nUnit 2"
+    assert _problems(snap, "INP002", "id")["row"].tolist() == [3]
+
+
+def test_ragged_line_number_not_fooled_by_substring(tmp_path):
+    _write(tmp_path, "Lead.csv", "Id,Email,LastName\n11,2,3\n1,2\n")
+    with pytest.raises(InputError) as exc:
+        load_org(tmp_path, progress=False)
+    assert exc.value.row == 3
+
+
+def test_sync_errors_code_parsed_from_message(tmp_path):
+    _write(
+        tmp_path,
+        "sync_errors.csv",
+        "Prospect Id,Error Message,Error Code\n"
+        "1,REQUIRED_FIELD_MISSING: Required fields are missing: [Company],\n"
+        "2,制限付き選択リスト項目の値が不適切: XXX,\n"
+        "3,whatever,DUPLICATES_DETECTED\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    codes = snap.tables["sync_errors"]["error_code"]
+    assert codes.iloc[0] == "REQUIRED_FIELD_MISSING" and pd.isna(codes.iloc[1])
+    assert codes.iloc[2] == "DUPLICATES_DETECTED"
+
+
+def test_describe_file_for_the_wrong_object(tmp_path):
+    src = FIX / "describe_both" / "describe" / "Lead.json"
+    _write(tmp_path, "describe/Contact.json", src.read_bytes())
+    with pytest.raises(InputError, match="describes Lead"):
+        load_org(tmp_path, progress=False)
