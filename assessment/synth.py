@@ -1158,6 +1158,8 @@ def generate(
     users = built["users"]
     rng = org.rng
     styles = _styles(seed)
+    if out.exists() and not out.is_dir():
+        raise _fail(f"{out} is a file; give a folder to create")
     if out.exists() and any(out.iterdir()):
         if not (out / "manifest.json").exists():
             raise _fail(f"{out} exists and is not a synthetic org folder; choose an empty folder")
