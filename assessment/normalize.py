@@ -84,13 +84,14 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     ``invalid`` marks non-blank values that are not 15/18 alphanumeric characters.
     """
     text = as_text(values)
-    length = text.str.len()
-    alnum = text.str.fullmatch(r"[A-Za-z0-9]+").fillna(False).astype(bool)
-    is15 = (alnum & (length == 15)).fillna(False).astype(bool)
+    present = text.notna()
+    if not present.any():  # blank column (common: absent CRM ids): nothing to convert
+        none = pd.Series(False, index=values.index)
+        return pd.Series(pd.NA, index=values.index, dtype="str"), none, none.copy()
+    is15 = text.str.fullmatch(r"[A-Za-z0-9]{15}").fillna(False).astype(bool)
     # The checksum suffix only uses A-Z and 0-5 (ID-2); anything else is not an id.
-    suffix_ok = text.str.fullmatch(r"[A-Za-z0-9]{15}[A-Za-z0-5]{3}").fillna(False).astype(bool)
-    is18 = (alnum & (length == 18) & suffix_ok).fillna(False).astype(bool)
-    invalid = (text.notna() & ~is15 & ~is18).astype(bool)
+    is18 = text.str.fullmatch(r"[A-Za-z0-9]{15}[A-Za-z0-5]{3}").fillna(False).astype(bool)
+    invalid = (present & ~is15 & ~is18).astype(bool)
     out = np.full(len(text), None, dtype=object)
     for mask, width, fix in ((is15, 15, _id18_from_bytes), (is18, 18, _restore_case)):
         if mask.any():
