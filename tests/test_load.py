@@ -644,3 +644,41 @@ def test_describe_file_for_the_wrong_object(tmp_path):
     _write(tmp_path, "describe/Contact.json", src.read_bytes())
     with pytest.raises(InputError, match="describes Lead"):
         load_org(tmp_path, progress=False)
+
+
+@pytest.mark.parametrize(
+    "folder", ["dataloader_cp1252", "fivetran", "api_v5", "api_v4_xml", "api_v4_read", "report_15"]
+)
+def test_fixture_folders_are_never_written(folder):
+    before = _hashes(FIX / folder)
+    snap = load_org(FIX / folder, progress=False)
+    assert _hashes(FIX / folder) == before
+    for f in snap.load_report.files:
+        assert f.sha256 == before[f.path]
+        assert f.rows == len(snap.tables[f.table])
+
+
+def test_describe_cli_error_status(tmp_path):
+    _write(tmp_path, "describe/Lead.json", '{"status": 1, "result": {}, "message": "no org"}')
+    with pytest.raises(InputError, match="status 1"):
+        load_org(tmp_path, progress=False)
+
+
+def test_progress_auto_choice():
+    from assessment import progress
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    assert isinstance(progress.auto(io.StringIO()), progress.Silent)
+    tty = Tty()
+    bar = progress.auto(tty)
+    assert isinstance(bar, progress.TextBar)
+    bar.start(2, "x")
+    bar.step("a")
+    bar.step("b")
+    bar.done()
+    assert "2/2" in tty.getvalue() and tty.getvalue().endswith("\n")
+    assert isinstance(progress.resolve(False), progress.Silent)
+    assert not progress.in_jupyter_kernel()
