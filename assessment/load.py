@@ -367,6 +367,8 @@ def read_xlsx_table(data: bytes, source: str) -> RawTable:
 def _flatten(record: dict, prefix: str = "") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in record.items():
+        if key == "attributes" and isinstance(value, dict):
+            continue  # sf data query --json: {"type": "Lead", "url": ...} on every record
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             out.update(_flatten(value, name + "."))
@@ -398,11 +400,22 @@ def read_json_table(data: bytes, source: str) -> RawTable:
         raise InputError(
             f"not valid JSON: {exc.msg}", file=source, row=exc.lineno, column=f"char {exc.colno}"
         ) from None
+    if isinstance(doc, dict) and isinstance(doc.get("result"), dict):
+        doc = doc["result"]  # sf data query --json: {"status": 0, "result": {"records": [...]}}
+    if isinstance(doc, dict) and isinstance(doc.get("fields"), list):
+        raise InputError(
+            "this is a Salesforce describe, not records: put it in describe/ "
+            "or name it <Object>.describe.json",
+            file=source,
+        )
     if isinstance(doc, dict):
         for key in ("values", "records", "data", "result"):
             if isinstance(doc.get(key), list):
                 doc = doc[key]
                 break
+        else:
+            if "id" in doc and not any(isinstance(v, list) for v in doc.values()):
+                doc = [doc]  # a single-record read (v5 GET /objects/prospects/{id})
     if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
         raise InputError(
             'not a table: expected {"values": [ {...}, ... ]} (API v5) or a list of objects',

@@ -682,3 +682,25 @@ def test_progress_auto_choice():
     assert "2/2" in tty.getvalue() and tty.getvalue().endswith("\n")
     assert isinstance(progress.resolve(False), progress.Silent)
     assert not progress.in_jupyter_kernel()
+
+
+def test_sf_cli_query_json_and_single_record(tmp_path):
+    _write(
+        tmp_path,
+        "Lead.json",
+        '{"status": 0, "result": {"totalSize": 1, "done": true, "records": [{"attributes": '
+        '{"type": "Lead", "url": "/x"}, "Id": "00Q000000000001EAA", "Email": "a@x.com", '
+        '"Owner": {"attributes": {"type": "User"}, "Username": "rep@x.com"}}]}}',
+    )
+    _write(tmp_path, "pardot_user.json", '{"id": 5, "email": "u@x.com", "salesforceId": null}')
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads.loc[1, "owner_username"] == "rep@x.com"
+    assert not any("attributes" in c for c in leads.columns)
+    assert snap.tables["pardot_users"]["user_id"].tolist() == ["5"]
+
+
+def test_describe_body_at_top_level_named_like_a_table(tmp_path):
+    _write(tmp_path, "Lead.json", (FIX / "describe_both" / "describe" / "Lead.json").read_bytes())
+    with pytest.raises(InputError, match="describe"):
+        load_org(tmp_path, progress=False)
