@@ -111,11 +111,25 @@ def _execute(name, tmp, **params):
     return "\n".join(text)
 
 
+@pytest.fixture(scope="module")
+def executed(org, tmp_path_factory):
+    """Notebooks 01-07 executed on the org, three kernels at a time (kernel start dominates)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data, _, _ = org
+    tmp = tmp_path_factory.mktemp("executed")
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {n: pool.submit(_execute, n, tmp, data_dir=str(data)) for n in NOTEBOOKS[:7]}
+    return {n: f.exception() or f.result() for n, f in futures.items()}
+
+
 @needs_pipeline
 @pytest.mark.parametrize("name", NOTEBOOKS[:7])
-def test_stage_notebook_runs_on_org(name, org, tmp_path):
-    data, _, result = org
-    text = _execute(name, tmp_path, data_dir=str(data))
+def test_stage_notebook_runs_on_org(name, org, executed):
+    _, _, result = org
+    text = executed[name]
+    if isinstance(text, BaseException):
+        raise text  # this notebook failed: papermill names the cell
     area = AREA_OF[name[:2]]
     codes = [c.code for c in result.checks if c.area == area]
     assert codes and all(code in text for code in codes)  # every check of its area shown
