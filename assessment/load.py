@@ -433,8 +433,7 @@ def _xml_record(elem: ET.Element, prefix: str = "", depth: int = 0) -> dict[str,
         name = prefix + child.tag
         kids = list(child)
         if not kids:
-            text = (child.text or "").strip()
-            out[name] = text or None
+            out[name] = child.text or None  # kept as given (F-3 decides about whitespace)
         elif all(k.tag == "value" for k in kids):  # multi-select: repeated <value> children
             out[name] = ";".join((k.text or "").strip() for k in kids)
         elif child.tag in _XML_SKIP or depth >= 2:
@@ -674,7 +673,7 @@ def _normalise(
             out[col] = ids
             derived[col.removesuffix("_fid") + "_status"] = status
         elif dtype == "email_str":
-            out[col] = nz.as_text(raw)
+            out[col] = raw  # kept as given (variants in case/spaces are findings, M-13)
             derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
         elif dtype == "boolean":
             out[col], mask = nz.parse_bool(raw)
@@ -705,7 +704,8 @@ def _normalise(
             out[col], mask = parse_pardot_type(raw)
             bad(mask, "a Pardot field type (Text, Dropdown, … or type_id 1–14)")
         else:
-            out[col] = nz.as_text(raw)
+            # Raw text, untrimmed: whether whitespace counts as blank is a policy (F-3).
+            out[col] = raw
     n = len(frame)
     for name, values in (out | derived).items():
         frame[name] = values.reindex(frame.index) if len(values) != n else values
@@ -865,7 +865,8 @@ def build_table(
                 n += 1
             unmatched.append(header)
         mapping.setdefault(header, name)
-        data[name] = values.set_axis(raw.rows)
+        values = values.astype("str")
+        data[name] = values.mask(values == "").set_axis(raw.rows)  # empty cell → NA
     frame = pd.DataFrame(data, index=raw.rows)
     frame.index.name = "row"
     required = list(sch.required)

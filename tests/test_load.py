@@ -202,7 +202,7 @@ def test_api_v4_xml(tmp_path):
     snap = load_org(org, progress=False)
     pros = snap.tables["pardot_prospects"]
     assert pros["prospect_id"].tolist() == ["331", "332"]
-    assert pros["zip"].tolist() == ["02190", "012345"]  # leading zeros kept
+    assert pros["zip"].tolist() == ["02190 ", "012345"]  # leading zeros, spaces kept
     assert pros["score"].tolist() == [0, 123]
     assert pros["campaign_name"].tolist() == ["Database Mining", "Website Tracking"]
     assert pros.loc[1, "created_at"] == pd.Timestamp("2016-01-17 04:49:51", tz="UTC")
@@ -244,7 +244,7 @@ def test_report_export_15_char_ids_labels_and_footer(tmp_path):
     assert leads["company"].tolist() == ["Acme", "Beta", "Gamma"]
     assert leads["status"].tolist() == ["Open", "Working", "Open"]
     assert leads["has_opted_out_of_email"].tolist() == [False, True, False]
-    assert leads.loc[2, "email"] == "Ann.Lee@Example.com"
+    assert leads.loc[2, "email"] == "Ann.Lee@Example.com "  # kept as given
     assert leads.loc[2, "email_key"] == "ann.lee@example.com"
     assert pd.isna(leads.loc[4, "email_key"])
     syn = _problems(snap, "SYN002", "id")
@@ -364,7 +364,7 @@ def test_dtypes_and_bad_values_all_reported(tmp_path):
     snap = load_org(tmp_path, progress=False)
     p = snap.tables["pardot_prospects"]
     assert p["prospect_id"].tolist() == ["1", "2", "3"]
-    assert p["email"].tolist()[:2] == ["A@X.com", "b@x.com"]
+    assert p["email"].tolist()[:2] == ["A@X.com ", "b@x.com"]
     assert p["email_key"].tolist()[:2] == ["a@x.com", "b@x.com"]
     assert p["score"].dtype == "Int64" and p.loc[2, "score"] == 10
     assert p["opted_out"].dtype == "boolean" and p.loc[2, "opted_out"] == True  # noqa: E712
@@ -704,3 +704,12 @@ def test_describe_body_at_top_level_named_like_a_table(tmp_path):
     _write(tmp_path, "Lead.json", (FIX / "describe_both" / "describe" / "Lead.json").read_bytes())
     with pytest.raises(InputError, match="describe"):
         load_org(tmp_path, progress=False)
+
+
+def test_text_kept_untrimmed_whitespace_policy_left_to_the_simulator(tmp_path):
+    # F-3 (whitespace_is_blank) is a policy: the loader keeps "  " and " x " as given.
+    _write(
+        tmp_path, "Lead.csv", 'Id,Email,Title,Custom__c\n00Q000000000001EAA,a@x.com,"  "," x "\n'
+    )
+    leads = load_org(tmp_path, progress=False).tables["sf_leads"]
+    assert leads.loc[2, "title"] == "  " and leads.loc[2, "Custom__c"] == " x "
