@@ -330,6 +330,7 @@ def _extras() -> dict[str, str]:
             f"{L[7][:15]},seven@x.com,Se,Acme,{U[1]},false,false,Open,2024-01-01T00:00:00.000Z",
             f"{L[8]},eight@x.com,Ei,Acme,{U[1]},false,false,Open,2024-01-01T00:00:00.000Z",
             f"{L[8]},eight@x.com,Ei,Acme,{U[1]},maybe,false,Open,2024-01-01T00:00:00.000Z",
+            f"{L[9]},,Ni,Acme,{U[1]},false,false,Open,2024-01-01T00:00:00.000Z",
         ]
     )
     return files
@@ -352,6 +353,13 @@ def test_person_accounts_enabled_without_any(tmp_path):
     r = assess_org(tmp_path, files)[2]["CON005"]
     assert (r.status, r.affected) == ("fail", 0)
     assert "no person account" in r.summary
+
+
+def test_invalid_email_lists_blank_and_invalid_emails(extras):
+    r = extras[2]["DUP006"]
+    # L5 "not an email"; L9 blank. The person account (pat@x.com) is valid.
+    assert (r.status, ids(r), r.affected) == ("fail", sorted([L[5], L[9]]), 2)
+    assert r.numbers == {"blank": 1, "invalid": 1}
 
 
 def test_sync_error_triage_links_errors_to_checks(extras):

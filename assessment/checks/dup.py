@@ -308,24 +308,27 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     """Invalid or blank emails on records that should sync.
 
     ## What it checks
-    Prospects (not in the recycle bin) with a blank email, and prospects, open leads, contacts
-    and person accounts whose non-blank email is not a valid address of at most 80 characters.
-    Leads and contacts with a blank email are not listed: they never sync (M-16) and that is
-    usually intended.
+    Prospects (not in the recycle bin), open leads (not converted, not deleted), contacts (not
+    deleted) and, when person-account sync is on, person accounts whose email is blank or is not
+    a valid address of at most 80 characters. Every such record counts.
 
     ## Why it matters
-    Salesforce rejects invalid emails with INVALID_EMAIL_ADDRESS (policy `invalid_email`,
-    unconfirmed for the connector), and an email over 80 characters cannot be written.
+    A lead or contact without an email never syncs (M-16). Salesforce rejects invalid emails with
+    INVALID_EMAIL_ADDRESS (policy `invalid_email`, unconfirmed for the connector), and an email
+    over 80 characters cannot be written (M-15).
 
     ## How to fix it
-    Correct or clear the listed emails.
+    Add, correct or clear the listed emails.
 
     ## Known false positives
-    Unusual but valid addresses (quoted local parts, internationalised domains).
+    Leads kept without an email on purpose (phone-only leads); unusual but valid addresses
+    (quoted local parts, internationalised domains).
     """
     e = _all_emails(ctx)
+    if not ctx.settings.person_accounts_enabled:
+        e = e[e["object"] != "PersonAccount"]  # invisible to the connector (M-18)
     raw = e["email"]
-    blank = e["email_key"].isna() & (e["object"] == "Prospect")
+    blank = e["email_key"].isna()
     invalid = e["email_key"].notna() & ~email_is_valid(raw.fillna(""))
     mask = (blank | invalid).to_numpy()
     hit = e[mask]
@@ -338,7 +341,7 @@ def invalid_email(ctx: CheckContext) -> Outcome:
         email=hit["email"],
         value=hit["email"],
         message=pd.Series(
-            np.where(blank.to_numpy()[mask], "prospect without an email", "invalid email"),
+            np.where(blank.to_numpy()[mask], "no email: the record cannot sync", "invalid email"),
             index=hit.index,
             dtype="str",
         ),
@@ -346,8 +349,8 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     )
     return Outcome(
         found,
-        f"{int(blank.sum())} prospect(s) without an email; {int(invalid.sum())} record(s) with an "
+        f"{int(blank.sum())} record(s) without an email; {int(invalid.sum())} record(s) with an "
         f"invalid email (policy invalid_email={ctx.settings.invalid_email}).",
-        numbers={"blank_prospects": int(blank.sum()), "invalid": int(invalid.sum())},
+        numbers={"blank": int(blank.sum()), "invalid": int(invalid.sum())},
         population=len(e),
     )
