@@ -75,7 +75,7 @@ needs_pipeline = pytest.mark.skipif(not _pipeline_ready(), reason="pipeline not 
 
 @pytest.fixture(scope="module")
 def org(tmp_path_factory):
-    """A small synthetic org, assessed once with its report (shared by the tests below)."""
+    """A small synthetic org, assessed once with a PII-masked report (shared by the tests)."""
     from assessment.pipeline import assess
     from assessment.synth import generate
 
@@ -83,7 +83,7 @@ def org(tmp_path_factory):
     data = root / "org"
     generate(data, prospects=80, leads=50, contacts=40, seed=3)
     out = root / "out"
-    result = assess(data, out, report=True)
+    result = assess(data, out, report=True, mask_pii=True)
     return data, out, result
 
 
@@ -150,3 +150,20 @@ def test_report_matches_readiness_json(org):
     for outcome, n in readiness["simulation"]["prospects"].items():
         assert re.search(rf"<td>{outcome}</td>\s*<td>{n}</td>", page)
     assert "<script" not in page and "data:image/png;base64," in page
+
+
+@needs_pipeline
+def test_masked_report_shows_no_email_or_name(org):
+    import pandas as pd
+
+    _, out, result = org
+    page = (out / "report.html").read_text(encoding="utf-8").lower()
+    prospects = result.snapshot.tables["pardot_prospects"]
+    emails = prospects["email"].dropna().str.strip().str.lower()
+    emails = emails[emails.str.contains("@", regex=False)]
+    assert len(emails) > 10 and not any(e in page for e in emails)
+    last = prospects["last_name"].dropna().str.lower()
+    words = set(pd.Series(page.split()).str.strip(".,;:()<>|").tolist())
+    long_names = {n for n in last if len(n) > 3}
+    assert long_names and not (long_names & words)
+    assert "***@" in page  # masked emails are shown
