@@ -41,7 +41,12 @@ def as_text(values: pd.Series) -> pd.Series:
 def email_key(values: pd.Series) -> pd.Series:
     """Match key for emails: trim + casefold, blank → NA (M-13: policy, raw value kept elsewhere)."""
     text = as_text(values)
-    return text.str.casefold()
+    # casefold runs in Python; lower() is the same for ASCII and runs in pyarrow.
+    key = text.str.lower()
+    other = (~text.str.isascii()).fillna(False).astype(bool)
+    if other.any():
+        key = key.mask(other, text[other].str.casefold())
+    return key
 
 
 def email_is_valid(values: pd.Series) -> pd.Series:

@@ -208,3 +208,8 @@ def test_parse_number(raw, value, bad):
     assert out.dtype == "Float64"
     assert (None if pd.isna(out.iloc[0]) else out.iloc[0]) == value
     assert mask.tolist() == [bad]
+
+
+def test_email_key_non_ascii_casefold():
+    out = nz.email_key(pd.Series(["Straße@X.de", "ÀB@x.com", "A@B.com"], dtype="str"))
+    assert out.tolist() == ["strasse@x.de", "àb@x.com", "a@b.com"]
