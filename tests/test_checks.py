@@ -467,6 +467,17 @@ def test_mds_switch_con008(tmp_path):
     assert m.affected == 10  # every lead and contact: the rule field is mapped on both
 
 
+def test_connector_version_and_paused_settings(tmp_path):
+    files = base_files()
+    files["connector.yml"] = "paused: false\n"
+    unstated = assess_org(tmp_path / "unstated", files)[2]
+    v1 = assess_org(tmp_path / "v1", {**base_files(), "connector.yml": "connector_version: 1"})[2]
+    assert (unstated["CON001"].status, v1["CON001"].status) == ("fail", "fail")
+    assert "not stated" in unstated["CON001"].summary
+    assert "version 1" in v1["CON001"].summary
+    assert (unstated["CON002"].status, unstated["CON002"].severity) == ("fail", "info")
+
+
 def test_usr002_threshold_switch(tmp_path):
     low = _with_settings(tmp_path / "low", "")
     high = _with_settings(tmp_path / "high", "usr002_blocker_threshold: 5\n")

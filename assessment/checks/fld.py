@@ -704,6 +704,6 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
         summary,
         numbers={"behaviour": behaviour, "differ": int(differ.sum()), "lost": n_loss},
         failed=bool(n_loss) or most_recent,
-        severity="blocker" if n_loss else "warning",
+        severity="blocker" if n_loss else ("warning" if most_recent else None),
         population=len(paired),
     )

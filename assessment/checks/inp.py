@@ -20,10 +20,8 @@ RELIED_ON = [
     ("sf_leads", ("is_converted",), "simulation (converted leads), DUP002, DUP004, USR004"),
     ("sf_leads", ("converted_contact_id",), "simulation (M-17: follow the converted contact)"),
     ("sf_leads", ("owner_id",), "USR004, simulation (owners)"),
-    ("sf_leads", ("is_deleted",), "DUP002, DUP004 (deleted leads counted as live)"),
     ("sf_contacts", ("owner_id",), "USR004"),
     ("sf_users", ("is_active",), "USR003, USR004, simulation (U-5)"),
-    ("sf_accounts", ("is_person_account",), "CON005, simulation (person accounts)"),
     ("pardot_prospects", ("crm_lead_fid", "salesforce_id"), "simulation (linked leads), SYN001"),
     (
         "pardot_prospects",
@@ -125,9 +123,10 @@ def export_completeness(ctx: CheckContext) -> Outcome:
 
     ## What it checks
     For each given export, the columns the simulation and the checks rely on (IsConverted,
-    ConvertedContactId, IsDeleted, OwnerId, IsActive, IsPersonAccount, the CRM id columns, the
-    assigned user, Opted Out, the user mapping columns) that the file does not have, naming the
-    checks that lose accuracy.
+    ConvertedContactId, OwnerId, IsActive, the CRM id columns, the assigned user, Opted Out, the
+    user mapping columns) that the file does not have, naming the checks that lose accuracy.
+    IsDeleted and IsPersonAccount are not required: a plain export leaves deleted rows out, and
+    an org without person accounts has no IsPersonAccount field.
 
     ## Why it matters
     An absent column reads as blank everywhere: converted leads look open, inactive users look
@@ -137,8 +136,7 @@ def export_completeness(ctx: CheckContext) -> Outcome:
     Re-export with the named columns (the README lists the fields to request).
 
     ## Known false positives
-    IsDeleted is absent from a plain Data Loader export (not Export All); deleted records are then
-    simply not in the file.
+    A column that is absent because the org does not use the feature (no lead conversion).
     """
     absent: dict[str, set[str]] = {}
     for f in ctx.snapshot.load_report.files:
