@@ -407,7 +407,7 @@ V4_HEADER = [
 def _s(values: Any) -> pa.Array:
     """Any array-like of text as a pyarrow string array."""
     if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
+        values = values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
     if isinstance(values, pa.Array):
         return values if values.type == pa.large_string() else values.cast(pa.string())
     arr = np.asarray(values)
@@ -425,6 +425,11 @@ def _cat(*parts: Any) -> pa.Array:
     kind = pa.large_string() if large else pa.string()
     arrays = [pa.scalar(a, kind) if isinstance(a, str) else a.cast(kind) for a in arrays]
     return pc.binary_join_element_wise(*arrays, pa.scalar("", kind))
+
+
+def _pick(choices: list[str], index: np.ndarray) -> pa.Array:
+    """choices[index] as a pyarrow string array (no Python objects per record)."""
+    return pa.array(choices, pa.string()).take(pa.array(index))
 
 
 def _join(arrays: list[pa.Array], sep: str) -> pa.Array:
@@ -463,23 +468,21 @@ class _Org:
             num //= 62
         head = np.frombuffer((prefix + "5g00000").encode(), np.uint8)[:9]
         u8 = np.concatenate([np.broadcast_to(head, (n, 9)), digits], axis=1)
-        return np.ascontiguousarray(_id18_from_bytes(u8)).view("S18").ravel().astype("U18")
+        return np.ascontiguousarray(_id18_from_bytes(u8)).view("S18").ravel()  # bytes: fast
 
     def person(self, n: int) -> dict[str, Any]:
         """n synthetic people with unique emails and the values both sides of a pair share."""
         rng = self.rng
         idx = np.arange(self.people, self.people + n)
         self.people += n
-        first = np.array(FIRST)[rng.integers(0, len(FIRST), n)]
-        last = np.array(LAST)[rng.integers(0, len(LAST), n)]
-        domain = np.array(DOMAINS)[idx % len(DOMAINS)]
-        email = _cat(
-            pc.utf8_lower(_s(first)), ".", pc.utf8_lower(_s(last)), ".", _s(idx), "@", domain
-        )
+        first = _pick(FIRST, rng.integers(0, len(FIRST), n))
+        last = _pick(LAST, rng.integers(0, len(LAST), n))
+        domain = _pick(DOMAINS, idx % len(DOMAINS))
+        email = _cat(pc.utf8_lower(first), ".", pc.utf8_lower(last), ".", _s(idx), "@", domain)
         company = _cat(
-            np.array(COMPANY)[rng.integers(0, len(COMPANY), n)],
+            _pick(COMPANY, rng.integers(0, len(COMPANY), n)),
             " ",
-            np.array(SUFFIX)[rng.integers(0, len(SUFFIX), n)],
+            _pick(SUFFIX, rng.integers(0, len(SUFFIX), n)),
         )
         phone = _cat("+1-555-01", pc.utf8_lpad(_s(idx % 100), 2, "0"))
         created = np.datetime64("2019-01-01T00:00:00") + rng.integers(0, 5 * 365 * 86400, n).astype(
@@ -487,14 +490,14 @@ class _Org:
         )
         modified = created + rng.integers(3600, 300 * 86400, n).astype("timedelta64[s]")
         return {
-            "first": _s(first),
-            "last": _s(last),
+            "first": first,
+            "last": last,
             "email": email,
             "company": company,
-            "title": _s(np.array(TITLES)[rng.integers(0, len(TITLES), n)]),
+            "title": _pick(TITLES, rng.integers(0, len(TITLES), n)),
             "phone": phone,
-            "source": _s(np.array(SOURCES)[rng.integers(0, len(SOURCES), n)]),
-            "region": _s(np.array(REGIONS)[rng.integers(0, len(REGIONS), n)]),
+            "source": _pick(SOURCES, rng.integers(0, len(SOURCES), n)),
+            "region": _pick(REGIONS, rng.integers(0, len(REGIONS), n)),
             "opted_out": rng.random(n) < 0.08,
             "created": created,
             "modified": modified,
@@ -583,7 +586,7 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
     u_people = org.person(n_users)
     u_ids = org.ids("005", n_users)
     users = {
-        "id": list(u_ids),
+        "id": [i.decode() for i in u_ids],  # a few dozen users
         "first": u_people["first"].to_pylist(),
         "last": u_people["last"].to_pylist(),
         "active": [True] * n_users,
@@ -593,12 +596,12 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
     if not clean:
         inactive_pos, unmapped_pos = n_users, n_users + 1
         extra = org.person(2)
-        users["id"] += list(org.ids("005", 1)) + [""]  # the unmapped Pardot user has no SF user
+        users["id"] += [org.ids("005", 1)[0].decode(), ""]  # the unmapped Pardot user has no SF user
         users["first"] += extra["first"].to_pylist()
         users["last"] += extra["last"].to_pylist()
         users["active"] += [False, True]
         users["mapped"] += [True, False]
-    owner_of = np.array(users["id"])
+    owner_of = np.array(users["id"], dtype="S18")
 
     def pick_users(n: int) -> np.ndarray:
         return rng.integers(0, n_users, n)
@@ -673,7 +676,7 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
         p = org.person(n)
         a = rng.integers(0, max(1, n_acc), n)
         p["company"] = acc_people["company"].take(pa.array(a))  # Company = Account.Name (F-5)
-        return p, acc_ids[a] if n_acc else np.full(n, "")
+        return p, acc_ids[a] if n_acc else np.full(n, b"")
 
     def lead_pair(n: int, users_: np.ndarray | None = None) -> tuple[dict, np.ndarray, np.ndarray]:
         p = org.person(n)
@@ -695,7 +698,7 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
         p, ids, u = lead_pair(n) if table == "leads" else contact_pair(n)
         linked = rng.random(n) < 0.8
         col = "crm_lead" if table == "leads" else "crm_contact"
-        crm = np.where(linked, ids, "")
+        crm = np.where(linked, ids, b"")
         keys = org.prospect(p, u, **{col: crm})
         org.truth_p(keys[linked], "linked", ids[linked], f"base_linked_{obj.lower()}")
         org.truth_p(keys[~linked], "match_email", ids[~linked], f"base_match_{obj.lower()}")
@@ -813,7 +816,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     # 15-character CRM ids of existing leads (ID-1, ID-2): linked.
     n = size["short_crm_ids"]
     p, ids, u = lead_pair(n)
-    short = ids.astype("U15")  # the first 15 characters: case-sensitive form
+    short = ids.astype("S15")  # the first 15 characters: case-sensitive form
     k = org.prospect(p, u, crm_lead=short)
     org.truth_p(k, "linked", ids, "short_crm_ids")
     org.truth_sf("Lead", ids, "linked", "short_crm_id_lead", k)
@@ -932,7 +935,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     for col in ("title", "phone", "source", "region"):
         q[col] = _null(n)
     by_id = np.arange(n) % 2 == 1
-    k = org.prospect(q, u, crm_contact=np.where(by_id, pc_ids, ""))
+    k = org.prospect(q, u, crm_contact=np.where(by_id, pc_ids, b""))
     org.truth_p(k[~by_id], "match_email", pc_ids[~by_id], "person_account_by_email")
     org.truth_p(k[by_id], "linked", pc_ids[by_id], "person_account_by_crm_id")
     org.truth_sf("PersonAccount", pa_ids, "linked", "person_account", k)
@@ -1011,20 +1014,19 @@ def _shuffle(table: pa.Table, rng: np.random.Generator) -> pa.Table:
 def _iso(ts: pa.Array, style: str) -> pa.Array:
     """Datetimes in an export's format: Data Loader ``…000Z``, REST/CLI ``…000+0000``, Pardot
     naive ``YYYY-MM-DD HH:MM:SS`` (user time zone; UTC here), date ``YYYY-MM-DD``."""
-    arr = ts.to_numpy(zero_copy_only=False).astype("datetime64[s]")
-    text = pa.array(np.datetime_as_string(arr, unit="s"), pa.string())
-    text = pc.if_else(pc.is_null(ts), _null(len(ts)), text)
-    if style == "dataloader":
-        return _cat(text, ".000Z")
-    if style == "rest":
-        return _cat(text, ".000+0000")
+    if isinstance(ts, pa.ChunkedArray):
+        ts = ts.combine_chunks()
+    text = ts.cast(pa.timestamp("s")).cast(pa.string())  # "2019-01-01 00:00:00", nulls kept
     if style == "date":
         return pc.utf8_slice_codeunits(text, 0, 10)
-    return pc.replace_substring(text, "T", " ")
+    if style == "pardot":
+        return text
+    text = pc.replace_substring(text, " ", "T")
+    return _cat(text, ".000Z" if style == "dataloader" else ".000+0000")
 
 
 def _const(value: str, n: int) -> pa.Array:
-    return pa.array(np.full(n, value), pa.string())
+    return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
 def _flag(values: pa.Array, true: str, false: str) -> pa.Array:
@@ -1033,12 +1035,17 @@ def _flag(values: pa.Array, true: str, false: str) -> pa.Array:
 
 def _csv_field(values: pa.Array, quote_all: bool) -> pa.Array:
     """One column as CSV field text (RFC 4180 quoting), computed by Arrow kernels."""
-    text = pc.fill_null(values.cast(pa.large_string()), "")
-    quoted = _cat('"', pc.replace_substring(text, '"', '""'), '"')
-    if quote_all:  # Data Loader: every field quoted, empty as "" (export-formats.md §0)
-        return quoted
-    needs = pc.match_substring_regex(text, '[",\r\n]')
-    return pc.if_else(needs, quoted, text)
+    text = pc.fill_null(_s(values).cast(pa.large_string()), "")
+    has_quote = pc.any(pc.match_substring(text, '"')).as_py()
+    escaped = pc.replace_substring(text, '"', '""') if has_quote else text
+    if quote_all:  # Data Loader: every field quoted, empty as "" (the line adds the outer quotes)
+        return escaped
+    needs = pc.match_substring(text, ",")  # generated values hold no line breaks
+    if has_quote:
+        needs = pc.or_(needs, pc.match_substring(text, '"'))
+    if not pc.any(needs).as_py():
+        return text
+    return pc.if_else(needs, _cat('"', escaped, '"'), text)
 
 
 def _write_csv(
@@ -1056,11 +1063,17 @@ def _write_csv(
         if not columns or len(columns[0]) == 0:
             return
         fields = [_csv_field(c, quote_all) for c in columns]
-        lines = _cat(_join(fields, ","), "\n").cast(pa.large_string())
+        if quote_all:
+            fields[0] = _cat('"', fields[0])
+            fields[-1] = _cat(fields[-1], '"\n')
+            lines = _join(fields, '","')
+        else:
+            fields[-1] = _cat(fields[-1], "\n")
+            lines = _join(fields, ",")
+        del fields
         lines = pa.concat_arrays([lines]) if lines.offset else lines
         offsets = np.frombuffer(lines.buffers()[1], np.int64)[: len(lines) + 1]
-        data = lines.buffers()[2]
-        fh.write(memoryview(data)[offsets[0] : offsets[-1]])
+        fh.write(memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]])
 
 
 def _describe_json(obj: str) -> dict[str, Any]:
@@ -1190,7 +1203,7 @@ def generate(
     pardot_uid = 40_001 + np.arange(n_u) * 7
     sf_rows = np.array([bool(i) for i in users["id"]])
     sf_id = np.array(users["id"])[sf_rows]
-    int_user = org.ids("005", 1)[0]  # the v2 integration user (V-2) also appears in User.csv
+    int_user = org.ids("005", 1)[0].decode()  # the v2 integration user (V-2) also appears in User.csv
     files: dict[str, str] = {}
 
     # --- Lead.csv: Data Loader extract ----------------------------------------------------
@@ -1227,7 +1240,7 @@ def generate(
 
     # --- Account.csv: Data Loader v61+ with a lower-case SOQL query -----------------------
     t = account_t
-    rt_business, rt_person = org.ids("012", 2)
+    rt_business, rt_person = (i.decode() for i in org.ids("012", 2))
     _write_csv(
         out / "Account.csv",
         ["id", "name", "ownerid", "type", "recordtypeid", "ispersonaccount", "personemail",
@@ -1281,8 +1294,8 @@ def generate(
     is_linked = np.zeros(n_p, bool)
     is_linked[linked_keys] = True
     row_linked = is_linked[t["key"].to_numpy()]
-    owner_sf = np.array(users["id"])[u_safe]
-    crm_owner = _s(np.where(row_linked & assigned, owner_sf, ""))
+    owner_sf = np.array(users["id"], dtype="S18")[u_safe]
+    crm_owner = _s(np.where(row_linked & assigned, owner_sf, b""))
     crm_owner = pc.if_else(pc.equal(crm_owner, ""), _null(n), crm_owner)
     pids = _s(pid)
     blank = _null(n)
@@ -1514,7 +1527,7 @@ def _kind_manifest(org: _Org, pid_of_key: np.ndarray, pardot_uid: np.ndarray) ->
             elif obj == "pardot_user_positions":
                 records["pardot_users"] = [str(pardot_uid[int(v)]) for v in values]
             else:
-                records[obj] = [str(v) for v in values]
+                records[obj] = values.astype(str).tolist()
         record_objs = ("prospects", "leads", "contacts", "accounts", "users")
         count_by = {o: len(v) for o, v in records.items() if o in record_objs}
         out[name] = {

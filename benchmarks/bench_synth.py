@@ -34,10 +34,13 @@ def main(argv: list[str] | None = None) -> int:
             out, prospects=args.prospects, leads=args.leads, contacts=args.contacts, seed=args.seed
         )
         seconds = time.perf_counter() - start
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        cpu = usage.ru_utime + usage.ru_stime
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         size_mb = sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) / 2**20
         print(f"counts: {manifest['counts']}")
         print(f"seconds: {seconds:.1f}")
+        print(f"cpu_seconds: {cpu:.1f} (includes imports)")
         print(f"peak_rss_mb: {peak_mb:.0f}")
         print(f"folder_mb: {size_mb:.0f}")
     finally:
