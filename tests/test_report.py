@@ -379,3 +379,33 @@ def test_lookup_and_what_if_on_loaded_org(tmp_path):
     p = delta.loc[delta["records"] == "prospects"].set_index("outcome")
     assert p["now"].to_dict() == counts and (delta["change"] == 0).all()
     assert (delta["with changes"] - delta["now"]).equals(delta["change"])
+
+
+def test_widgets_drive_the_core_functions(tmp_path, capsys):
+    synth = pytest.importorskip("assessment.synth")
+    from assessment import widgets
+    from assessment.pipeline import analyse
+
+    synth.generate(tmp_path / "orgs" / "one", prospects=40, leads=30, contacts=20, seed=5)
+    snapshot, _, results = analyse(tmp_path / "orgs" / "one")
+    assert widgets.org_picker(tmp_path / "orgs").options == (
+        ("one", str(tmp_path / "orgs" / "one")),
+    )
+    prospects = snapshot.tables["pardot_prospects"]
+    first = prospects.loc[prospects["email_key"].notna()].iloc[0]
+    capsys.readouterr()
+    lookup = widgets.email_lookup(snapshot)
+    lookup.children[0].value = str(first["email"])  # outside a kernel, display() prints
+    assert f"<td>{first['prospect_id']}</td>" in capsys.readouterr().out
+    flt = widgets.findings_filter(results)
+    capsys.readouterr()  # the initial view
+    flt.children[0].children[0].value = ("blocker",)
+    shown = capsys.readouterr().out
+    blockers = [r.code for r in results if r.severity == "blocker" and r.status == "fail"]
+    others = [r.code for r in results if r.severity != "blocker"]
+    assert blockers and all(f"<td>{c}</td>" in shown for c in blockers)
+    assert not any(f"<td>{c}</td>" in shown for c in others)
+    what_if = widgets.settings_what_if(snapshot)
+    what_if.children[0].value = True  # same-email mode
+    what_if.children[4].click()
+    assert "with changes" in capsys.readouterr().out
