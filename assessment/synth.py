@@ -596,7 +596,8 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
     if not clean:
         inactive_pos, unmapped_pos = n_users, n_users + 1
         extra = org.person(2)
-        users["id"] += [org.ids("005", 1)[0].decode(), ""]  # the unmapped Pardot user has no SF user
+        # one inactive Salesforce user; the unmapped Pardot user has no Salesforce user
+        users["id"] += [org.ids("005", 1)[0].decode(), ""]
         users["first"] += extra["first"].to_pylist()
         users["last"] += extra["last"].to_pylist()
         users["active"] += [False, True]
@@ -1203,7 +1204,8 @@ def generate(
     pardot_uid = 40_001 + np.arange(n_u) * 7
     sf_rows = np.array([bool(i) for i in users["id"]])
     sf_id = np.array(users["id"])[sf_rows]
-    int_user = org.ids("005", 1)[0].decode()  # the v2 integration user (V-2) also appears in User.csv
+    # The v2 integration user (V-2) also appears in User.csv.
+    int_user = org.ids("005", 1)[0].decode()
     files: dict[str, str] = {}
 
     # --- Lead.csv: Data Loader extract ----------------------------------------------------
