@@ -240,10 +240,19 @@ def _check_is_table(data: bytes, text: str | None, source: str) -> None:
         raise InputError("binary data, not a text table", file=source)
 
 
+_MAGIC = {
+    b"PK\x03\x04": "a zip/XLSX file with a text extension",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls (OLE) workbook; save it as XLSX or CSV",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive (unpack it first)",
+}
+
+
 def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
     """Read CSV/TSV bytes as all-string columns (pyarrow), dropping report footers."""
-    if data[:4] == b"PK\x03\x04":
-        raise InputError("this is a zip/XLSX file with a text extension", file=source)
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(f"this is {what}, not a CSV text table", file=source)
     text, enc, warnings = _decode(data, source)
     _check_is_table(data, text, source)
     notes: list[str] = []

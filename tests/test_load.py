@@ -450,6 +450,8 @@ def test_xlsx(tmp_path):
         ("Lead.csv", "<html><body><table></table></body></html>", "HTML", None, None),
         ("Lead.csv", b"\x00\x01\x02binary\x00\x00", "binary", None, None),
         ("Lead.xlsx", "not a zip", "XLSX", None, None),
+        ("Lead.csv", b"%PDF-1.4 binary", "PDF", None, None),
+        ("Lead.csv", b"\xd0\xcf\x11\xe0\xa1\xb1", ".xls", None, None),
         ("Lead.xls", "whatever", ".xls", None, None),
         (
             "field_mappings.csv",
