@@ -14,6 +14,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -84,9 +85,15 @@ class BatchSummary:
         return "\n".join(lines)
 
 
-def _org_folders(orgs_dir: Path) -> list[Path]:
+def _org_folders(orgs_dir: Path, out_dir: Path) -> list[Path]:
+    """Subfolders of ORGS_DIR, except hidden ones and the output folder if it sits inside."""
+    out = out_dir.resolve()
     return sorted(
-        (p for p in orgs_dir.iterdir() if p.is_dir() and not p.name.startswith(".")),
+        (
+            p
+            for p in orgs_dir.iterdir()
+            if p.is_dir() and not p.name.startswith(".") and p.resolve() != out
+        ),
         key=lambda p: p.name.lower(),
     )
 
@@ -113,7 +120,7 @@ def run_batch(orgs_dir, out_dir, report: bool = True, mask_pii: bool = False) ->
     orgs_dir, out_dir = Path(orgs_dir), Path(out_dir)
     if not orgs_dir.is_dir():
         raise InputError("the orgs folder does not exist or is not a folder", file=str(orgs_dir))
-    folders = _org_folders(orgs_dir)
+    folders = _org_folders(orgs_dir, out_dir)
     if not folders:
         raise InputError("the orgs folder holds no org subfolders", file=str(orgs_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -179,7 +186,9 @@ def index_html(summary: BatchSummary) -> str:
     for r in summary.runs:
         if r.status == "ok":
             link = (
-                f"<a href='{esc(r.report, quote=True)}'>report</a>" if r.report else "(no report)"
+                f"<a href='{esc(quote(r.report), quote=True)}'>report</a>"
+                if r.report
+                else "(no report)"
             )
             body.append(
                 f"<tr class='{esc(r.verdict or '')}'><td>{esc(r.org)}</td><td>{esc(r.verdict)}</td>"

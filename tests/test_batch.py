@@ -111,3 +111,10 @@ def test_batch_real_synthetic_orgs(tmp_path):
     assert not (out / "org_broken").exists()
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "org_a/report.html" in page and "org_b/report.html" in page
+
+
+def test_batch_output_inside_orgs_dir_is_not_an_org(orgs):
+    summary = batch.run_batch(orgs, orgs / "results")
+    assert "results" not in [r.folder for r in summary.runs]
+    page = (orgs / "results" / "index.html").read_text(encoding="utf-8")
+    assert "href='good%20%3Ci%3E/report.html'" in page  # link URL-quoted, then escaped
