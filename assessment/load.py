@@ -361,8 +361,8 @@ def read_xlsx_table(data: bytes, source: str) -> RawTable:
         records.pop()
     notes: list[str] = []
     # Report exports: a blank row then footer lines (Grand Totals, Copyright …).
-    for i, rec in enumerate(records):
-        if all(v is None or not str(v).strip() for v in rec):
+    for i in range(max(0, len(records) - 20), len(records)):  # footers are short: scan the tail
+        if all(v is None or not str(v).strip() for v in records[i]):
             after = [v for r in records[i + 1 :] for v in r if v is not None and str(v).strip()]
             if after and any(_FOOTER_RE.match(str(v)) for v in after):
                 notes.append(f"{source}: dropped {len(records) - i} report footer row(s)")
