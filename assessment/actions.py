@@ -3,7 +3,8 @@
 Each file lists one row per record to fix. Salesforce records carry their id in ``Id`` (the
 Data Loader update shape, with ``Object`` telling which object to load into); prospects carry
 ``Prospect Id`` (the Account Engagement import column); both carry ``Email``, the field and value
-concerned, the issue and the suggested fix. Mapping, field, user and setting findings carry their
+concerned, the issue and the suggested fix; SYN005's file (an import by CRM id) adds
+``CRM Lead FID`` / ``CRM Contact FID``. Mapping, field, user and setting findings carry their
 own identifier in ``Item``. Every text cell that a spreadsheet would run as a formula (starting
 with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with a single quote. Files
 are written to a temporary name and renamed, so a reader never sees half a file.
@@ -96,6 +97,20 @@ def action_frame(findings: pd.DataFrame) -> pd.DataFrame:
     return neutralise(frame.astype("str"))
 
 
+# Checks whose action file is an Account Engagement import by CRM id (SYN005, M-11, CR-11).
+CRM_ID_IMPORT_CHECKS = {"SYN005"}
+
+
+def with_crm_id_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Add ``CRM Lead FID`` / ``CRM Contact FID`` (the import-by-CRM-id columns) from ``Id``."""
+    out = frame.copy()
+    obj = out["Object"] if "Object" in out else pd.Series("", index=out.index, dtype="str")
+    ids = out["Id"] if "Id" in out else pd.Series(pd.NA, index=out.index, dtype="str")
+    out["CRM Lead FID"] = ids.where(obj == "Lead")
+    out["CRM Contact FID"] = ids.where(obj == "Contact")
+    return out
+
+
 def action_file_name(code: str, name: str) -> str:
     """``<CODE>-<name>.csv`` (contract §3)."""
     return f"{code}-{name}.csv"
@@ -140,6 +155,8 @@ def write_action_files(results, actions_dir: Path, input_dir: Path | None = None
         frame = action_frame(result.findings)
         if frame.empty:
             continue
+        if result.code in CRM_ID_IMPORT_CHECKS:
+            frame = with_crm_id_columns(frame)
         name = action_file_name(result.code, result.name)
         path = actions_dir / name
         write_csv_atomic(frame, path)

@@ -114,3 +114,14 @@ def test_refuses_to_write_into_the_input_folder(tmp_path):
     with pytest.raises(AssessmentError, match="export folder"):
         write_action_files([_result(f)], tmp_path / "org" / "actions", input_dir=tmp_path / "org")
     assert not (tmp_path / "org").exists()
+
+
+def test_not_backfilled_file_is_an_import_by_crm_id(tmp_path):
+    _, _, results = assess_org(tmp_path / "org", base_files())
+    write_action_files([results["SYN005"]], tmp_path / "out" / "actions")
+    frame = _read(tmp_path / "out" / "actions" / "SYN005-existing-records-not-backfilled.csv")
+    lead = frame[frame["Id"] == L[3]].iloc[0]
+    contact = frame[frame["Id"] == C[1]].iloc[0]
+    assert (lead["CRM Lead FID"], lead["CRM Contact FID"]) == (L[3], "")
+    assert (contact["CRM Lead FID"], contact["CRM Contact FID"]) == ("", C[1])
+    assert (lead["Email"], contact["Email"]) == ("Shared@x.com", "shared@x.com")

@@ -514,3 +514,13 @@ def test_check_results_are_dicts_for_readiness(base):
     }  # fmt: skip
     assert d["remediation"].startswith("Merge the duplicate leads")
     assert isinstance(pd.Series(d).to_dict(), dict)
+
+
+def test_a_duplicate_group_of_three_counts_three(tmp_path):
+    files = {
+        "prospects.csv": "Prospect Id,Email\n1,a@x.com\n2,A@x.com\n3, a@x.com\n4,b@x.com",
+        "connector.yml": "connector_version: 2",
+    }
+    r = assess_org(tmp_path, files)[2]["DUP001"]
+    assert (r.status, ids(r), r.affected) == ("fail", ["1", "2", "3"], 3)
+    assert set(r.findings["message"]) == {"3 prospects share this email"}
