@@ -1400,6 +1400,9 @@ def generate(
             "case": truth_p["case"],
             "expected_error_code": truth_p["error"],
             "policies": truth_p["policies"],
+            "expected_owner_sf_user_id": _expected_owner(
+                truth_p, prospect_t, lead_t, contact_t, account_t, users
+            ),
         }
     ).sort_by("prospect_id")
     pacsv.write_csv(p_truth, out / "_truth" / "prospects.csv")
@@ -1469,6 +1472,36 @@ _CHECK_OBJECTS = {
     "SYN002": ("prospects", "users"),
     "SYN005": ("leads", "contacts"),
 }
+
+
+def _expected_owner(
+    truth_p: pa.Table,
+    prospect_t: pa.Table,
+    lead_t: pa.Table,
+    contact_t: pa.Table,
+    account_t: pa.Table,
+    users: dict[str, list],
+) -> pa.Array:
+    """Expected Salesforce owner per truth row: the linked record's owner (Salesforce wins,
+    U-3); for leads to create, the user mapped to the assigned Pardot user (CR-6), blank when
+    unmapped (connector user, U-4); blank when nothing syncs."""
+    owners = pa.concat_tables(
+        [
+            pa.table({"sf": lead_t["id"], "owner": lead_t["owner"]}),
+            pa.table({"sf": contact_t["id"], "owner": contact_t["owner"]}),
+            pa.table({"sf": account_t["person_contact"], "owner": account_t["owner"]}),
+        ]
+    ).filter(pc.is_valid(pc.field("sf")))
+    rows = pa.table({"sf": truth_p["sf_id"], "pos": pa.array(np.arange(truth_p.num_rows))})
+    joined = rows.join(owners, "sf", join_type="left outer").sort_by("pos")
+    by_record = joined["owner"].combine_chunks()
+    user_of_key = np.empty(prospect_t.num_rows, np.int64)
+    user_of_key[prospect_t["key"].to_numpy()] = prospect_t["user"].to_numpy()
+    user = user_of_key[truth_p["key"].to_numpy()]
+    mapped = np.array(users["id"], dtype=object)[np.maximum(user, 0)]
+    mapped = np.where((user >= 0) & (mapped != ""), mapped, None)
+    creates = pc.is_in(truth_p["outcome"], pa.array(["create_lead", "will_error"]))
+    return pc.if_else(creates, pa.array(mapped, pa.string()), by_record)
 
 
 def _value_counts(values: pa.ChunkedArray) -> dict[str, int]:

@@ -250,6 +250,16 @@ def test_truth_rules_hold_on_the_written_files(frames):
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
         "STRING_TOO_LONG",
     }
+    # Owners: a linked lead's owner (Salesforce wins, U-3); none for an unmapped user (U-4).
+    lead_owner = dict(zip(leads.ID, leads.OWNERID, strict=True))
+    on_lead = p[
+        p.expected_outcome.isin(["linked", "match_email"]) & p.expected_sf_id.str.startswith("00Q")
+    ]
+    assert (on_lead.expected_sf_id.map(lead_owner) == on_lead.expected_owner_sf_user_id).all()
+    assert (p[p.case == "owner_unmapped"].expected_owner_sf_user_id == "").all()
+    assert (
+        p[p.expected_outcome.isin(["pardot_only", "stale_crm_id"])].expected_owner_sf_user_id == ""
+    ).all()
     # Salesforce side: blank-email and converted records never link.
     tsf = frames["truth_sf"].set_index("sf_id")
     assert (tsf.loc[leads.ID[leads.EMAIL == ""], "expected_outcome"] == "no_prospect").all()
@@ -373,6 +383,7 @@ def test_simulator_agrees_with_the_ground_truth(org):
     got = got.reindex(truth.prospect_id)
     assert list(got.outcome) == list(truth.expected_outcome)
     assert list(got.sf_id.fillna("")) == list(truth.expected_sf_id)
+    assert list(got.owner_sf_user_id.fillna("")) == list(truth.expected_owner_sf_user_id)
     truth_sf = _csv(out / "_truth" / "salesforce.csv").set_index(["sf_object", "sf_id"])
     sf = result.salesforce.set_index(["sf_object", "sf_id"]).reindex(truth_sf.index)
     assert list(sf.outcome) == list(truth_sf.expected_outcome)
