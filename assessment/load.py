@@ -401,7 +401,7 @@ def _records_table(records: list[dict], source: str, encoding: str) -> RawTable:
 
 def read_json_table(data: bytes, source: str) -> RawTable:
     """Pardot API v5 JSON (``{"values": [...]}`` or a list of objects) as all-string columns."""
-    text, enc, _ = _decode(data, source)
+    text, enc, warnings = _decode(data, source)
     _check_is_table(data, None, source)
     try:
         doc = json.loads(text)
@@ -430,7 +430,9 @@ def read_json_table(data: bytes, source: str) -> RawTable:
             'not a table: expected {"values": [ {...}, ... ]} (API v5) or a list of objects',
             file=source,
         )
-    return _records_table(doc, source, enc)
+    raw = _records_table(doc, source, enc)
+    raw.warnings.extend(warnings)
+    return raw
 
 
 _XML_SKIP = {"profile", "visitors", "visitor_activities", "lists", "visits"}

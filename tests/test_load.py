@@ -715,3 +715,11 @@ def test_text_kept_untrimmed_whitespace_policy_left_to_the_simulator(tmp_path):
     )
     leads = load_org(tmp_path, progress=False).tables["sf_leads"]
     assert leads.loc[2, "title"] == "  " and leads.loc[2, "Custom__c"] == " x "
+
+
+def test_json_not_utf8_warns(tmp_path):
+    _write(tmp_path, "pardot_users.json", '[{"id": 1, "email": "café@x.com"}]'.encode("cp1252"))
+    snap = load_org(tmp_path, progress=False)
+    assert snap.tables["pardot_users"].loc[1, "email"] == "café@x.com"
+    p = _problems(snap, "INP002")
+    assert p["file"].tolist() == ["pardot_users.json"] and "not UTF-8" in p["message"].iloc[0]
