@@ -35,9 +35,9 @@ from .settings import ConnectorSettings, settings_from_mapping
 BOM = b"\xef\xbb\xbf"
 _B62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
 
-FIRST = "Ava Ben Cleo Dario Elin Farid Greta Hugo Ines Jonas Kira Luca Mina Nils Omar Pia Quinn Rosa Sami Tove Uma Vik Wren Xena Yusuf Zoe".split()  # noqa: E501
-LAST = "Alder Brook Carver Dale Ember Frost Glenn Hollis Irving Jarrow Keel Lark Moss Nash Orrin Pike Quarry Rowe Sable Thorne Upton Vale Wick Yarrow Zeller".split()  # noqa: E501
-COMPANY = "Northwind Contoso Fabrikam Tailspin Adatum Litware Proseware Wingtip Woodgrove Lucerne Margie Alpine Coho Humongous Trey".split()  # noqa: E501
+FIRST = "Ava Ben Cleo Dario Elin Farid Greta Hugo Ines Jonas Kira Luca Mina Nils Omar Pia Quinn Rosa Sami Tove Uma Vik Wren Xena Yusuf Zoe".split()
+LAST = "Alder Brook Carver Dale Ember Frost Glenn Hollis Irving Jarrow Keel Lark Moss Nash Orrin Pike Quarry Rowe Sable Thorne Upton Vale Wick Yarrow Zeller".split()
+COMPANY = "Northwind Contoso Fabrikam Tailspin Adatum Litware Proseware Wingtip Woodgrove Lucerne Margie Alpine Coho Humongous Trey".split()
 SUFFIX = ["Ltd", "GmbH", "Inc", "Labs", "Group", "AB", "SA"]
 TITLES = ["Analyst", "Engineer", "Marketing Manager", "Director of Sales", "CFO", "Consultant"]
 SOURCES = ["Web", "Phone Inquiry", "Partner Referral", "Purchased List", "Other"]
@@ -229,7 +229,7 @@ _LEAD: list[_F] = [
         False,
         (),
         ("Lead",),
-    ),  # noqa: E501
+    ),
     ("LastName", "Last Name", "string", 80, False, True, True, False, (), ()),
     ("FirstName", "First Name", "string", 40, True, True, True, False, (), ()),
     ("Salutation", "Salutation", "picklist", 40, True, True, True, False, _SAL, ()),
@@ -262,7 +262,7 @@ _LEAD: list[_F] = [
             "Closed - Not Converted",
         ),
         (),
-    ),  # noqa: E501
+    ),
     ("AnnualRevenue", "Annual Revenue", "currency", 0, True, True, True, False, (), ()),
     ("NumberOfEmployees", "Employees", "int", 0, True, True, True, False, (), ()),
     ("OwnerId", "Owner ID", "reference", 18, False, True, True, True, (), ("Group", "User")),
@@ -279,7 +279,7 @@ _LEAD: list[_F] = [
         False,
         (),
         ("Account",),
-    ),  # noqa: E501
+    ),
     (
         "ConvertedContactId",
         "Converted Contact ID",
@@ -291,43 +291,40 @@ _LEAD: list[_F] = [
         False,
         (),
         ("Contact",),
-    ),  # noqa: E501
+    ),
 ] + _COMMON_TAIL
-_CONTACT: list[_F] = (
-    [
-        ("Id", "Contact ID", "id", 18, False, False, False, True, (), ()),
-        ("IsDeleted", "Deleted", "boolean", 0, False, False, False, True, (), ()),
-        (
-            "MasterRecordId",
-            "Master Record ID",
-            "reference",
-            18,
-            True,
-            False,
-            False,
-            False,
-            (),
-            ("Contact",),
-        ),  # noqa: E501
-        ("AccountId", "Account ID", "reference", 18, True, True, True, False, (), ("Account",)),
-        ("LastName", "Last Name", "string", 80, False, True, True, False, (), ()),
-        ("FirstName", "First Name", "string", 40, True, True, True, False, (), ()),
-        ("Salutation", "Salutation", "picklist", 40, True, True, True, False, _SAL[:5], ()),
-        ("Name", "Full Name", "string", 121, False, False, False, False, (), ()),
-        ("MailingStreet", "Mailing Street", "textarea", 255, True, True, True, False, (), ()),
-        ("MailingCity", "Mailing City", "string", 40, True, True, True, False, (), ()),
-        ("MailingCountry", "Mailing Country", "string", 80, True, True, True, False, (), ()),
-        ("Phone", "Business Phone", "phone", 40, True, True, True, False, (), ()),
-        ("Email", "Email", "email", 80, True, True, True, False, (), ()),
-        ("Title", "Title", "string", 128, True, True, True, False, (), ()),
-        ("Department", "Department", "string", 80, True, True, True, False, (), ()),
-        ("LeadSource", "Lead Source", "picklist", 255, True, True, True, False, tuple(SOURCES), ()),
-        ("Description", "Contact Description", "textarea", 32000, True, True, True, False, (), ()),
-        ("OwnerId", "Owner ID", "reference", 18, False, True, True, True, (), ("User",)),
-        ("IsEmailBounced", "Is Email Bounced", "boolean", 0, False, False, False, True, (), ()),
-    ]
-    + _COMMON_TAIL
-)
+_CONTACT: list[_F] = [
+    ("Id", "Contact ID", "id", 18, False, False, False, True, (), ()),
+    ("IsDeleted", "Deleted", "boolean", 0, False, False, False, True, (), ()),
+    (
+        "MasterRecordId",
+        "Master Record ID",
+        "reference",
+        18,
+        True,
+        False,
+        False,
+        False,
+        (),
+        ("Contact",),
+    ),
+    ("AccountId", "Account ID", "reference", 18, True, True, True, False, (), ("Account",)),
+    ("LastName", "Last Name", "string", 80, False, True, True, False, (), ()),
+    ("FirstName", "First Name", "string", 40, True, True, True, False, (), ()),
+    ("Salutation", "Salutation", "picklist", 40, True, True, True, False, _SAL[:5], ()),
+    ("Name", "Full Name", "string", 121, False, False, False, False, (), ()),
+    ("MailingStreet", "Mailing Street", "textarea", 255, True, True, True, False, (), ()),
+    ("MailingCity", "Mailing City", "string", 40, True, True, True, False, (), ()),
+    ("MailingCountry", "Mailing Country", "string", 80, True, True, True, False, (), ()),
+    ("Phone", "Business Phone", "phone", 40, True, True, True, False, (), ()),
+    ("Email", "Email", "email", 80, True, True, True, False, (), ()),
+    ("Title", "Title", "string", 128, True, True, True, False, (), ()),
+    ("Department", "Department", "string", 80, True, True, True, False, (), ()),
+    ("LeadSource", "Lead Source", "picklist", 255, True, True, True, False, tuple(SOURCES), ()),
+    ("Description", "Contact Description", "textarea", 32000, True, True, True, False, (), ()),
+    ("OwnerId", "Owner ID", "reference", 18, False, True, True, True, (), ("User",)),
+    ("IsEmailBounced", "Is Email Bounced", "boolean", 0, False, False, False, True, (), ()),
+] + _COMMON_TAIL
 _ACCOUNT: list[_F] = [
     ("Id", "Account ID", "id", 18, False, False, False, True, (), ()),
     ("IsDeleted", "Deleted", "boolean", 0, False, False, False, True, (), ()),
@@ -345,7 +342,7 @@ _ACCOUNT: list[_F] = [
         False,
         ("Prospect", "Customer - Direct", "Customer - Channel", "Other"),
         (),
-    ),  # noqa: E501
+    ),
     (
         "RecordTypeId",
         "Record Type ID",
@@ -357,13 +354,13 @@ _ACCOUNT: list[_F] = [
         False,
         (),
         ("RecordType",),
-    ),  # noqa: E501
+    ),
     ("BillingCountry", "Billing Country", "string", 80, True, True, True, False, (), ()),
     ("Phone", "Account Phone", "phone", 40, True, True, True, False, (), ()),
     ("OwnerId", "Owner ID", "reference", 18, False, True, True, True, (), ("User",)),
     ("CreatedDate", "Created Date", "datetime", 0, False, False, False, True, (), ()),
     ("LastModifiedDate", "Last Modified Date", "datetime", 0, False, False, False, True, (), ()),
-    ("PersonContactId", "Contact ID", "reference", 18, True, False, False, False, (), ("Contact",)),  # noqa: E501
+    ("PersonContactId", "Contact ID", "reference", 18, True, False, False, False, (), ("Contact",)),
     ("IsPersonAccount", "Is Person Account", "boolean", 0, False, False, False, True, (), ()),
     ("PersonEmail", "Email", "email", 80, True, True, True, False, (), ()),
     ("PersonTitle", "Title", "string", 80, True, True, True, False, (), ()),
@@ -380,7 +377,7 @@ _ACCOUNT: list[_F] = [
         False,
         tuple(SOURCES),
         (),
-    ),  # noqa: E501
+    ),
 ]
 _DESCRIBE = {"Lead": ("00Q", _LEAD), "Contact": ("003", _CONTACT), "Account": ("001", _ACCOUNT)}
 
@@ -506,7 +503,7 @@ class _Org:
     # ----- records ---------------------------------------------------------------------
     def sf_record(
         self, table: str, p: dict[str, Any], owner: np.ndarray, **extra: Any
-    ) -> np.ndarray:  # noqa: E501
+    ) -> np.ndarray:
         """Add leads or contacts for people ``p``; returns their ids."""
         n = len(p["email"])
         prefix = "00Q" if table == "leads" else "003"
@@ -545,18 +542,18 @@ class _Org:
                 "case": case,
                 "error": error,
                 "policies": policies,
-            }  # noqa: E501
+            }
         )
 
     def truth_sf(
         self, obj: str, ids: np.ndarray, outcome: str, case: str, keys: Any = None
-    ) -> None:  # noqa: E501
+    ) -> None:
         """Expected outcome of Salesforce records (contract §5)."""
         n = len(ids)
         k = np.full(n, -1) if keys is None else np.asarray(keys)
         self.blocks["truth_sf"].append(
             {"obj": obj, "id": ids, "outcome": outcome, "case": case, "key": k}
-        )  # noqa: E501
+        )
 
     def kind(self, name: str, **records: Any) -> None:
         """Record the ids of an injected problem kind (prospects as internal keys)."""
@@ -706,15 +703,14 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
         org.truth_sf(obj, ids, "linked", f"base_{obj.lower()}", keys)
 
     if not clean:
-        _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
+        _inject(org, size, pick_users, owner_of, lead_pair, contact_people,
                 inactive_pos, unmapped_pos, blank_l, blank_c, np_l, np_c)  # fmt: skip
     return {"org": org, "users": users, "unit": unit, "size": size, "n_users": n_users}
 
 
-def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
+def _inject(org, size, pick_users, owner_of, lead_pair, contact_people,
             inactive_pos, unmapped_pos, blank_l, blank_c, np_l, np_c) -> None:  # fmt: skip
     """Add every injected problem kind, each record carrying exactly one problem."""
-    rng = org.rng
 
     def newer(p: dict, by_seconds: int) -> dict:
         q = dict(p)
@@ -780,7 +776,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     k = org.prospect(q, u)
     org.truth_p(
         k, "match_email", c, "email_case_whitespace_variants", policies="email_case_insensitive"
-    )  # noqa: E501
+    )
     org.truth_sf("Contact", c, "linked", "email_variant_contact", k)
     org.kind("email_case_whitespace_variants", contacts=c, prospects=k)
 
@@ -811,7 +807,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
 
     n = size["owner_inactive"]
     k = org.prospect(org.person(n), np.full(n, inactive_pos))
-    org.truth_p(k, "will_error", None, "owner_inactive", "INACTIVE_OWNER_OR_USER", "inactive_owner")  # noqa: E501
+    org.truth_p(k, "will_error", None, "owner_inactive", "INACTIVE_OWNER_OR_USER", "inactive_owner")
     org.kind("owner_inactive", prospects=k, pardot_user_positions=[inactive_pos])
 
     # 15-character CRM ids of existing leads (ID-1, ID-2): linked.
@@ -831,10 +827,10 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     u = pick_users(n)
     k1 = org.prospect(
         {kk: _take(v, slice(0, half)) for kk, v in p.items()}, u[:half], crm_lead=stale_l
-    )  # noqa: E501
+    )
     k2 = org.prospect(
         {kk: _take(v, slice(half, n)) for kk, v in p.items()}, u[half:], crm_contact=stale_c
-    )  # noqa: E501
+    )
     k = np.concatenate([k1, k2])
     org.truth_p(k, "stale_crm_id", None, "stale_crm_ids")
     org.kind("stale_crm_ids", prospects=k, absent_ids=np.concatenate([stale_l, stale_c]))
@@ -886,7 +882,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     k = org.prospect(p, pick_users(n))
     org.truth_p(
         k, "will_error", None, "invalid_prospect_email", "INVALID_EMAIL_ADDRESS", "invalid_email"
-    )  # noqa: E501
+    )
     org.kind("invalid_prospect_email", prospects=k)
 
     n = size["restricted_picklist_value"]
@@ -899,7 +895,7 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
         None,
         "restricted_picklist_value",
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-    )  # noqa: E501
+    )
     org.kind("restricted_picklist_value", prospects=k)
 
     n = size["value_too_long"]
@@ -949,7 +945,6 @@ def _inject(org, size, n_users, pick_users, owner_of, lead_pair, contact_people,
     org.truth_sf("Lead", ln, "no_prospect", "not_backfilled")
     org.truth_sf("Contact", cn, "no_prospect", "not_backfilled")
     org.kind("not_backfilled", leads=ln, contacts=cn)
-    del n_users, rng
 
 
 def _take(v: Any, sl: slice) -> Any:
@@ -1199,7 +1194,7 @@ def generate(
         [
             f"{f.lower()}.{ln.lower()}.u{i}@example.org"
             for i, (f, ln) in enumerate(zip(u_first, u_last, strict=True))
-        ]  # noqa: E501
+        ]
     )  # a few dozen users: plain Python is fine here
     pardot_uid = 40_001 + np.arange(n_u) * 7
     sf_rows = np.array([bool(i) for i in users["id"]])
@@ -1343,10 +1338,10 @@ def generate(
         np.arange(n_u) == 0,
         "Administrator",
         np.where(np.arange(n_u) % 4 == 1, "Marketing", "Sales"),
-    )  # noqa: E501
+    )
     created = np.datetime64("2020-06-01T09:00:00") + (np.arange(n_u) * 86400).astype(
         "timedelta64[s]"
-    )  # noqa: E501
+    )
     created_s = _s(np.datetime_as_string(created, unit="s"))
     if styles["pardot_users"] == "v5":
         styles["pardot_users"] = "Account Engagement API v5 (camelCase, salesforceId)"
@@ -1408,7 +1403,7 @@ def generate(
     pacsv.write_csv(p_truth, out / "_truth" / "prospects.csv")
     sf_truth = _assemble_truth_sf(org, pid_of_key).sort_by(
         [("sf_object", "ascending"), ("sf_id", "ascending")]
-    )  # noqa: E501
+    )
     pacsv.write_csv(sf_truth, out / "_truth" / "salesforce.csv")
 
     counts = {
