@@ -573,8 +573,8 @@ def _fail(message: str) -> InputError:
 
 def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) -> dict[str, Any]:
     """Create every record and its expected outcome; returns the org parts."""
-    if min(prospects, leads, contacts) < 0:
-        raise _fail("counts must not be negative")
+    if min(prospects, leads, contacts) < 0 or prospects < 1:
+        raise _fail("--prospects must be at least 1 and no count may be negative")
     org = _Org(seed, clean)
     rng = org.rng
 
@@ -989,7 +989,7 @@ def _column(block: dict[str, Any], name: str, kind: str, n: int) -> pa.Array:
         if value is None:
             return pa.nulls(n, pa.timestamp("s"))
         return pa.array(np.asarray(value, "datetime64[s]"))
-    return pa.array(np.asarray(value, np.int64))
+    return pa.array(np.zeros(n, np.int64) if value is None else np.asarray(value, np.int64))
 
 
 def _assemble(blocks: list[dict[str, Any]], cols: dict[str, str]) -> pa.Table:

@@ -293,6 +293,11 @@ def test_clean_org_injects_nothing(clean_org):
 def test_clean_org_needs_one_prospect_per_record(tmp_path):
     with pytest.raises(InputError, match="must equal --leads \\+ --contacts"):
         generate(tmp_path / "x", prospects=10, leads=5, contacts=3, clean=True)
+    with pytest.raises(InputError, match="at least 1"):
+        generate(tmp_path / "z", prospects=0, leads=0, contacts=0, clean=True)
+    tiny = generate(tmp_path / "tiny", prospects=3, leads=0, contacts=3, clean=True)
+    assert tiny["counts"]["sf_leads"] == 0 and tiny["counts"]["sf_contacts"] == 3
+    assert _csv(tmp_path / "tiny" / "Lead.csv").columns[0] == "ID"  # header-only file
     with pytest.raises(InputError, match="counts too small"):
         generate(tmp_path / "y", prospects=10, leads=5, contacts=3)
 
