@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .fields import effective_mappings, sf_column
 from .normalize import email_is_valid, sf_id18
@@ -91,6 +93,7 @@ _COUNT_COLUMNS = [
     "write_errors",
 ]
 _DT = "datetime64[us, UTC]"
+_NUMBER_RE = r"-?\d+(?:\.\d+)?"
 _MATCHED = ("linked", "match_email", "match_email_tie")
 _TEXT_TYPES = {
     "string",
@@ -142,21 +145,57 @@ def _take(values, pos: np.ndarray, fill=None) -> np.ndarray:
     return out
 
 
+def _take_str(values: pd.Series, pos: np.ndarray) -> pd.Series:
+    """``values`` at positions ``pos`` (-1 → NA) as a ``str`` Series, taken in arrow."""
+    if len(values) == 0:
+        return pd.Series(pd.NA, index=range(len(pos)), dtype="str")
+    taken = pc.take(_arrow(values), pa.array(np.maximum(pos, 0), mask=pos < 0))
+    return pd.Series(
+        taken.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow", na_value=np.nan)),
+        dtype="str",
+    )
+
+
+def _epoch(values: pd.Series) -> np.ndarray:
+    """Datetimes as int64 microseconds (NaT → int64 min), without per-value Python objects."""
+    if not isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.astype(_DT)
+    return values.array.asi8 if hasattr(values.array, "asi8") else values.astype("int64").to_numpy()
+
+
 def _is(values: pd.Series, value: str) -> np.ndarray:
     """Elementwise ``values == value`` as a numpy bool array, NA → False."""
     return values.astype("str").eq(value).fillna(False).to_numpy(dtype=bool)
 
 
+def _arrow(values: pd.Series) -> pa.Array:
+    """A text Series as a pyarrow large_string array (nulls kept)."""
+    arr = pa.array(values.astype("str"), from_pandas=True)
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
 def _positions(keys: pd.Series, queries: pd.Series) -> np.ndarray:
-    """Position in ``keys`` of each query (first occurrence; NA and misses → -1)."""
-    keys = keys.astype("str").reset_index(drop=True)
-    usable = keys.notna() & ~keys.duplicated(keep="first")
-    index = pd.Index(keys[usable])
-    where = np.flatnonzero(usable.to_numpy())
-    if len(where) == 0:
+    """Position in ``keys`` of each query (first occurrence; NA and misses → -1), hash-joined."""
+    if len(keys) == 0 or len(queries) == 0:
         return np.full(len(queries), -1)
-    hit = index.get_indexer(queries.astype("str"))
-    return np.where(hit >= 0, where[np.maximum(hit, 0)], -1)
+    hit = pc.index_in(_arrow(queries), value_set=_arrow(keys), skip_nulls=True)
+    return hit.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _isin(values: pd.Series, pool: pd.Series) -> np.ndarray:
+    """``values.isin(pool)`` as a numpy bool array, NA never a member (pyarrow hash set)."""
+    if len(values) == 0 or len(pool) == 0:
+        return np.zeros(len(values), dtype=bool)
+    hit = pc.is_in(_arrow(values), value_set=_arrow(pool), skip_nulls=True)
+    return hit.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+
+
+def _join_groups(groups: np.ndarray, values: pd.Series) -> pd.Series:
+    """``;``-joined values per group (in the given order), indexed by group, without Python loops."""
+    table = pa.table({"g": pa.array(groups), "v": _arrow(values)})
+    agg = table.group_by("g", use_threads=False).aggregate([("v", "list")])
+    joined = pc.binary_join(agg["v_list"], pa.scalar(";", pa.large_string()))
+    return pd.Series(joined.to_numpy(zero_copy_only=False), index=agg["g"].to_numpy(), dtype="str")
 
 
 class _Notes:
@@ -174,10 +213,9 @@ class _Notes:
     def add_reason(self, mask: np.ndarray, text) -> None:
         if not mask.any():
             return
-        extra = np.full(self.n, text, dtype=object) if np.isscalar(text) else np.asarray(text)
+        add = text if np.isscalar(text) else np.asarray(text, dtype=object)[mask]
         cur = self.reason[mask]
-        joined = np.where(cur == "", extra[mask], cur + "; " + extra[mask].astype(object))
-        self.reason[mask] = joined
+        self.reason[mask] = np.where(cur == "", add, cur + "; " + add)
 
     def policy(self, name: str, mask: np.ndarray) -> None:
         if mask.any():
@@ -186,7 +224,8 @@ class _Notes:
     def policy_column(self) -> pd.Series:
         out = np.full(self.n, "", dtype=object)
         for name, mask in self.policies.items():
-            out = np.where(mask, np.where(out == "", name, out + ";" + name), out)
+            cur = out[mask]
+            out[mask] = np.where(cur == "", name, cur + ";" + name)
         return _strs(out).fillna("")
 
 
@@ -303,7 +342,7 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
         parts.append(frame)
     if contacts is not None:
         # The contact side of a person account already exported as an account is one record.
-        keep = ~_col(contacts, "id").isin(pa_contact_ids).to_numpy()
+        keep = ~_isin(_col(contacts, "id"), pa_contact_ids)
         c = contacts[keep]
         frame = part(
             c,
@@ -342,7 +381,7 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
     # The connector sees only what the connector user sees; the integration user sees all (M-3, V-2).
     if not settings.uses_integration_user and settings.connector_user_visible_owner_ids:
         ids, _, _ = sf_id18(pd.Series(settings.connector_user_visible_owner_ids, dtype="str"))
-        visible = sf["owner_id"].isin(ids.dropna()).to_numpy()
+        visible = _isin(sf["owner_id"], ids)
         hidden = ~visible & in_scope
         scope_reason[hidden] = (
             f"not visible to connector user {settings.connector_user!r} "
@@ -700,7 +739,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     pairs = pairs[~pairs["claimed"]]
     # Policy converted_leads_match rests on any converted same-email lead (M-17).
     conv_keys = sf.loc[eligible & converted, "match_key"]
-    notes.policy("converted_leads_match", matching & p_match.isin(conv_keys).to_numpy())
+    notes.policy("converted_leads_match", matching & _isin(p_match, conv_keys))
     inn = pairs[pairs["in_scope"]]
     out = pairs[~pairs["in_scope"]]
     n_in = np.bincount(inn["p_pos"], minlength=n) if n else np.zeros(0, int)
@@ -726,11 +765,12 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         )
     picks = order.drop_duplicates("p_pos", keep="first")
     multi_cand = order[order["p_pos"].duplicated(keep=False)]
-    cand_list = multi_cand.groupby("p_pos")["link_id"].agg(";".join)
+    cand_list = _join_groups(multi_cand["p_pos"].to_numpy(), multi_cand["link_id"])
     # One Salesforce record, one prospect (M-1): same-email prospects competing for one record.
     if len(picks):
-        p_act = _col(P, "last_activity_at", _DT).to_numpy()[picks["p_pos"]]
-        p_upd = _col(P, "updated_at", _DT).to_numpy()[picks["p_pos"]]
+        # Newest prospect first; NaT reads as the oldest time (int64 min).
+        p_act = _epoch(_col(P, "last_activity_at", _DT))[picks["p_pos"].to_numpy()]
+        p_upd = _epoch(_col(P, "updated_at", _DT))[picks["p_pos"].to_numpy()]
         picks = picks.assign(p_act=p_act, p_upd=p_upd).sort_values(
             ["c_pos", "p_act", "p_upd", "p_pos"],
             ascending=[True, False, False, True],
@@ -900,30 +940,25 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     prospects = pd.DataFrame(
         {
-            "prospect_id": _col(P, "prospect_id").to_numpy(dtype=object),
-            "email": p_email.to_numpy(dtype=object),
-            "outcome": outcome,
-            "sf_object": sf_obj,
-            "sf_id": sf_ids,
-            "owner_sf_user_id": owner_out,
-            "reason": notes.reason,
-            "policies": notes.policy_column().to_numpy(dtype=object),
+            "prospect_id": _col(P, "prospect_id").astype("str").reset_index(drop=True),
+            "email": p_email.astype("str").reset_index(drop=True),
+            "outcome": _strs(outcome),
+            "sf_object": _take_str(sf["sf_object"], target),
+            "sf_id": _take_str(sf["link_id"], target),
+            "owner_sf_user_id": _strs(owner_out),
+            "reason": _strs(notes.reason),
+            "policies": notes.policy_column(),
             "caution": notes.caution,
-            "email_key": p_key.to_numpy(dtype=object),
+            "email_key": p_key.astype("str").reset_index(drop=True),
             "assigned": assigned,
             "pardot_user_id": pardot_user_id.fillna(
-                pd.Series(
-                    _col(P, "assigned_user_id").to_numpy(), index=pardot_user_id.index, dtype="str"
-                )
-            ).to_numpy(dtype=object),
-            "error_code": error_code,
-            "candidates": candidates,
+                _col(P, "assigned_user_id").astype("str").reset_index(drop=True)
+            ),
+            "error_code": _strs(error_code),
+            "candidates": _strs(candidates),
             "row": P.index.to_numpy(),
         }
     )
-    for col in PROSPECT_COLUMNS:
-        if col not in ("caution", "assigned", "row"):
-            prospects[col] = prospects[col].astype("str")
     prospects["caution"] = prospects["caution"].astype(bool)
     prospects["assigned"] = prospects["assigned"].astype(bool)
     salesforce = _salesforce_outcomes(sf, prospects, target, how, p_match, settings)
@@ -1065,9 +1100,14 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                 if isinstance(frame[scol].dtype, pd.BooleanDtype):
                     pol.add("checkbox_false_is_value")  # F-3/F-7
                 a_b, s_b = a.isna().to_numpy(), s.isna().to_numpy()
-                na, ns = pd.to_numeric(a, errors="coerce"), pd.to_numeric(s, errors="coerce")
-                same_num = (na == ns).fillna(False).to_numpy(dtype=bool)
-                eq = (a == s).fillna(False).to_numpy(dtype=bool) | same_num
+                eq = (a == s).fillna(False).to_numpy(dtype=bool)
+                numeric = _NUMBER_RE
+                maybe = ~eq & a.str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
+                maybe &= s.str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
+                if maybe.any():  # "500000" vs "500000.00": the same number is not a difference
+                    na = pd.to_numeric(a[maybe], errors="coerce").to_numpy(dtype=float)
+                    ns = pd.to_numeric(s[maybe], errors="coerce").to_numpy(dtype=float)
+                    eq[np.flatnonzero(maybe)[na == ns]] = True
                 differ = ~eq & ~(a_b & s_b)
                 both = differ & ~a_b & ~s_b
                 counts["pairs"] += int(sel.sum())
@@ -1174,9 +1214,8 @@ def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.Da
         grouped = links.drop_duplicates("c_pos").set_index("c_pos")
         multi = links[links["c_pos"].duplicated(keep=False)]
         if len(multi):  # several prospects on one record (M-1 says one): list them all
-            grouped.loc[multi["c_pos"].unique(), "pid"] = multi.groupby("c_pos")["pid"].agg(
-                ";".join
-            )
+            joined = _join_groups(multi["c_pos"].to_numpy(), multi["pid"].astype("str"))
+            grouped.loc[joined.index, "pid"] = joined.to_numpy()
         mask = np.zeros(m, dtype=bool)
         mask[grouped.index.to_numpy()] = True
         prospect_id[grouped.index.to_numpy()] = grouped["pid"].to_numpy()
@@ -1197,13 +1236,13 @@ def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.Da
     )
     linked_keys = key[outcome == "linked"].dropna()
     decide(
-        key.isin(linked_keys).to_numpy(),
+        _isin(key, linked_keys),
         "no_prospect",
         "shadowed: another record with the same email holds the link (M-1, M-7)",
     )
     if not settings.ampsea:
         decide(
-            key.isin(p_match.dropna()).to_numpy(),
+            _isin(key, p_match),
             "no_prospect",
             "the email is on a prospect that links elsewhere or does not sync: no second prospect (CR-9, M-1)",
         )
@@ -1240,21 +1279,18 @@ def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.Da
             )
     out = pd.DataFrame(
         {
-            "sf_object": sf["sf_object"].to_numpy(dtype=object),
-            "sf_id": sf["sf_id"].to_numpy(dtype=object),
-            "email": sf["email"].to_numpy(dtype=object),
-            "outcome": outcome,
-            "prospect_id": prospect_id,
-            "reason": notes.reason,
-            "policies": notes.policy_column().to_numpy(dtype=object),
-            "email_key": sf["email_key"].to_numpy(dtype=object),
-            "owner_id": sf["owner_id"].to_numpy(dtype=object),
+            "sf_object": sf["sf_object"],
+            "sf_id": sf["sf_id"],
+            "email": sf["email"],
+            "outcome": _strs(outcome),
+            "prospect_id": _strs(prospect_id),
+            "reason": _strs(notes.reason),
+            "policies": notes.policy_column(),
+            "email_key": sf["email_key"],
+            "owner_id": sf["owner_id"],
             "row": sf["row"].to_numpy(),
         }
     )
-    for col in SALESFORCE_COLUMNS:
-        if col != "row":
-            out[col] = out[col].astype("str")
     return out
 
 
