@@ -33,6 +33,7 @@ from .normalize import _id18_from_bytes
 from .settings import ConnectorSettings, settings_from_mapping
 
 BOM = b"\xef\xbb\xbf"
+_CHUNK_ROWS = 200_000  # rows formatted at a time when writing a CSV
 _B62 = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", np.uint8)
 
 FIRST = "Ava Ben Cleo Dario Elin Farid Greta Hugo Ines Jonas Kira Luca Mina Nils Omar Pia Quinn Rosa Sami Tove Uma Vik Wren Xena Yusuf Zoe".split()
@@ -1058,18 +1059,25 @@ def _write_csv(
         fh.write((BOM if bom else b"") + head.encode() + b"\n")
         if not columns or len(columns[0]) == 0:
             return
-        fields = [_csv_field(c, quote_all) for c in columns]
-        if quote_all:
-            fields[0] = _cat('"', fields[0])
-            fields[-1] = _cat(fields[-1], '"\n')
-            lines = _join(fields, '","')
-        else:
-            fields[-1] = _cat(fields[-1], "\n")
-            lines = _join(fields, ",")
-        del fields
-        lines = pa.concat_arrays([lines]) if lines.offset else lines
-        offsets = np.frombuffer(lines.buffers()[1], np.int64)[: len(lines) + 1]
-        fh.write(memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]])
+        n = len(columns[0])
+        for start in range(0, n, _CHUNK_ROWS):  # a loop over chunks of rows bounds memory
+            part = [_s(c).slice(start, _CHUNK_ROWS) for c in columns]
+            fh.write(_csv_lines(part, quote_all))
+
+
+def _csv_lines(columns: list[pa.Array], quote_all: bool) -> memoryview:
+    """CSV text of some rows, as one contiguous buffer."""
+    fields = [_csv_field(c, quote_all) for c in columns]
+    if quote_all:
+        fields[0] = _cat('"', fields[0])
+        fields[-1] = _cat(fields[-1], '"\n')
+        lines = _join(fields, '","')
+    else:
+        fields[-1] = _cat(fields[-1], "\n")
+        lines = _join(fields, ",")
+    lines = pa.concat_arrays([lines]) if lines.offset else lines
+    offsets = np.frombuffer(lines.buffers()[1], np.int64)[: len(lines) + 1]
+    return memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]]
 
 
 def _describe_json(obj: str) -> dict[str, Any]:
@@ -1180,6 +1188,8 @@ def generate(
     contact_t = _shuffle(_assemble(org.blocks["contacts"], _CONTACT_COLS), rng)
     account_t = _shuffle(_assemble(org.blocks["accounts"], _ACCOUNT_COLS), rng)
     prospect_t = _shuffle(_assemble(org.blocks["prospects"], _PROSPECT_COLS), rng)
+    for name in ("leads", "contacts", "accounts", "prospects"):
+        org.blocks[name] = []  # the tables hold the records now: free the blocks (peak memory)
 
     # Prospect ids: increasing in file order, random gaps (pardot_id: digits).
     n_p = prospect_t.num_rows

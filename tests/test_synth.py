@@ -392,3 +392,12 @@ def test_simulator_agrees_with_the_ground_truth(org):
     truth_sf = _csv(out / "_truth" / "salesforce.csv").set_index(["sf_object", "sf_id"])
     sf = result.salesforce.set_index(["sf_object", "sf_id"]).reindex(truth_sf.index)
     assert list(sf.outcome) == list(truth_sf.expected_outcome)
+
+
+def test_chunked_csv_writing_gives_the_same_bytes(org, tmp_path, monkeypatch):
+    from assessment import synth
+
+    out, _ = org
+    monkeypatch.setattr(synth, "_CHUNK_ROWS", 7)
+    generate(tmp_path / "chunked", seed=7, **COUNTS)
+    assert _hashes(tmp_path / "chunked") == _hashes(out)
