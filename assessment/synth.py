@@ -6,11 +6,14 @@ field quoted), a ``sf data query`` contact extract, a lower-case SOQL account ex
 accounts, a user report export (labels, 15-character ids) or CLI extract, prospects as an Account
 Engagement UI export (labels, Yes/No, UTF-8 BOM) or API v4 pull, Pardot users in API v5 or v4
 names, an admin-written ``field_mappings.csv``, ``describe/*.json`` in ``sf sobject describe
---json`` shape and ``connector.yml``.
+--json`` shape and ``connector.yml``. Odd seeds write the UI prospect export and v5 users, even
+seeds the API v4 shapes; ``--clean`` writes User.csv as a CLI extract (18-character ids).
 
 Ground truth: ``manifest.json`` (seed, counts, settings, every injected problem kind with its rule,
 its checks and the record ids) and ``_truth/prospects.csv`` / ``_truth/salesforce.csv`` (expected
-outcome per record under connector-behavior.md §10 and the default policies of settings.py).
+outcome per record under connector-behavior.md §10 and the default policies of settings.py;
+columns prospect_id, expected_outcome, expected_sf_id, case, expected_error_code, policies,
+expected_owner_sf_user_id / sf_object, sf_id, expected_outcome, case, prospect_id).
 Base records are clean; each injected record carries exactly one problem.
 Everything is vectorised (numpy + pyarrow); names and emails are synthetic (example.* domains).
 """
