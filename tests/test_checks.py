@@ -524,3 +524,26 @@ def test_a_duplicate_group_of_three_counts_three(tmp_path):
     r = assess_org(tmp_path, files)[2]["DUP001"]
     assert (r.status, ids(r), r.affected) == ("fail", ["1", "2", "3"], 3)
     assert set(r.findings["message"]) == {"3 prospects share this email"}
+
+
+def test_a_crashing_check_is_not_run_not_pass(base, monkeypatch):
+    from assessment.checks import registry
+
+    chk = CHECKS["DUP002"]
+
+    def boom(ctx):
+        raise KeyError("email_key")
+
+    monkeypatch.setitem(registry.CHECKS, "DUP002", registry.Check(**{**chk.__dict__, "func": boom}))
+    snapshot, simulation, _ = base
+    r = registry.run_check(registry.CHECKS["DUP002"], snapshot, simulation)
+    assert (r.status, r.affected) == ("not_run", 0)
+    assert "internal error" in r.summary and "KeyError" in r.numbers["error"]
+
+
+def test_findings_keep_literal_none_and_nan_text():
+    from assessment.checks.registry import make_findings
+
+    f = make_findings("X", "Lead", pd.Series(["a", "b"]), value=pd.Series(["None", ""]))
+    assert f["value"].tolist()[0] == "None"
+    assert pd.isna(f["value"].iloc[1]) and pd.isna(f["email"].iloc[0])

@@ -266,8 +266,9 @@ def make_findings(
             s = v if v.index.equals(index) else v.reindex(index)
         else:
             s = pd.Series([v] * len(index), index=index, dtype="object")
+        # Missing values stay NA (astype keeps them); only empty strings become NA too.
         s = s.astype("str") if len(s) else pd.Series(dtype="str", index=index)
-        cols[name] = s.mask(s.isin(["", "<NA>", "nan", "None"]))
+        cols[name] = s.mask(s == "")
     frame = pd.DataFrame(cols, index=index)[FINDING_COLUMNS]
     frame.index.name = "row"
     return frame
@@ -314,7 +315,16 @@ def run_check(chk: Check, snapshot: OrgSnapshot, simulation: Any) -> CheckResult
     missing = missing_needs(snapshot, simulation, chk)
     if missing:
         return _not_run(chk, missing)
-    out = chk.func(CheckContext(snapshot, simulation))
+    try:
+        out = chk.func(CheckContext(snapshot, simulation))
+    except AssessmentError:
+        raise
+    except Exception as exc:  # one faulty check must not sink the whole assessment: not_run
+        result = _not_run(chk, [])
+        result.summary = f"Not run: internal error in this check ({type(exc).__name__}: {exc})."
+        result.remediation = "Report this to the toolkit maintainers; the other checks are valid."
+        result.numbers = {"error": f"{type(exc).__name__}: {exc}"}
+        return result
     findings = out.findings if out.findings is not None else empty_findings()
     missing_cols = [c for c in FINDING_COLUMNS if c not in findings.columns]
     if missing_cols:
