@@ -800,7 +800,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     m = decide(tie, "match_email_tie")
     target[m] = picked[m]
     how[m] = "email"
-    notes.set_reason(
+    notes.add_reason(
         m,
         "no CRM id; several same-email records; the connector's pick is unconfirmed, "
         f"policy tie_break={settings.tie_break} (M-7)",
@@ -1126,6 +1126,8 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                 # F-2: a value beats a blank, both ways (unless Support's blank-overwrite switch).
                 fill_sf = ~a_b & s_b
                 fill_pd = a_b & ~s_b
+                if fid == "company" and o == "Contact":
+                    fill_sf &= False  # AE never writes Account.Name (F-5, H10)
                 if eff == "use_salesforce" and settings.sf_blanks_overwrite:
                     counts["blank_overwrites"] += int(fill_sf.sum())
                 else:

@@ -693,6 +693,22 @@ def test_opted_out_checkbox_false_is_value(tmp_path):
     assert (f["pardot_overwritten"], f["blank_fills_sf"]) == (0, 1)
 
 
+def test_company_on_contacts_comes_from_the_account(tmp_path):
+    # F-5/H10: Contact company = Account.Name, read-only in AE; AE never writes it.
+    snap = org(
+        tmp_path,
+        sf_accounts=[{"Id": A1, "Name": "Acme"}],
+        sf_contacts=[contact(C1, "a@x.com", AccountId=A1), contact(C2, "b@x.com")],
+        pardot_prospects=[
+            prospect(1, "a@x.com", company="Other"),
+            prospect(2, "b@x.com", company="Mine"),
+        ],
+    )
+    f = _field(simulate(snap), "company")
+    assert (f["pairs"], f["differ"], f["pardot_overwritten"]) == (2, 2, 1)
+    assert (f["blank_fills_sf"], f["sf_overwritten"], f["write_errors"]) == (0, 0, 0)
+
+
 # ----------------------------------------------------------------- Salesforce outcomes (CR-9..CR-11)
 def _sf_org(tmp_path, settings=None):
     return org(
