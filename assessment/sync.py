@@ -857,6 +857,14 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         creating &= pd.isna(outcome)
     decide(creating, "create_lead")
     notes.add_reason(creating, "no match; assigned: the connector creates a lead (CR-1)")
+    if settings.record_type_created != "lead":
+        # Support can switch creation to contacts / person accounts (M-6, V-4): checks use Lead.
+        notes.caution |= creating
+        notes.add_reason(
+            creating,
+            f"the connector creates a {settings.record_type_created} instead "
+            "(record_type_created, V-4); create checks use the Lead describe",
+        )
     decide(
         pd.isna(outcome),
         "pardot_only",

@@ -323,6 +323,18 @@ def test_no_match_assigned_creates_lead_unassigned_stays(tmp_path):
     assert "CR-4" in p_row(res, 2)["reason"]
 
 
+def test_created_object_switched_by_support_is_a_caution(tmp_path):
+    snap = org(
+        tmp_path,
+        settings={"record_type_created": "contact"},
+        sf_users=[{"Id": U2, "Username": "rep@x.com", "IsActive": "true"}],
+        pardot_prospects=[prospect(1, "a@x.com", crm_owner_fid=U2)],
+    )
+    r = p_row(simulate(snap), 1)
+    assert (r["outcome"], r["caution"]) == ("create_lead", True)
+    assert "creates a contact instead" in r["reason"]
+
+
 def test_assigned_by_crm_owner_fid(tmp_path):
     snap = org(
         tmp_path,
