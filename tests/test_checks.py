@@ -61,6 +61,10 @@ def describe(obj: str) -> dict:
         _field("Budget__c", "double"),
         _field("Geo__c", "location"),
         _field("Score_Formula__c", "double", calculated=True),
+        _field("Active__c", "boolean"),
+        _field("Mobile__c", "phone", 40),
+        _field("Tier__c", "picklist", 255, values=("Gold", "Silver")),
+        _field("Owner2__c", "reference", 18),
     ]
     if obj == "Lead":
         fields += [
@@ -547,3 +551,36 @@ def test_findings_keep_literal_none_and_nan_text():
     f = make_findings("X", "Lead", pd.Series(["a", "b"]), value=pd.Series(["None", ""]))
     assert f["value"].tolist()[0] == "None"
     assert pd.isna(f["value"].iloc[1]) and pd.isna(f["email"].iloc[0])
+
+
+@pytest.mark.parametrize(
+    ("row", "flagged"),
+    [
+        ("Active,Active,checkbox,true,Active__c,Use Salesforce's value", True),
+        ("Active,Active,radio button,true,Active__c,Use Salesforce's value", False),
+        ("Mobile,Mobile,number,true,Mobile__c,Use Salesforce's value", True),
+        ("Mobile,Mobile,text,true,Mobile__c,Use Salesforce's value", False),
+        ("Tier,Tier,multi-select,true,Tier__c,Use Salesforce's value", True),
+        ("Tier,Tier,dropdown,true,Tier__c,Use Salesforce's value", False),
+        ("Owner2,Owner2,text,true,Owner2__c,Use Salesforce's value", True),
+        ("Scoref,Scoref,number,true,Score_Formula__c,Use Salesforce's value", False),
+        ("Budget,Budget,number,true,Budget__c,Use Salesforce's value", False),
+    ],
+)
+def test_type_mismatch_rules(tmp_path, row, flagged):
+    files = base_files()
+    files["field_mappings.csv"] = (
+        "pardot_field_id,pardot_field_name,pardot_type,is_custom,sf_field,sync_behavior\n" + row
+    )
+    r = assess_org(tmp_path, files)[2]["FLD002"]
+    assert (r.status, ids(r)) == (("fail", [row.split(",")[0]]) if flagged else ("pass", []))
+
+
+def test_initial_sync_volume_warns_above_limits(tmp_path):
+    slow = _with_settings(tmp_path / "slow", "throughput_low_per_hour: 1\nsyn003_max_hours: 2\n")[
+        "SYN003"
+    ]
+    api = _with_settings(tmp_path / "api", "api_daily_limit: 1\n")["SYN003"]
+    assert (slow.status, slow.severity, slow.affected) == ("fail", "warning", 3)
+    assert (api.status, api.severity) == ("fail", "warning")
+    assert "daily limit" in api.findings["message"].iloc[0]
