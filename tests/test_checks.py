@@ -434,6 +434,12 @@ def test_connector_user_switch_flags_invisible_records(tmp_path):
     assert sorted(r.findings["sf_id"].dropna()) == sorted([L[3], L[6], C[1]])
 
 
+def test_named_connector_user_without_visibility_list_says_unknown(tmp_path):
+    r = _with_settings(tmp_path, "connector_user: svc@x.com\n")["CON004"]
+    assert (r.status, r.affected) == ("fail", 0)
+    assert "unknown" in r.summary and "connector_user_visible_owner_ids" in r.summary
+
+
 def test_business_units_switch_con003(tmp_path):
     one = _with_settings(tmp_path / "one", "business_units: 1\n")
     two = _with_settings(tmp_path / "two", "business_units: 2\n")

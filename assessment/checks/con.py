@@ -187,10 +187,17 @@ def connector_user_license_and_visibility(ctx: CheckContext) -> Outcome:
         "confirm the licence and permissions, or use the integration user",
         "connector_user",
     )
+    if s.connector_user_visible_owner_ids:
+        seen = f"{len(found)} lead/contact record(s) it cannot see will not sync."
+    else:
+        seen = (
+            "which records it can see is unknown (set connector_user_visible_owner_ids in "
+            "connector.yml); all are assumed visible."
+        )
     return Outcome(
         concat_findings([setting, found]),
-        f"Custom connector user {s.connector_user!r}: {len(found)} lead/contact record(s) it "
-        "cannot see will not sync.",
+        f"Custom connector user {s.connector_user!r}: needs a licence and the connector "
+        f"permissions; {seen}",
         numbers={"invisible_records": len(found)},
         affected=len(found),
         failed=True,
