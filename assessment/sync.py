@@ -240,6 +240,9 @@ class SimulationResult:
     fields: pd.DataFrame
     initial_sync: dict
     mappings: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # Pardot user → Salesforce user as the simulator resolved it (U-1, U-2): user_id,
+    # sf_user_id, mapped_by (salesforce_user_id | crm_username | email), is_active.
+    users: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def prospect_counts(self) -> dict[str, int]:
         """Prospect outcome → count (every contract outcome, zeros included)."""
@@ -428,6 +431,9 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
     pardot_user_id = pd.Series(pd.NA, index=index, dtype="str")
     sf_user = pd.Series(pd.NA, index=index, dtype="str")
     has_pu = np.zeros(n, dtype=bool)
+    users = pd.DataFrame(
+        {c: pd.Series(dtype="str") for c in ("user_id", "sf_user_id", "mapped_by")}
+    )
     if pu is not None and len(pu):
         pu_pos = _positions(_col(pu, "user_id"), _col(prospects, "assigned_user_id"))
         # UI export "User": name or email of the assigned user (export-formats.md §1.1).
@@ -452,6 +458,7 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
         # Pardot user -> Salesforce user: salesforceId (U-2), else CRM Username (U-1),
         # else the same email when "automatically match users" is on (U-1).
         mapped = _col(pu, "salesforce_user_id").astype("str").reset_index(drop=True)
+        mapped_by = pd.Series(np.where(mapped.notna(), "salesforce_user_id", None), dtype="str")
         if su is not None and len(su):
             su_ids = _col(su, "id").astype("str").reset_index(drop=True)
             unames = _col(su, "username").str.strip().str.casefold()
@@ -459,6 +466,12 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
             hit = _positions(unames, _col(pu, "salesforce_username").str.strip().str.casefold())
             by_uname = pd.Series(
                 np.where(hit >= 0, su_ids.to_numpy(dtype=object)[hit], None), dtype="str"
+            )
+            mapped_by = mapped_by.fillna(
+                by_uname.where(mapped.isna())
+                .notna()
+                .map({True: "crm_username", False: None})
+                .astype("str")
             )
             mapped = mapped.fillna(by_uname)
             if settings.auto_match_users:
@@ -468,9 +481,23 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
                 by_email = pd.Series(
                     np.where(hit >= 0, su_ids.to_numpy(dtype=object)[hit], None), dtype="str"
                 )
+                mapped_by = mapped_by.fillna(
+                    by_email.where(mapped.isna())
+                    .notna()
+                    .map({True: "email", False: None})
+                    .astype("str")
+                )
                 mapped = mapped.fillna(by_email)
         sf_user[has_pu] = mapped.to_numpy(dtype=object)[pu_pos[has_pu]]
-    return pardot_user_id, sf_user, has_pu
+        users = pd.DataFrame(
+            {
+                "user_id": _col(pu, "user_id").astype("str").reset_index(drop=True),
+                "sf_user_id": mapped,
+                "mapped_by": mapped_by,
+            }
+        )
+    users["is_active"] = _user_active(snapshot, users["sf_user_id"])
+    return pardot_user_id, sf_user, has_pu, users
 
 
 def _user_active(snapshot, user_ids: pd.Series) -> pd.Series:
@@ -873,7 +900,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     create = outcome == "create_lead"
 
     # Owner of created leads (CR-6, U-4, U-5, U-6).
-    pardot_user_id, sf_user, has_pu = _sf_user_ids(snapshot, settings, P)
+    pardot_user_id, sf_user, has_pu, users = _sf_user_ids(snapshot, settings, P)
     crm_owner = pd.Series(_col(P, "crm_owner_fid").to_numpy(), index=sf_user.index, dtype="str")
     owner_s = sf_user.fillna(crm_owner)
     active = _user_active(snapshot, owner_s)
@@ -970,7 +997,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     prospects["caution"] = prospects["caution"].astype(bool)
     prospects["assigned"] = prospects["assigned"].astype(bool)
     salesforce = _salesforce_outcomes(sf, prospects, target, how, p_match, settings)
-    result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings)
+    result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings, users)
     result.initial_sync = _initial_sync(result, settings)
     return result
 

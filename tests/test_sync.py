@@ -502,12 +502,17 @@ def _owner_org(tmp_path, active="true", **pu):
 def test_owner_by_crm_username(tmp_path):
     snap = _owner_org(tmp_path, crm_username="REP@x.com")
     snap = snap.with_settings(snap.settings.replace(auto_match_users=False))
-    assert p_row(simulate(snap), 1)["owner_sf_user_id"] == U1
+    res = simulate(snap)
+    assert p_row(res, 1)["owner_sf_user_id"] == U1
+    assert res.users["mapped_by"].tolist() == ["crm_username"]
 
 
 def test_owner_by_email_only_with_auto_match(tmp_path):
     snap = _owner_org(tmp_path)
-    assert p_row(simulate(snap), 1)["owner_sf_user_id"] == U1
+    res = simulate(snap)
+    assert p_row(res, 1)["owner_sf_user_id"] == U1
+    assert res.users[["user_id", "sf_user_id", "mapped_by"]].values.tolist() == [["7", U1, "email"]]
+    assert bool(res.users["is_active"].iloc[0]) is True
     r = p_row(simulate(snap, snap.settings.replace(auto_match_users=False)), 1)
     assert r["outcome"] == "create_lead" and pd.isna(r["owner_sf_user_id"])
     assert r["policies"] == "unmapped_owner"
