@@ -653,6 +653,19 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     missing_reason = "CRM id not in the Salesforce export: deleted, merged or invisible to the exporting user (ID-5, M-20)"
     if not has_export_all:
         missing_reason += "; an Export All with IsDeleted/MasterRecordId would tell which"
+    # An id whose object was not exported at all cannot be checked: say so, never a sure stale.
+    prefix = crm.astype("str").str.slice(0, 3)
+    unexported = np.zeros(n, dtype=bool)
+    if "sf_leads" not in t:
+        unexported |= _is(prefix, "00Q")
+    if "sf_contacts" not in t and "sf_accounts" not in t:
+        unexported |= _is(prefix, "003")
+    m = decide(
+        open_crm & (pos < 0) & unexported,
+        "stale_crm_id",
+        "the export of this id's object is missing: the link cannot be checked (INP001)",
+    )
+    notes.caution |= m
     decide(open_crm & (pos < 0), "stale_crm_id", missing_reason)
     # Converted lead: the link follows ConvertedContactId (M-17).
     conv = np.zeros(n, dtype=bool)
@@ -897,6 +910,15 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         "pardot_only",
         "no match; unassigned: nothing is created in Salesforce (CR-4)",
     )
+    # Without a lead or contact export, same-email records of that object are unseen (§10).
+    absent = [name for name in ("sf_leads", "sf_contacts") if name not in t]
+    if absent:
+        unsure = no_crm & np.isin(
+            outcome.astype(str), ("create_lead", "pardot_only", "match_email")
+        )
+        unsure &= ~blank
+        notes.caution |= unsure
+        notes.add_reason(unsure, f"no {' / '.join(absent)} export: matches there are not seen")
     create = outcome == "create_lead"
 
     # Owner of created leads (CR-6, U-4, U-5, U-6).

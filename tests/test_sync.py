@@ -188,6 +188,23 @@ def test_id_absent_from_export_is_stale(tmp_path):
     assert s_row(res, L1)["outcome"] == "no_prospect"
 
 
+def test_missing_exports_make_predictions_cautious(tmp_path):
+    snap = org(
+        tmp_path,
+        sf_leads=[lead(L1, "a@x.com")],
+        pardot_prospects=[
+            prospect(1, "c@x.com", crm_contact_fid=C1),
+            prospect(2, "b@x.com", crm_owner_fid=U1),
+        ],
+    )
+    res = simulate(snap)
+    r1, r2 = p_row(res, 1), p_row(res, 2)
+    assert (r1["outcome"], r1["caution"]) == ("stale_crm_id", True)
+    assert "cannot be checked" in r1["reason"]
+    assert (r2["outcome"], r2["caution"]) == ("create_lead", True)
+    assert "no sf_contacts export" in r2["reason"]
+
+
 def test_merged_record_in_export_all(tmp_path):
     snap = org(
         tmp_path,
@@ -213,6 +230,7 @@ def test_match_email_unassigned_links(tmp_path):
     snap = org(
         tmp_path,
         sf_leads=[lead(L1, "a@x.com")],
+        sf_contacts=[contact(C2, "other@x.com")],
         pardot_prospects=[prospect(1, "a@x.com")],
     )
     res = simulate(snap)
@@ -573,6 +591,8 @@ def test_blank_company_is_not_an_error(tmp_path):
         tmp_path,
         describe={"Lead": LEAD_DESCRIBE},
         sf_users=USERS,
+        sf_leads=[lead(L3, "other@x.com")],
+        sf_contacts=[contact(C2, "other@x.com")],
         pardot_prospects=[prospect(1, "a@x.com", company="", crm_owner_fid=U1)],
     )
     r = p_row(simulate(snap), 1)
