@@ -66,7 +66,10 @@ class BatchSummary:
 
     def frame(self) -> pd.DataFrame:
         """One row per org, the columns of index.csv."""
-        return pd.DataFrame([asdict(r) for r in self.runs], columns=INDEX_COLUMNS)
+        frame = pd.DataFrame([asdict(r) for r in self.runs], columns=INDEX_COLUMNS)
+        for col in ("score", "blockers_failed", "warnings_failed"):  # blank for failed orgs
+            frame[col] = pd.to_numeric(frame[col]).astype("Int64")
+        return frame
 
     def describe(self) -> str:
         """A few lines for the terminal."""
@@ -162,7 +165,7 @@ def _atomic(path: Path, text: str) -> None:
 
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Neutralise spreadsheet formulas: text starting with = + - @ tab or CR gets a quote."""
-    out = frame.astype("str").where(frame.notna(), "")
+    out = frame.astype("str").where(frame.notna(), "")  # ints stay "49", never "49.0"
     for col in ("org", "folder", "error", "report", "verdict"):
         risky = out[col].str.match(r"^[=+\-@\t\r]")
         out[col] = out[col].where(~risky, "'" + out[col])

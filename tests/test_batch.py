@@ -68,6 +68,12 @@ def test_batch_index_files(orgs, tmp_path):
     csv = pd.read_csv(out / "index.csv", dtype="str", keep_default_na=False)
     assert csv.columns.tolist() == batch.INDEX_COLUMNS
     assert csv["org"].tolist()[0] == "'=evil"  # formula neutralised
+    assert csv[["score", "blockers_failed", "warnings_failed"]].values.tolist() == [
+        ["40", "1", "2"],
+        ["", "", ""],
+        ["", "", ""],
+        ["40", "1", "2"],
+    ]
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "good &lt;i&gt;" in page and "good <i>" not in page
     assert "required column missing" in page and "http" not in page and "<script" not in page
