@@ -124,3 +124,26 @@ def test_batch_output_inside_orgs_dir_is_not_an_org(orgs):
     assert "results" not in [r.folder for r in summary.runs]
     page = (orgs / "results" / "index.html").read_text(encoding="utf-8")
     assert "href='good%20%3Ci%3E/report.html'" in page  # link URL-quoted, then escaped
+
+
+class _Tty:
+    def __init__(self, tty):
+        self.text, self.tty = "", tty
+
+    def write(self, s):
+        self.text += s
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return self.tty
+
+
+@pytest.mark.parametrize("tty", [True, False])
+def test_batch_progress_only_on_a_tty(orgs, tmp_path, monkeypatch, tty):
+    stream = _Tty(tty)
+    monkeypatch.setattr("sys.stderr", stream)
+    batch.run_batch(orgs, tmp_path / "out", report=False)
+    expected = "[1/4] =evil\n[2/4] bad\n[3/4] crash\n[4/4] good <i>\n" if tty else ""
+    assert stream.text == expected
