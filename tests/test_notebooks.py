@@ -59,6 +59,14 @@ def test_notebook_committed_clean_and_parameterised(name):
         assert not re.search(r"^\s*(for|while|if|def|class)\b", cell.source, re.MULTILINE)
 
 
+def test_default_data_dir_resolves_to_the_sample_org(monkeypatch, tmp_path):
+    from assessment.report import REPO_DIR, resolve_path
+
+    monkeypatch.chdir(tmp_path)  # wherever the kernel starts, the default finds data/sample
+    assert resolve_path("../data/sample") == (REPO_DIR / "data" / "sample").resolve()
+    assert (REPO_DIR / "data" / "sample").is_dir()
+
+
 # --- execution on a synthetic org ------------------------------------------------------------
 
 
