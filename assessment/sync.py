@@ -973,10 +973,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
 
     # Create checks on the values the new lead gets (F-15, CR-5, §3.7).
     lead_meta = _describe_lookup(snapshot, "Lead")
-    _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code, notes)
+    absent = _absent_columns(snapshot)
+    _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code, notes, absent)
 
     # Field outcomes and failing AE→SF writes on linked / matched pairs (F-2, §3.7).
-    fields_frame = _field_outcomes(
+    fields_frame = _field_outcomes(  # skips columns the exports did not have
         snapshot, P, sf, mappings, settings, outcome, target, error_code, notes
     )
 
@@ -1030,7 +1031,17 @@ def decide_force(outcome: np.ndarray, mask: np.ndarray, name: str) -> np.ndarray
     return mask
 
 
-def _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code, notes) -> None:
+def _absent_columns(snapshot) -> dict[str, set[str]]:
+    """Canonical columns each table's file did not have (all-NA: unknown, not blank)."""
+    out: dict[str, set[str]] = {}
+    for f in getattr(snapshot.load_report, "files", []) or []:
+        out.setdefault(f.table, set()).update(f.absent)
+    return out
+
+
+def _create_checks(
+    P, mappings, lead_meta, settings, create, outcome, error_code, notes, absent
+) -> None:
     """Predict creation failures: LastName, required fields, picklists, lengths (F-15, CR-5)."""
     if not create.any():
         return
@@ -1044,8 +1055,13 @@ def _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code
             notes.add_reason(mask, text)
 
     # Blank Last Name: [[Unknown]] fill is unconfirmed → policy blank_last_name (CR-5, F-15).
+    p_absent = absent.get("pardot_prospects", set())
     last = _col(P, "last_name").astype("str").str.strip()
     blank_last = create & (last.isna() | (last == "")).to_numpy(dtype=bool)
+    if "last_name" in p_absent:  # not exported: unknown, not blank (INP004)
+        blank_last = np.zeros(len(P), dtype=bool)
+        notes.caution |= create
+        notes.add_reason(create, "Last Name not in the prospect export: not checked")
     notes.policy("blank_last_name", blank_last)
     if settings.blank_last_name == "error":
         fail(
@@ -1070,7 +1086,10 @@ def _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code
             continue
         mrow = by_sf.get(key)
         col = None if mrow is None else mrow.get("prospect_column")
-        if col is None or pd.isna(col) or col not in P.columns:
+        if col is not None and not pd.isna(col) and col in p_absent:
+            notes.caution |= create
+            notes.add_reason(create, f"required Lead field {meta['name']}: not exported, unchecked")
+        elif col is None or pd.isna(col) or col not in P.columns:
             fail(
                 "REQUIRED_FIELD_MISSING",
                 create,
@@ -1104,6 +1123,7 @@ def _create_checks(P, mappings, lead_meta, settings, create, outcome, error_code
 
 
 def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_code, notes):
+    absent = _absent_columns(snapshot)
     """fields.csv rows over linked + match_email (+ tie pick) pairs, and failing writes (F-2)."""
     t = snapshot.tables
     frames = {"Lead": t.get("sf_leads"), "Contact": t.get("sf_contacts")}
@@ -1120,6 +1140,10 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     write_fail: dict[str, np.ndarray] = {}
     rows = []
     contacts = frames["Contact"]
+    c_absent = absent.get("sf_contacts", set())
+    company_unknown = "account_name" in c_absent and (
+        t.get("sf_accounts") is None or "account_id" in c_absent
+    )
     account_names = None
     if contacts is not None:
         account_names = _col(contacts, "account_name").astype("str")
@@ -1143,13 +1167,19 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
         counts = dict.fromkeys(_COUNT_COLUMNS, 0)
         codes: set[str] = set()
         pcol = r["prospect_column"]
-        if pd.notna(pcol) and pcol in P.columns:
+        if pd.notna(pcol) and pcol in P.columns and pcol not in absent.get("pardot_prospects", ()):
             for o in ("Lead", "Contact"):
                 frame = frames[o]
                 scol = r["lead_column"] if o == "Lead" else r["contact_column"]
                 sel = obj == o
                 if frame is None or pd.isna(scol) or scol not in frame.columns or not sel.any():
                     continue
+                table = "sf_leads" if o == "Lead" else "sf_contacts"
+                if o == "Contact" and fid == "company":
+                    if company_unknown:
+                        continue
+                elif scol in absent.get(table, ()):
+                    continue  # not exported: unknown, never "blank" (F-2 counts would be wrong)
                 pp, ss = p_pos[sel], src[sel]
                 sf_vals = account_names if (o == "Contact" and fid == "company") else frame[scol]
                 a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)

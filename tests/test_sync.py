@@ -714,6 +714,34 @@ def test_blank_fill_write_error(tmp_path):
     assert "long_values" in p_row(res, 2)["policies"].split(";")
 
 
+def test_columns_missing_from_an_export_are_unknown_not_blank(tmp_path):
+    # Lead export without Title: no fills, no overwrites, no write errors are predicted.
+    snap = org(
+        tmp_path,
+        describe={"Lead": [*LEAD_DESCRIBE[:3], fd("Title", length=5)]},
+        sf_leads=[lead(L1, "a@x.com")],
+        sf_contacts=[contact(C2, "z@x.com")],
+        pardot_prospects=[prospect(1, "a@x.com", job_title="Founder and CEO")],
+    )
+    res = simulate(snap)
+    f = _field(res, "job_title")
+    assert (f["pairs"], f["blank_fills_sf"], f["write_errors"]) == (0, 0, 0)
+    assert p_row(res, 1)["outcome"] == "match_email"
+
+
+def test_last_name_not_exported_is_unchecked(tmp_path):
+    snap = org(
+        tmp_path,
+        sf_users=USERS,
+        sf_leads=[lead(L3, "other@x.com")],
+        sf_contacts=[contact(C2, "other@x.com")],
+        pardot_prospects=[{"id": 1, "email": "a@x.com", "crm_owner_fid": U1}],
+    )
+    r = p_row(simulate(snap, snap.settings.replace(blank_last_name="error")), 1)
+    assert (r["outcome"], r["caution"], r["policies"]) == ("create_lead", True, "")
+    assert "Last Name not in the prospect export" in r["reason"]
+
+
 def test_sf_blanks_overwrite(tmp_path):
     res = simulate(_pairs_org(tmp_path, settings={"sf_blanks_overwrite": True}))
     f = _field(res, "job_title")
