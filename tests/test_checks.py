@@ -89,11 +89,11 @@ def base_files() -> dict[str, str]:
     )
     contacts = "\n".join(
         [
-            "Id,Email,LastName,OwnerId,IsDeleted,HasOptedOutOfEmail,CreatedDate",
-            f"{C[1]},shared@x.com,Ko,{U[2]},false,false,2024-01-01T00:00:00.000Z",
-            f"{C[2]},c2@x.com,Po,{U[1]},false,false,2024-01-01T00:00:00.000Z",
-            f"{C[3]},cc@x.com,Ca,{U[1]},false,false,2024-01-01T00:00:00.000Z",
-            f"{C[4]},CC@x.com,Cb,{U[1]},false,false,2024-01-01T00:00:00.000Z",
+            "Id,Email,LastName,OwnerId,IsDeleted,HasOptedOutOfEmail,CreatedDate,Title",
+            f"{C[1]},shared@x.com,Ko,{U[2]},false,false,2024-01-01T00:00:00.000Z,",
+            f"{C[2]},c2@x.com,Po,{U[1]},false,false,2024-01-01T00:00:00.000Z,",
+            f"{C[3]},cc@x.com,Ca,{U[1]},false,false,2024-01-01T00:00:00.000Z,",
+            f"{C[4]},CC@x.com,Cb,{U[1]},false,false,2024-01-01T00:00:00.000Z,",
         ]
     )
     users = "\n".join(
