@@ -871,6 +871,21 @@ def test_what_if_auto_create(tmp_path):
     assert list(w.prospects.columns) == ["outcome", "base", "other", "delta"]
 
 
+def test_what_if_same_email_mode_without_fallback(tmp_path):
+    snap = org(
+        tmp_path,
+        sf_leads=[lead(L1, "a@x.com")],
+        sf_contacts=[contact(C2, "z@x.com")],
+        pardot_prospects=[prospect(1, "a@x.com", crm_owner_fid=U1)],
+    )
+    w = what_if(snap, allow_multiple_prospects_same_email=True, ampsea_email_fallback=False)
+    counts = w.prospects.set_index("outcome")
+    assert counts.loc["match_email", "delta"] == -1 and counts.loc["create_lead", "delta"] == 1
+    assert w.changed_prospects[["outcome", "outcome_other"]].values.tolist() == [
+        ["match_email", "create_lead"]
+    ]
+
+
 def test_what_if_mds_rules(tmp_path):
     snap = org(
         tmp_path,
