@@ -590,3 +590,18 @@ def test_initial_sync_volume_warns_above_limits(tmp_path):
     assert (slow.status, slow.severity, slow.affected) == ("fail", "warning", 3)
     assert (api.status, api.severity) == ("fail", "warning")
     assert "daily limit" in api.findings["message"].iloc[0]
+
+
+def test_opt_out_unknown_when_salesforce_column_absent(tmp_path):
+    files = base_files()
+    files["Contact.csv"] = "\n".join(
+        [
+            "Id,Email,LastName,OwnerId,IsDeleted",
+            f"{C[1]},shared@x.com,Ko,{U[2]},false",
+            f"{C[2]},c2@x.com,Po,{U[1]},false",
+        ]
+    )
+    r = assess_org(tmp_path, files)[2]["FLD009"]
+    # No HasOptedOutOfEmail column on Contact (nor on Lead): both pairs (prospect 3 ↔ C2,
+    # prospect 1 ↔ L1) are unknown, not "false", so nothing is lost.
+    assert (r.status, r.numbers["lost"], r.numbers["unknown"]) == ("pass", 0, 2)

@@ -661,7 +661,9 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
         sf_val = paired["sf_id"].map(sfo["has_opted_out_of_email"]).astype("boolean")
     else:
         sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
-    differ = (pardot.fillna(False) != sf_val.fillna(False)).astype(bool)
+    # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.
+    differ = (pardot != sf_val).fillna(False).astype(bool)
+    unknown = int((pardot.isna() | sf_val.isna()).sum())
     false_is_value = s.checkbox_false_is_value
     if behaviour == "use_salesforce":
         loss = pardot.fillna(False) & (sf_val == False).fillna(False) & false_is_value  # noqa: E712
@@ -702,7 +704,12 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
     return Outcome(
         found,
         summary,
-        numbers={"behaviour": behaviour, "differ": int(differ.sum()), "lost": n_loss},
+        numbers={
+            "behaviour": behaviour,
+            "differ": int(differ.sum()),
+            "lost": n_loss,
+            "unknown": unknown,
+        },
         failed=bool(n_loss) or most_recent,
         severity="blocker" if n_loss else ("warning" if most_recent else None),
         population=len(paired),
