@@ -605,3 +605,8 @@ def test_opt_out_unknown_when_salesforce_column_absent(tmp_path):
     # No HasOptedOutOfEmail column on Contact (nor on Lead): both pairs (prospect 3 ↔ C2,
     # prospect 1 ↔ L1) are unknown, not "false", so nothing is lost.
     assert (r.status, r.numbers["lost"], r.numbers["unknown"]) == ("pass", 0, 2)
+
+
+def test_user_checks_quote_the_users_export_rows(base):
+    r = base[2]["USR001"]
+    assert list(r.findings.index) == [4, 5]  # pardot_users.csv rows of users 13 and 14

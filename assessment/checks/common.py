@@ -79,12 +79,19 @@ def user_mapping(ctx: CheckContext) -> pd.DataFrame:
     pusers = pusers[~is_true(pusers["is_deleted"])]
     sfu = ctx.table("sf_users")
     if isinstance(sim_users, pd.DataFrame) and {"user_id", "sf_user_id"} <= set(sim_users):
-        out = pusers[["user_id", "email", "email_key"]].merge(
-            sim_users[["user_id", "sf_user_id"]].drop_duplicates("user_id"),
-            on="user_id",
-            how="left",
+        # The simulator's own resolution (SimulationResult.users), keyed by Pardot user id.
+        by_id = sim_users.drop_duplicates("user_id").set_index("user_id")
+        how = by_id["mapped_by"] if "mapped_by" in by_id else pd.Series(dtype="str")
+        out = pd.DataFrame(
+            {
+                "user_id": pusers["user_id"],
+                "email": pusers["email"],
+                "email_key": pusers["email_key"],
+                "sf_user_id": pusers["user_id"].map(by_id["sf_user_id"]).astype("str"),
+                "mapped_by": pusers["user_id"].map(how).astype("str"),
+            },
+            index=pusers.index,
         )
-        out["mapped_by"] = out["sf_user_id"].notna().map({True: "simulator", False: None})
     else:
         # Same resolution as the simulator (sync._sf_user_ids): a v5 salesforceId is taken as
         # given; usernames and emails map only when exactly one Salesforce user has them.
