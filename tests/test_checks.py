@@ -236,7 +236,7 @@ BASE_EXPECTED = [
     # open leads/contacts with an email and no prospect (auto-create off)
     ("SYN005", "fail", "info", sorted([L[3], L[5], L[6], C[1], C[3], C[4]]), 6),
     ("UNA001", "fail", "warning", ["5"], 1),
-    ("UNA002", "pass", "info", [], 0),
+    ("UNA002", "fail", "info", ["1"], 1),  # unassigned, links by email (info)
     ("UNA003", "fail", "info", ["2", "6"], 2),
     ("USR001", "fail", "warning", ["13", "14"], 2),  # 13 no match; 14 email shared by 2 users
     ("USR002", "fail", "blocker", ["2"], 1),

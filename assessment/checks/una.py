@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .common import is_true
-from .registry import NEED_SIMULATION, CheckContext, Outcome, check, empty_findings, make_findings
+from .registry import NEED_SIMULATION, CheckContext, Outcome, check, make_findings
 
 
 def _assigned(p):
@@ -58,7 +58,8 @@ def unassigned_will_link(ctx: CheckContext) -> Outcome:
 
     ## What it checks
     Counts the prospects the simulation predicts will link by email (`match_email`,
-    `match_email_tie`) although no user is assigned. It states a fact and never fails.
+    `match_email_tie`) although no user is assigned. Informational: it flags them (severity
+    info, no effect on the verdict) so the list is at hand.
 
     ## Why it matters
     Unassigned prospects do sync with an existing same-email record (M-6), and take the
@@ -73,11 +74,20 @@ def unassigned_will_link(ctx: CheckContext) -> Outcome:
     p = ctx.simulation.prospects
     hit = p[p["outcome"].isin(["match_email", "match_email_tie"]) & ~_assigned(p)]
     ties = int((hit["outcome"] == "match_email_tie").sum())
+    found = make_findings(
+        "UNA002",
+        "Prospect",
+        hit["prospect_id"],
+        prospect_id=hit["prospect_id"],
+        sf_id=hit["sf_id"],
+        email=hit["email"],
+        message="unassigned: will link by email and take the Salesforce owner as assigned user",
+        suggested_fix="none needed; review ties in outcomes/prospects.csv",
+    )
     return Outcome(
-        empty_findings(),
+        found,
         f"{len(hit)} unassigned prospect(s) will link by email ({ties} to one of several records).",
         numbers={"will_link": len(hit), "ties": ties},
-        failed=False,
         population=len(p),
     )
 
