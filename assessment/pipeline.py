@@ -7,6 +7,7 @@ complete: a failed run never leaves a half-written report.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -60,8 +61,17 @@ def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
         )
 
 
+def _open_permissions(folder: Path) -> None:
+    """Give outputs the usual permissions (temp files and folders are created private)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in [folder, *folder.rglob("*")]:
+        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+
+
 def _publish(staging: Path, out_dir: Path) -> None:
     """Swap the finished staging folder into place (the old output, if any, is removed)."""
+    _open_permissions(staging)
     backup = None
     if out_dir.exists():
         backup = out_dir.with_name(f".{out_dir.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")

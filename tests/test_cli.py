@@ -104,3 +104,11 @@ def test_run_on_sample_writes_contract_outputs(tmp_path):
     for name in ("prospects.csv", "salesforce.csv", "fields.csv"):
         assert (tmp_path / "out" / "outcomes" / name).exists()
     assert _digests(SAMPLE) == before
+
+
+@pytest.mark.skipif(not SAMPLE.exists(), reason="sample org not generated yet")
+def test_outputs_are_readable_by_others(tmp_path):
+    out = _cli("run", SAMPLE, "--out", tmp_path / "out", "--no-report")
+    assert out.returncode == 0, out.stderr
+    for path in [tmp_path / "out", *(tmp_path / "out").rglob("*")]:
+        assert path.stat().st_mode & 0o044, f"{path} is private"
