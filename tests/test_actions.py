@@ -97,7 +97,8 @@ def test_end_to_end_files_for_failed_checks_only(tmp_path):
     names = sorted(p.name for p in written)
     assert "DUP002-lead-duplicate-email.csv" in names
     assert "FLD009-opt-out-sync.csv" in names
-    assert not any(n.startswith(("CON", "UNA002", "SYN003")) for n in names)  # passes: no file
+    assert "UNA002-unassigned-will-link.csv" in names  # info checks that flag records get a file
+    assert not any(n.startswith(("CON", "SYN003")) for n in names)  # passes: no file
     assert results["CON001"].action_file is None
     dup = _read(tmp_path / "out" / "actions" / "DUP002-lead-duplicate-email.csv")
     assert dup["Id"].tolist() == [L[1], L[2]]
