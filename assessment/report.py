@@ -854,7 +854,10 @@ def export_html(nb) -> str:
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(nb)
+    nb.metadata["title"] = "Connector readiness report"  # the page title (else "Notebook")
+    body, _ = exporter.from_notebook_node(
+        nb, resources={"metadata": {"name": "Connector readiness report"}}
+    )
     body = _SCRIPT_TAG.sub("", body)  # the report needs no JavaScript
     body = _CSS_URL.sub("", body)
     left = external_references(body)

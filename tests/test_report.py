@@ -314,6 +314,7 @@ def test_report_is_offline_and_has_no_code(rendered):
 
 def test_report_content(rendered):
     _, text = rendered
+    assert "<title>Connector readiness report</title>" in text
     assert "Not ready: fix the blockers before unpausing" in text
     assert re.search(r"<img[^>]+src=[\"']data:image/png;base64,[A-Za-z0-9+/]{100}", text)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and HOSTILE not in text
