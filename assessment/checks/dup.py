@@ -20,6 +20,29 @@ def _group_sizes(frame: pd.DataFrame, key: str = "email_key") -> pd.Series:
     return frame.groupby(key)[key].transform("size").astype("str")
 
 
+def _same_object_duplicates(code: str, obj: str, records) -> Outcome:
+    """Records of one Salesforce object sharing an email key: every group member is flagged."""
+    dup = _shared(records)
+    noun = obj.lower() + "s"
+    found = make_findings(
+        code,
+        obj,
+        dup["id"],
+        sf_id=dup["id"],
+        email=dup["email"],
+        value=dup["email_key"],
+        message=_group_sizes(dup) + f" {noun} share this email: the connector must pick one",
+        suggested_fix=f"merge the duplicate {noun} in Salesforce",
+    )
+    groups = int(dup["email_key"].nunique())
+    return Outcome(
+        found,
+        f"{len(dup)} {obj.lower()}(s) in {groups} group(s) share an email.",
+        numbers={"groups": groups},
+        population=len(records),
+    )
+
+
 @check(
     "DUP001",
     "prospect-duplicate-email",
@@ -89,24 +112,7 @@ def lead_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Shared mailboxes (info@, sales@) that really are different people.
     """
-    leads = live_leads(ctx.table("sf_leads"))
-    dup = _shared(leads)
-    found = make_findings(
-        "DUP002",
-        "Lead",
-        dup["id"],
-        sf_id=dup["id"],
-        email=dup["email"],
-        value=dup["email_key"],
-        message=_group_sizes(dup) + " open leads share this email: the connector must pick one",
-        suggested_fix="merge the duplicate leads in Salesforce",
-    )
-    return Outcome(
-        found,
-        f"{len(dup)} lead(s) in {dup['email_key'].nunique()} group(s) share an email.",
-        numbers={"groups": int(dup["email_key"].nunique())},
-        population=len(leads),
-    )
+    return _same_object_duplicates("DUP002", "Lead", live_leads(ctx.table("sf_leads")))
 
 
 @check(
@@ -128,24 +134,7 @@ def contact_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Shared mailboxes used by several real people.
     """
-    contacts = live_contacts(ctx.table("sf_contacts"))
-    dup = _shared(contacts)
-    found = make_findings(
-        "DUP003",
-        "Contact",
-        dup["id"],
-        sf_id=dup["id"],
-        email=dup["email"],
-        value=dup["email_key"],
-        message=_group_sizes(dup) + " contacts share this email: the connector must pick one",
-        suggested_fix="merge the duplicate contacts in Salesforce",
-    )
-    return Outcome(
-        found,
-        f"{len(dup)} contact(s) in {dup['email_key'].nunique()} group(s) share an email.",
-        numbers={"groups": int(dup["email_key"].nunique())},
-        population=len(contacts),
-    )
+    return _same_object_duplicates("DUP003", "Contact", live_contacts(ctx.table("sf_contacts")))
 
 
 @check(
