@@ -25,6 +25,20 @@ import pandas as pd
 
 from .errors import ReportError
 
+# The per-check columns of readiness.json (contract.md §3), in report order.
+CHECK_COLUMNS = [
+    "code",
+    "name",
+    "area",
+    "severity",
+    "status",
+    "affected",
+    "summary",
+    "remediation",
+    "source",
+    "action_file",
+]
+
 REPO_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
 REPORT_NOTEBOOK = NOTEBOOK_DIR / "08_readiness_report.ipynb"
@@ -302,20 +316,8 @@ class ReportData:
     @property
     def checks(self) -> pd.DataFrame:
         """The checks of readiness.json as a frame."""
-        cols = [
-            "code",
-            "name",
-            "area",
-            "severity",
-            "status",
-            "affected",
-            "summary",
-            "remediation",
-            "source",
-            "action_file",
-        ]
         frame = pd.DataFrame(self.readiness.get("checks") or [])
-        for col in cols:
+        for col in CHECK_COLUMNS:
             if col not in frame.columns:
                 frame[col] = pd.NA
         if self.mask_pii:  # a summary may quote an email
@@ -681,20 +683,11 @@ def provenance_section(data: ReportData, parameters: dict | None = None) -> Html
 
 def checks_frame(results: list) -> pd.DataFrame:
     """CheckResult objects (or dicts) as a frame of their summary columns."""
-    cols = [
-        "code",
-        "name",
-        "area",
-        "severity",
-        "status",
-        "affected",
-        "summary",
-        "remediation",
-        "source",
-        "action_file",
+    rows = [
+        r if isinstance(r, dict) else {c: getattr(r, c, None) for c in CHECK_COLUMNS}
+        for r in results
     ]
-    rows = [r if isinstance(r, dict) else {c: getattr(r, c, None) for c in cols} for r in results]
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)
 
 
 def area_view(results: list, area: str, mask_pii: bool = False) -> Html:
