@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 # Sentinels Pardot writes into CRM id columns (M-21, M-22; export-formats.md §0).
 CRM_SENTINELS = {"[[crm_deleted]]": "deleted", "[[crm_ignore_prospect]]": "ignored"}
@@ -17,11 +19,21 @@ CRM_SENTINELS = {"[[crm_deleted]]": "deleted", "[[crm_ignore_prospect]]": "ignor
 PREFIX_LEAD, PREFIX_CONTACT, PREFIX_ACCOUNT = "00Q", "003", "001"
 PREFIX_USER, PREFIX_GROUP = "005", "00G"
 
+# Byte lookup tables for the id checksum (ID-2): 5 case bits per suffix character.
 _ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", dtype=np.uint8)
-_WEIGHTS = (1 << np.arange(5)).astype(np.int64)
-_DECODE = np.full(256, -1, dtype=np.int64)
+_WEIGHTS = (1 << np.arange(5)).astype(np.uint8)
+_DECODE = np.zeros(256, dtype=np.uint8)
 _DECODE[_ALPHABET] = np.arange(32)
 _DECODE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)] = np.arange(26)
+_CASE_BITS = ((np.arange(32)[:, None] >> np.arange(5)) & 1).astype(bool)
+_UPPER = np.zeros(256, dtype=bool)
+_UPPER[ord("A") : ord("Z") + 1] = True
+_LETTER = _UPPER.copy()
+_LETTER[ord("a") : ord("z") + 1] = True
+_ALNUM = _LETTER.copy()
+_ALNUM[ord("0") : ord("9") + 1] = True
+_SUFFIX = _LETTER.copy()
+_SUFFIX[ord("0") : ord("5") + 1] = True
 
 # Practical email syntax: one @, a dot in the domain, no spaces (what Salesforce's
 # INVALID_EMAIL_ADDRESS rejects in practice; M-14, X9).
@@ -64,21 +76,43 @@ def email_has_variant(values: pd.Series) -> pd.Series:
 
 def _id18_from_bytes(u8: np.ndarray) -> np.ndarray:
     """Append the case checksum to an (n, 15) uint8 array of 15-character ids (ID-2)."""
-    upper = (u8 >= 65) & (u8 <= 90)
-    chunks = upper.reshape(-1, 3, 5).astype(np.int64) @ _WEIGHTS
+    chunks = _UPPER[u8].reshape(-1, 3, 5).astype(np.uint8) @ _WEIGHTS
     return np.concatenate([u8, _ALPHABET[chunks]], axis=1)
 
 
 def _restore_case(u8: np.ndarray) -> np.ndarray:
     """For (n, 18) ids: rebuild the case of the first 15 from the checksum, so case-mangled
     18-character ids (spreadsheets, case-insensitive tools) compare equal (ID-1, ID-5)."""
-    head = u8[:, :15].copy()
-    codes = _DECODE[u8[:, 15:]]
-    bits = ((codes[:, :, None] >> np.arange(5)) & 1).reshape(-1, 15).astype(bool)
-    letter = ((head >= 65) & (head <= 90)) | ((head >= 97) & (head <= 122))
+    head, codes = u8[:, :15], _DECODE[u8[:, 15:]]
+    upper_bits = _CASE_BITS[codes].reshape(-1, 15).view(np.uint8)
     lower = head | 0x20
-    head = np.where(letter & bits, lower - 32, np.where(letter, lower, head))
-    return np.concatenate([head.astype(np.uint8), _ALPHABET[codes]], axis=1)
+    head = np.where(_LETTER[head], lower - (upper_bits << 5), head)  # 'a' - 32 = 'A'
+    return np.concatenate([head, _ALPHABET[codes]], axis=1)
+
+
+def arrow_strings(values: pd.Series) -> pa.Array:
+    """The values as one pyarrow ``large_string`` array (zero-copy for pandas ``str`` columns)."""
+    # pandas 3 ``str`` columns are pyarrow-backed; ``_pa_array`` is where pandas keeps the data.
+    chunked = values.astype("str").array._pa_array
+    return chunked.combine_chunks().cast(pa.large_string())
+
+
+def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:
+    """A pandas ``str`` Series over a pyarrow string array (no copy through Python objects)."""
+    return pd.Series(pd.arrays.ArrowStringArray(values), index=index, dtype="str", name=name)
+
+
+def _bytes_of(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
+    """(len(rows), width) uint8 matrix of the bytes of ``rows`` (each exactly ``width`` long)."""
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    if buffers[2] is None:
+        return np.zeros((0, width), dtype=np.uint8)
+    data = np.frombuffer(buffers[2], dtype=np.uint8)
+    start, end = offsets[0], offsets[-1]
+    if end - start == len(rows) * width:  # only these rows hold bytes: one contiguous block
+        return data[start:end].reshape(-1, width)
+    return data[offsets[rows][:, None] + np.arange(width)]
 
 
 def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
@@ -87,25 +121,52 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
     Returns (ids, was_15, invalid): ``ids`` holds the canonical 18-character id or NA;
     ``was_15`` marks 15-character inputs (case-sensitive, converted with the checksum, ID-2);
     ``invalid`` marks non-blank values that are not 15/18 alphanumeric characters.
+    Works on the pyarrow bytes directly: ids are ASCII, so a byte is a character.
     """
-    text = as_text(values)
-    present = text.notna()
-    if not present.any():  # blank column (common: absent CRM ids): nothing to convert
-        none = pd.Series(False, index=values.index)
-        return pd.Series(pd.NA, index=values.index, dtype="str"), none, none.copy()
-    is15 = text.str.fullmatch(r"[A-Za-z0-9]{15}").fillna(False).astype(bool)
-    # The checksum suffix only uses A-Z and 0-5 (ID-2); anything else is not an id.
-    is18 = text.str.fullmatch(r"[A-Za-z0-9]{15}[A-Za-z0-5]{3}").fillna(False).astype(bool)
-    invalid = (present & ~is15 & ~is18).astype(bool)
-    out = np.full(len(text), None, dtype=object)
-    for mask, width, fix in ((is15, 15, _id18_from_bytes), (is18, 18, _restore_case)):
-        if mask.any():
-            raw = text[mask].to_numpy(dtype=f"S{width}")
-            u8 = np.frombuffer(raw.tobytes(), dtype=np.uint8).reshape(-1, width)
-            fixed = fix(u8)
-            out[mask.to_numpy()] = np.ascontiguousarray(fixed).view("S18").ravel().astype("U18")
-    ids = pd.Series(out, index=values.index, dtype="str")
-    return ids, is15, invalid
+    arr = pc.utf8_trim_whitespace(arrow_strings(values))
+    n = len(arr)
+    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy()
+    ok = np.zeros(n, dtype=bool)
+    was15 = np.zeros(n, dtype=bool)
+    parts = []
+    for width in (15, 18):
+        rows = np.flatnonzero(lengths == width)
+        if not len(rows):
+            continue
+        u8 = _bytes_of(arr, rows, width)
+        valid = _ALNUM[u8[:, :15]].all(axis=1)
+        if width == 18:
+            # The checksum suffix only uses A-Z and 0-5 (ID-2); anything else is not an id.
+            valid &= _SUFFIX[u8[:, 15:]].all(axis=1)
+        chosen = u8 if valid.all() else u8[valid]
+        fixed = _id18_from_bytes(chosen) if width == 15 else _restore_case(chosen)
+        ok[rows[valid]] = True
+        if width == 15:
+            was15[rows[valid]] = True
+        parts.append((rows[valid], fixed))
+    if len(parts) == 1:
+        data = parts[0][1]
+    else:  # both widths (or none): interleave back into row order
+        data = np.empty((int(ok.sum()), 18), dtype=np.uint8)
+        slot = np.cumsum(ok) - 1
+        for rows, fixed in parts:
+            data[slot[rows]] = fixed
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(ok * 18, out=offsets[1:])
+    ids = pa.LargeStringArray.from_buffers(
+        n,
+        pa.py_buffer(offsets),
+        pa.py_buffer(np.ascontiguousarray(data, dtype=np.uint8)),
+        pa.py_buffer(np.packbits(ok, bitorder="little")),
+        null_count=int(n - ok.sum()),
+    )
+    index, name = values.index, values.name
+    invalid = (lengths > 0) & ~ok
+    return (
+        str_series(ids, index),
+        pd.Series(was15, index=index, name=name),
+        pd.Series(invalid, index=index, name=name),
+    )
 
 
 def to_id18(value: str) -> str:
@@ -123,8 +184,10 @@ def crm_id(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Serie
     15/18-character id is NA with status ``invalid`` and is never looked up.
     """
     text = as_text(values)
-    lowered = text.str.lower()
-    status = lowered.map(CRM_SENTINELS).astype("str")
+    status = pd.Series(pd.NA, index=values.index, dtype="str", name=values.name)
+    bracketed = text.str.startswith("[[").fillna(False).astype(bool)
+    if bracketed.any():  # map only the few candidates: Series.map runs in Python
+        status[bracketed] = text[bracketed].str.lower().map(CRM_SENTINELS).astype("str")
     is_sentinel = status.notna()
     ids, was15, invalid = sf_id18(text.mask(is_sentinel))
     status = status.mask(invalid, "invalid")
@@ -141,12 +204,48 @@ def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, bad
 
 
+_OFFSET_RE = r"(?:Z|\d:\d\d(?::\d\d(?:[.,]\d+)?)? ?[+-]\d\d(?::?\d\d)?)$"
+
+
+def _datetime_fast(text: pd.Series, naive_tz: str) -> pd.Series | None:
+    """The common, uniform columns parsed by pyarrow's strict ISO 8601 cast, or None.
+
+    Only two shapes are taken: every value ending in ``Z`` / ``+0000`` (Salesforce API and Data
+    Loader), or every value without an offset (Pardot UI exports). Anything else, mixed or odd,
+    returns None and goes through the general pandas path, so results are the same either way.
+    """
+    arr = arrow_strings(text)
+    present = arr.drop_null()
+    if len(present) == 0:
+        return None
+    utc = pa.timestamp("us", tz="UTC")
+    try:
+        zulu = pc.all(pc.or_(pc.ends_with(present, "Z"), pc.ends_with(present, "+0000"))).as_py()
+        if zulu:
+            parsed = pc.cast(arr, utc)
+        else:
+            naive = pd.Series(pc.cast(arr, pa.timestamp("us")).to_numpy(False), index=text.index)
+            if naive_tz == "UTC":
+                return naive.dt.tz_localize("UTC")
+            # Same DST handling as the general path below.
+            ambiguous = np.zeros(len(naive), dtype=bool)
+            local = naive.dt.tz_localize(naive_tz, ambiguous=ambiguous, nonexistent="shift_forward")
+            return local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return parsed.to_pandas().set_axis(text.index).rename(None)
+
+
 def parse_datetime_utc(values: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Series, pd.Series]:
     """Salesforce / Pardot datetimes (``2024-01-02T03:04:05.000+0000``, ``…Z``, ``YYYY-MM-DD
     HH:MM:SS`` in ``naive_tz``, ``… UTC``) → ``datetime64[us, UTC]``; also the unparseable mask."""
     text = as_text(values)
+    fast = _datetime_fast(text, naive_tz)
+    if fast is not None:
+        return fast, pd.Series(False, index=values.index)
     cleaned = text.str.replace(r"[ \t]*UTC$", "+00:00", regex=True)  # no \\s: keeps pyarrow regex
-    has_offset = cleaned.str.contains(r"(?:Z|[+-]\d\d:?\d\d)$", regex=True).fillna(False)
+    # An offset follows a time (Z, +hh, +hhmm, +hh:mm); a bare date's "-08" is not one.
+    has_offset = cleaned.str.contains(_OFFSET_RE, regex=True).fillna(False)
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if has_offset.any():
         part = pd.to_datetime(cleaned[has_offset], utc=True, format="ISO8601", errors="coerce")

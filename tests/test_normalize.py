@@ -65,6 +65,18 @@ def test_invalid_ids(value, invalid):
         assert ids.tolist() == ["001A0000006Vm9rIAC"]
 
 
+def test_mixed_widths_blanks_and_junk_keep_row_order():
+    # 15- and 18-character ids interleaved with blanks and junk (the byte-gather path).
+    (a15, a18), (b15, b18) = ID_PAIRS[0], ID_PAIRS[4]
+    raw = [a15, None, b18.lower(), "junk", "", b15, a18.upper()]
+    ids, was15, invalid = nz.sf_id18(pd.Series(raw, dtype="str", index=range(10, 17)))
+    assert ids.tolist()[:1] + ids.tolist()[2:3] + ids.tolist()[5:] == [a18, b18, b18, a18]
+    assert ids.isna().tolist() == [False, True, False, True, True, False, False]
+    assert was15.tolist() == [True, False, False, False, False, True, False]
+    assert invalid.tolist() == [False, False, False, True, False, False, False]
+    assert ids.index.tolist() == list(range(10, 17)) and str(ids.dtype) == "str"
+
+
 def test_to_id18_rejects_junk():
     with pytest.raises(ValueError):
         nz.to_id18("nope")
@@ -127,28 +139,60 @@ def test_parse_bool_blank_and_bad(raw, bad):
 UTC = "UTC"
 
 
-@pytest.mark.parametrize(
-    "raw, tz, expected",
-    [
-        ("2024-01-02T03:04:05.000+0000", UTC, "2024-01-02 03:04:05"),
-        ("2024-01-02T03:04:05.000Z", UTC, "2024-01-02 03:04:05"),
-        ("2024-01-02T03:04:05Z", "America/New_York", "2024-01-02 03:04:05"),  # offset wins
-        ("2019-07-12 09:50:36 UTC", UTC, "2019-07-12 09:50:36"),
-        ("2024-01-02T03:04:05-05:00", UTC, "2024-01-02 08:04:05"),
-        ("2024-01-02 03:04:05", UTC, "2024-01-02 03:04:05"),
-        ("2024-01-02 03:04:05", "America/New_York", "2024-01-02 08:04:05"),
-        ("2024-07-02 03:04:05", "America/New_York", "2024-07-02 07:04:05"),  # summer time
-        ("2024-07-02 03:04:05", "Europe/Berlin", "2024-07-02 01:04:05"),
-        ("2024-01-02", UTC, "2024-01-02 00:00:00"),
-        ("2024-03-10 02:30:00", "America/New_York", "2024-03-10 07:00:00"),  # DST gap
-        ("2024-11-03 01:30:00", "America/New_York", "2024-11-03 06:30:00"),  # repeated hour
-    ],
-)
+DATETIME_CASES = [
+    ("2024-01-02T03:04:05.000+0000", UTC, "2024-01-02 03:04:05"),
+    ("2024-01-02T03:04:05.000Z", UTC, "2024-01-02 03:04:05"),
+    ("2024-01-02T03:04:05Z", "America/New_York", "2024-01-02 03:04:05"),  # offset wins
+    ("2019-07-12 09:50:36 UTC", UTC, "2019-07-12 09:50:36"),
+    ("2024-01-02T03:04:05-05:00", UTC, "2024-01-02 08:04:05"),
+    ("2024-01-02 03:04:05", UTC, "2024-01-02 03:04:05"),
+    ("2024-01-02 03:04:05", "America/New_York", "2024-01-02 08:04:05"),
+    ("2024-07-02 03:04:05", "America/New_York", "2024-07-02 07:04:05"),  # summer time
+    ("2024-07-02 03:04:05", "Europe/Berlin", "2024-07-02 01:04:05"),
+    ("2024-01-02", UTC, "2024-01-02 00:00:00"),
+    ("2024-03-10 02:30:00", "America/New_York", "2024-03-10 07:00:00"),  # DST gap
+    ("2024-11-03 01:30:00", "America/New_York", "2024-11-03 06:30:00"),  # repeated hour
+]
+
+
+@pytest.mark.parametrize("raw, tz, expected", DATETIME_CASES)
 def test_parse_datetime(raw, tz, expected):
     out, bad = nz.parse_datetime_utc(pd.Series([raw], dtype="str"), naive_tz=tz)
     assert str(out.dtype) == "datetime64[us, UTC]"
     assert out.tolist() == [pd.Timestamp(expected, tz="UTC")]
     assert bad.tolist() == [False]
+
+
+@pytest.mark.parametrize("raw, tz, expected", DATETIME_CASES)
+def test_parse_datetime_general_path_agrees(raw, tz, expected):
+    # A "… UTC" neighbour makes the column mixed, so the pandas path parses it, not pyarrow's.
+    column = pd.Series([raw, "2019-07-12 09:50:36 UTC"], dtype="str")
+    out, bad = nz.parse_datetime_utc(column, naive_tz=tz)
+    assert out.tolist() == [pd.Timestamp(expected, tz="UTC"), pd.Timestamp("2019-07-12 09:50:36Z")]
+    assert bad.tolist() == [False, False]
+
+
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("2024-01-02T03:04:05+00", "2024-01-02 03:04:05"),  # short offset: not a naive time
+        ("2024-01-02T03:04:05 +0200", "2024-01-02 01:04:05"),  # space before the offset
+        ("2024-01-02T03:04+02", "2024-01-02 01:04:00"),
+    ],
+)
+def test_parse_datetime_offset_shapes(raw, expected):
+    out, bad = nz.parse_datetime_utc(pd.Series([raw, "2024-01-02"], dtype="str"), "Europe/Berlin")
+    assert out.iloc[0] == pd.Timestamp(expected, tz="UTC")
+    assert out.iloc[1] == pd.Timestamp("2024-01-01 23:00:00", tz="UTC")  # the date is local
+    assert not bad.any()
+
+
+def test_parse_datetime_keeps_index_and_blanks():
+    column = pd.Series(["2024-01-02T03:04:05Z", None, " 2024-01-03T00:00:00Z "], index=[7, 8, 9])
+    out, bad = nz.parse_datetime_utc(column.astype("str"))
+    assert out.index.tolist() == [7, 8, 9]
+    assert out.iloc[0] == pd.Timestamp("2024-01-02 03:04:05Z") and pd.isna(out.iloc[1])
+    assert out.iloc[2] == pd.Timestamp("2024-01-03", tz="UTC") and not bad.any()
 
 
 @pytest.mark.parametrize("raw, bad", [("yesterday", True), ("", False), (None, False)])
