@@ -290,7 +290,7 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
                 delimiter=delim, newlines_in_values=True, invalid_row_handler=on_bad_row
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.string() for n in names},
+                column_types={n: pa.large_string() for n in names},  # pandas' str storage
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
@@ -880,7 +880,9 @@ def build_table(
             unmatched.append(header)
         mapping.setdefault(header, name)
         values = values.astype("str")
-        data[name] = values.mask(values == "").set_axis(raw.rows)  # empty cell → NA
+        if (values == "").any():  # empty cell → NA (the CSV reader already did this)
+            values = values.mask(values == "")
+        data[name] = values.array  # arrays, not Series: no index alignment (a copy per column)
     frame = pd.DataFrame(data, index=raw.rows)
     frame.index.name = "row"
     required = list(sch.required)

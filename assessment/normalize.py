@@ -21,7 +21,6 @@ PREFIX_USER, PREFIX_GROUP = "005", "00G"
 
 # Byte lookup tables for the id checksum (ID-2): 5 case bits per suffix character.
 _ALPHABET = np.frombuffer(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345", dtype=np.uint8)
-_WEIGHTS = (1 << np.arange(5)).astype(np.uint8)
 _DECODE = np.zeros(256, dtype=np.uint8)
 _DECODE[_ALPHABET] = np.arange(32)
 _DECODE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz", dtype=np.uint8)] = np.arange(26)
@@ -74,20 +73,30 @@ def email_has_variant(values: pd.Series) -> pd.Series:
     return (text.notna() & (text != email_key(values))).fillna(False).astype(bool)
 
 
+def _checksum_codes(u8: np.ndarray) -> np.ndarray:
+    """(n, 3) codes 0–31 of the case checksum of (n, 15) id heads: bit i = char i is upper (ID-2)."""
+    upper = _UPPER[u8[:, :15]].reshape(-1, 3, 5)
+    return np.packbits(upper, axis=2, bitorder="little").reshape(-1, 3)
+
+
 def _id18_from_bytes(u8: np.ndarray) -> np.ndarray:
     """Append the case checksum to an (n, 15) uint8 array of 15-character ids (ID-2)."""
-    chunks = _UPPER[u8].reshape(-1, 3, 5).astype(np.uint8) @ _WEIGHTS
-    return np.concatenate([u8, _ALPHABET[chunks]], axis=1)
+    return np.concatenate([u8, _ALPHABET[_checksum_codes(u8)]], axis=1)
 
 
 def _restore_case(u8: np.ndarray) -> np.ndarray:
     """For (n, 18) ids: rebuild the case of the first 15 from the checksum, so case-mangled
     18-character ids (spreadsheets, case-insensitive tools) compare equal (ID-1, ID-5)."""
     head, codes = u8[:, :15], _DECODE[u8[:, 15:]]
+    suffix = _ALPHABET[codes]
+    # Most ids are already canonical (head case matches the checksum): fix only the others.
+    same = (_checksum_codes(head) == codes).all(axis=1)
+    if same.all():
+        return u8 if (u8[:, 15:] == suffix).all() else np.concatenate([head, suffix], axis=1)
     upper_bits = _CASE_BITS[codes].reshape(-1, 15).view(np.uint8)
     lower = head | 0x20
     head = np.where(_LETTER[head], lower - (upper_bits << 5), head)  # 'a' - 32 = 'A'
-    return np.concatenate([head, _ALPHABET[codes]], axis=1)
+    return np.concatenate([head, suffix], axis=1)
 
 
 def arrow_strings(values: pd.Series) -> pa.Array:

@@ -36,6 +36,14 @@ def test_18_unchanged_and_case_mangled_restored(id15, id18):
     assert not was15.any() and not invalid.any()
 
 
+@pytest.mark.parametrize("id15, id18", ID_PAIRS)
+def test_18_alone_in_a_column_each_mangling(id15, id18):
+    # One shape per column, so the all-canonical shortcut and the repair path both run.
+    for raw in (id18, id15 + id18[15:].lower(), id18.lower(), id18.upper()):
+        ids, _, invalid = nz.sf_id18(pd.Series([raw, raw]))
+        assert ids.tolist() == [id18, id18] and not invalid.any(), raw
+
+
 def test_15_char_ids_differing_by_case_stay_distinct():
     ids, _, _ = nz.sf_id18(pd.Series(["00Q5e00000AbCdE", "00Q5e00000abcde"]))
     assert ids.iloc[0] != ids.iloc[1]
