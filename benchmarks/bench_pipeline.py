@@ -35,9 +35,21 @@ if mode == "pyarrow":
         rows += pv.read_csv(f).num_rows
     extra = {"rows": rows}
 else:
-    from assessment.pipeline import analyse
-    snapshot, simulation, results = analyse(folder)
+    # The same three steps as assessment.pipeline.analyse, timed one by one.
+    from assessment.checks import run_checks
+    from assessment.load import load_org
+    from assessment.sync import simulate
+    t_import = time.perf_counter()
+    snapshot = load_org(folder)
+    t1 = time.perf_counter()
+    simulation = simulate(snapshot)
+    t2 = time.perf_counter()
+    results = run_checks(snapshot, simulation)
+    t3 = time.perf_counter()
     extra = {
+        "stages": {
+            "import": t_import - t0, "load": t1 - t_import, "simulate": t2 - t1, "checks": t3 - t2
+        },
         "prospect_outcomes": simulation.prospect_counts(),
         "failed_checks": sorted(r.code for r in results if r.status == "fail"),
     }
@@ -104,6 +116,8 @@ def main() -> None:
             f"{bare['seconds']:>10.2f} {full['seconds']:>11.2f} {ratio:>6.2f} "
             f"{bare['peak_mb']:>11.0f} {full['peak_mb']:>12.0f}"
         )
+        stages = ", ".join(f"{k} {v:.2f} s" for k, v in full["stages"].items())
+        print(f"       stages: {stages}")
         print(f"       outcomes: {full['prospect_outcomes']}")
 
 
