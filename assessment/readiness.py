@@ -1,8 +1,9 @@
 """Verdict, score and ``readiness.json`` (contract §3).
 
 Verdict: ``not_ready`` when any blocker check fails, ``ready_with_warnings`` when only
-warning checks fail, else ``ready`` (info checks never change it; not_run checks are reported
-and cost points, below, but do not change the verdict).
+warning checks fail or a blocker check could not run (an unverified blocker is not a pass:
+checks.md says a check with missing inputs is never ``pass``), else ``ready``. Info checks never
+change it; warning checks that could not run cost points, below, but do not change the verdict.
 
 Score (0–100), built so every point lost can be explained (``score_breakdown``):
 
@@ -55,11 +56,13 @@ _WEIGHTS = {"blocker": BLOCKER_POINTS, "warning": WARNING_POINTS, "info": 0.0}
 
 
 def verdict(results) -> str:
-    """``not_ready`` if a blocker fails, ``ready_with_warnings`` if only warnings fail, else ``ready``."""
+    """``not_ready`` if a blocker fails; ``ready_with_warnings`` if a warning fails or a blocker
+    could not run; else ``ready``."""
     failed = {r.severity for r in results if r.status == "fail"}
     if "blocker" in failed:
         return "not_ready"
-    if "warning" in failed:
+    unverified = any(r.severity == "blocker" and r.status == "not_run" for r in results)
+    if "warning" in failed or unverified:
         return "ready_with_warnings"
     return "ready"
 

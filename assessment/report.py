@@ -381,6 +381,13 @@ def verdict_section(data: ReportData) -> Html:
         f"{int((checks['status'] == 'not_run').sum())} check(s) could not run "
         "(their inputs were absent).</p>",
     ]
+    unverified = checks.loc[(checks["status"] == "not_run") & (checks["severity"] == "blocker")]
+    if len(unverified) and not len(blockers):
+        parts.append(
+            "<p>Not <em>ready</em>: blocker check(s) "
+            f"{esc(', '.join(unverified['code'].astype(str)))} could not run, so their risks "
+            "are unverified. Provide their exports and run again.</p>"
+        )
     breakdown = score_breakdown(data)
     parts.append("<h3>What drove the verdict and score</h3>")
     if breakdown.empty:

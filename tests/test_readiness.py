@@ -49,7 +49,9 @@ def res(code, severity, status, affected=0, population=None):
             [res("DUP001", "warning", "fail", 1, 10), res("FLD001", "blocker", "fail", 1)],
             "not_ready",
         ),
-        ([res("FLD001", "blocker", "not_run")], "ready"),
+        # An unverified blocker is never "ready", but it is not a failure either.
+        ([res("FLD001", "blocker", "not_run")], "ready_with_warnings"),
+        ([res("DUP001", "warning", "not_run"), res("INP001", "info", "fail")], "ready"),
         ([], "ready"),
     ],
 )

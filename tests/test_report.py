@@ -410,3 +410,12 @@ def test_widgets_drive_the_core_functions(tmp_path, capsys):
     what_if.children[0].value = True  # same-email mode
     what_if.children[4].click()
     assert "with changes" in capsys.readouterr().out
+
+
+def test_verdict_names_blockers_that_could_not_run(tmp_path):
+    fld007 = dict(READINESS["checks"][1], status="not_run", affected=0)
+    readiness = dict(READINESS, verdict="ready_with_warnings", checks=[fld007])
+    text = str(report.verdict_section(report.load_results(write_stub(tmp_path / "o", readiness))))
+    assert "blocker check(s) FLD007 could not run" in text
+    failing = str(report.verdict_section(report.load_results(write_stub(tmp_path / "p"))))
+    assert "could not run, so their risks" not in failing  # a failed blocker says enough
