@@ -248,18 +248,77 @@ _MAGIC = {
 }
 
 
+_EDGE = 1 << 16  # bytes decoded at each end of a UTF-8 file: the header and any report footer
+
+
+def _utf8_edges(data: bytes) -> tuple[bytes, str, str, int, str] | None:
+    """For a file that looks like UTF-8: (body, head text, tail text, tail offset, encoding).
+
+    Only the two ends are decoded here; pyarrow checks the UTF-8 of every value while it reads,
+    so a large file is never held twice as Python text. None when an end is not UTF-8.
+    """
+    enc, body = ("utf-8-sig", data[3:]) if data.startswith(b"\xef\xbb\xbf") else ("utf-8", data)
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return None
+    if len(body) <= 2 * _EDGE:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return body, text, text, 0, enc
+    head_end = body.rfind(b"\n", 0, _EDGE) + 1 or _EDGE
+    tail_start = body.find(b"\n", len(body) - _EDGE) + 1  # a line start: a character boundary
+    try:
+        return (
+            body,
+            body[:head_end].decode("utf-8"),
+            body[tail_start:].decode("utf-8"),
+            tail_start,
+            enc,
+        )
+    except UnicodeDecodeError:
+        return None
+
+
 def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
     """Read CSV/TSV bytes as all-string columns (pyarrow), dropping report footers."""
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise InputError(f"this is {what}, not a CSV text table", file=source)
-    text, enc, warnings = _decode(data, source)
-    _check_is_table(data, text, source)
+    edges = _utf8_edges(data)
+    if edges is not None:
+        try:
+            return _read_text_table(data, source, ext, edges)
+        except _NotUtf8:
+            pass  # a bad byte in the middle: decode the whole file (Windows-1252 fallback)
+    return _read_text_table(data, source, ext, None)
+
+
+class _NotUtf8(Exception):
+    """pyarrow met a value that is not UTF-8 (the file's ends were)."""
+
+
+def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
     notes: list[str] = []
-    text, footer_note = _strip_footer(text)
+    if edges is None:
+        text, enc, warnings = _decode(data, source)
+        _check_is_table(data, text, source)
+        text, footer_note = _strip_footer(text)
+        payload = text.encode("utf-8") if (footer_note or enc != "utf-8") else data
+        head = text[:_EDGE]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+    else:
+        body, head, tail, tail_start, enc = edges
+        warnings = []
+        _check_is_table(data, head, source)
+        kept, footer_note = _strip_footer(tail)
+        payload = body
+        if footer_note:  # cut the body where the footer starts (a line start of the tail)
+            payload = body[: tail_start + len(kept.encode("utf-8"))]
+            if tail_start == 0:
+                head = kept[:_EDGE]
+        text = None  # decoded only if a message needs line numbers
     if footer_note:
         notes.append(f"{source}: {footer_note}")
-    head = text[: 1 << 16]  # the header row lives here; never wrap the whole text (UCS-4 copy)
     delim = _sniff_delimiter(head.split("\n", 1)[0], ext)
     try:
         headers = next(csv.reader(io.StringIO(head), delimiter=delim))
@@ -274,12 +333,6 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
         ragged.append((row.expected_columns, row.actual_columns, row.text or ""))
         return "skip"
 
-    if footer_note is None and enc == "utf-8":
-        payload = data  # already valid UTF-8: hand the bytes over as they are
-    elif footer_note is None and enc == "utf-8-sig":
-        payload = data[3:]
-    else:
-        payload = text.encode("utf-8")
     if not payload.endswith(b"\n"):
         payload += b"\n"  # a header-only file without a final newline
     try:
@@ -297,7 +350,11 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
             ),
         )
     except pa.ArrowInvalid as exc:
+        if edges is not None and "UTF8" in str(exc):
+            raise _NotUtf8 from None
         raise InputError(f"malformed CSV: {exc}", file=source) from None
+    if ragged and text is None:
+        text = payload.decode("utf-8", errors="replace")
     if ragged:
         problems = []
         for expected, actual, fragment in ragged[:50]:

@@ -723,3 +723,33 @@ def test_json_not_utf8_warns(tmp_path):
     assert snap.tables["pardot_users"].loc[1, "email"] == "café@x.com"
     p = _problems(snap, "INP002")
     assert p["file"].tolist() == ["pardot_users.json"] and "not UTF-8" in p["message"].iloc[0]
+
+
+# Files larger than two decode edges: only the ends are decoded in Python, pyarrow checks the rest.
+_BIG_ROWS = 12_000  # about 200 kB, well past load._EDGE at each end
+
+
+def _big_csv(middle: str, tail: str = "") -> str:
+    filler = "".join(f"Lee{i},ann{i}@x.com\n" for i in range(_BIG_ROWS))
+    return "LastName,Email\n" + filler + middle + filler + tail
+
+
+def test_big_file_with_a_windows_1252_byte_in_the_middle():
+    data = _big_csv("Café,cafe@x.com\n").encode("cp1252")
+    raw = load.read_text_table(data, "Lead.csv")
+    assert raw.encoding == "cp1252" and raw.warnings[0]["row"] == _BIG_ROWS + 2
+    assert raw.columns[0][_BIG_ROWS] == "Café"
+
+
+def test_big_file_report_footer_is_dropped():
+    footer = '\n"Grand Totals (24001 records)"\n"Copyright (c) 2000-2024 salesforce.com, inc."\n'
+    raw = load.read_text_table(_big_csv("Mid,mid@x.com\n", footer).encode("utf-8"), "Lead.csv")
+    assert len(raw.rows) == 2 * _BIG_ROWS + 1 and raw.columns[0].iloc[-1] == f"Lee{_BIG_ROWS - 1}"
+    assert any("footer" in n for n in raw.notes) and raw.encoding == "utf-8"
+
+
+def test_big_file_ragged_row_names_its_line():
+    data = ("\ufeff" + _big_csv("Bad,row,extra\n")).encode("utf-8")
+    with pytest.raises(InputError) as err:
+        load.read_text_table(data, "Lead.csv")
+    assert err.value.row == _BIG_ROWS + 2 and "wrong number of fields" in str(err.value)
