@@ -141,6 +141,7 @@ class RawTable:
     encoding: str
     notes: list[str] = field(default_factory=list)
     warnings: list[dict] = field(default_factory=list)  # problems (encoding fallback)
+    blank_is_null: bool = False  # the reader already turned empty cells into NA (pyarrow CSV)
 
 
 def _decode(data: bytes, source: str) -> tuple[str, str, list[dict]]:
@@ -376,7 +377,7 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
         for i in range(table.num_columns)
     ]
     rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
-    return RawTable(headers, columns, rows, enc, notes, warnings)
+    return RawTable(headers, columns, rows, enc, notes, warnings, blank_is_null=True)
 
 
 def _cell_text(value: Any) -> Any:
@@ -937,7 +938,7 @@ def build_table(
             unmatched.append(header)
         mapping.setdefault(header, name)
         values = values.astype("str")
-        if (values == "").any():  # empty cell → NA (the CSV reader already did this)
+        if not raw.blank_is_null and (values == "").any():  # empty cell → NA
             values = values.mask(values == "")
         data[name] = values.array  # arrays, not Series: no index alignment (a copy per column)
     frame = pd.DataFrame(data, index=raw.rows)
