@@ -983,10 +983,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
 
     # Final prospect frame.
     tgt = target >= 0
-    sf_obj = np.full(n, None, dtype=object)
-    sf_ids = np.full(n, None, dtype=object)
-    sf_obj[tgt] = sf["sf_object"].to_numpy(dtype=object)[target[tgt]]
-    sf_ids[tgt] = sf["link_id"].to_numpy(dtype=object)[target[tgt]]
     linked_owner = np.full(n, None, dtype=object)
     linked_owner[tgt] = sf["owner_id"].to_numpy(dtype=object)[target[tgt]]
     owner_out = np.where(create | (outcome == "will_error") & ~tgt, owner, linked_owner)
@@ -1136,6 +1132,7 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     c_pos = target[p_pos]
     obj = sf["sf_object"].to_numpy(dtype=object)[c_pos]
     src = sf["src_pos"].to_numpy()[c_pos]
+    sels = {o: obj == o for o in ("Lead", "Contact")}  # once, not per mapping
     n = len(P)
     write_fail: dict[str, np.ndarray] = {}
     rows = []
@@ -1149,13 +1146,14 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
         account_names = _col(contacts, "account_name").astype("str")
         accounts = t.get("sf_accounts")
         if accounts is not None:
-            names = pd.Series(
-                _col(accounts, "name").to_numpy(), index=_col(accounts, "id").to_numpy()
-            )
-            names = names[~names.index.duplicated()]
-            account_names = account_names.fillna(
-                _col(contacts, "account_id").map(names).astype("str")
-            )
+            # Account.Name by AccountId: first account of each id (a hash join, not a map).
+            acc_ids, c_acc = _col(accounts, "id"), _col(contacts, "account_id")
+            hit = _positions(acc_ids, c_acc)
+            na_ids = np.flatnonzero(acc_ids.isna().to_numpy())
+            if len(na_ids):  # a blank AccountId meets a blank account id, as a map would
+                hit[c_acc.isna().to_numpy()] = na_ids[0]
+            names = _take_str(_col(accounts, "name").reset_index(drop=True), hit)
+            account_names = account_names.fillna(names.set_axis(contacts.index))
     for r in mappings.to_dict("records"):
         fid, behavior = r["pardot_field_id"], r["sync_behavior"]
         pol = (
@@ -1171,7 +1169,7 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
             for o in ("Lead", "Contact"):
                 frame = frames[o]
                 scol = r["lead_column"] if o == "Lead" else r["contact_column"]
-                sel = obj == o
+                sel = sels[o]
                 if frame is None or pd.isna(scol) or scol not in frame.columns or not sel.any():
                     continue
                 table = "sf_leads" if o == "Lead" else "sf_contacts"
@@ -1189,8 +1187,12 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                 a_b, s_b = a.isna().to_numpy(), s.isna().to_numpy()
                 eq = (a == s).fillna(False).to_numpy(dtype=bool)
                 numeric = _NUMBER_RE
-                maybe = ~eq & a.str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
-                maybe &= s.str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
+                maybe = ~eq  # only unequal pairs need the (costly) number test
+                if maybe.any():
+                    idx = np.flatnonzero(maybe)
+                    maybe[idx] = a.iloc[idx].str.fullmatch(numeric).fillna(False).to_numpy(
+                        dtype=bool
+                    ) & s.iloc[idx].str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
                 if maybe.any():  # "500000" vs "500000.00": the same number is not a difference
                     na = pd.to_numeric(a[maybe], errors="coerce").to_numpy(dtype=float)
                     ns = pd.to_numeric(s[maybe], errors="coerce").to_numpy(dtype=float)
