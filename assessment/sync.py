@@ -156,6 +156,50 @@ def _take_str(values: pd.Series, pos: np.ndarray) -> pd.Series:
     )
 
 
+def _str_series(arr: pa.Array) -> pd.Series:
+    """A pyarrow text array as a ``str`` Series (RangeIndex), without Python objects."""
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return pd.Series(
+        arr.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow", na_value=np.nan)),
+        dtype="str",
+    )
+
+
+def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Series:
+    """``labels[codes]`` as a ``str`` Series (code -1 → NA), built as an arrow dictionary."""
+    indices = pa.array(np.asarray(codes, dtype=np.int32), mask=np.asarray(codes) < 0)
+    dictionary = pa.array(list(labels), type=pa.large_string())
+    return _str_series(pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string()))
+
+
+def _const_str(n: int, text: str) -> pd.Series:
+    """``n`` times ``text`` as a ``str`` Series."""
+    return _from_codes(np.zeros(n, dtype=np.int32), [text])
+
+
+def _codes(*values: pd.Series) -> list[np.ndarray]:
+    """Shared integer codes of several text Series (equal text, equal code; NA → -1): one hash
+    pass over the union, so joins and membership tests run on integers."""
+    arrays = [_arrow(v) for v in values]
+    chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+    whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
+    enc = pc.dictionary_encode(whole)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    bounds = np.cumsum([0] + [len(a) for a in arrays])
+    return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
+
+
+def _member(codes: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``codes`` found among the ``pool`` codes (both from ``_codes``; -1 is never a member)."""
+    pool = pool[pool >= 0]
+    if len(pool) == 0 or len(codes) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    present = np.zeros(max(int(codes.max()), int(pool.max())) + 1, dtype=bool)
+    present[pool] = True
+    return (codes >= 0) & present[np.maximum(codes, 0)]
+
+
 def _epoch(values: pd.Series) -> np.ndarray:
     """Datetimes as int64 microseconds (NaT → int64 min), without per-value Python objects."""
     if not isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -222,11 +266,20 @@ class _Notes:
             self.policies[name] = self.policies.get(name, np.zeros(self.n, dtype=bool)) | mask
 
     def policy_column(self) -> pd.Series:
-        out = np.full(self.n, "", dtype=object)
-        for name, mask in self.policies.items():
-            cur = out[mask]
-            out[mask] = np.where(cur == "", name, cur + ";" + name)
-        return _strs(out).fillna("")
+        """``;``-joined policy names per record, in the order they were first noted."""
+        names = list(self.policies)
+        if len(names) > 62:  # more than fit in the bit set: join as text
+            out = np.full(self.n, "", dtype=object)
+            for name, mask in self.policies.items():
+                cur = out[mask]
+                out[mask] = np.where(cur == "", name, cur + ";" + name)
+            return _strs(out).fillna("")
+        bits = np.zeros(self.n, dtype=np.int64)  # one bit per policy: a few dozen at most
+        for i, name in enumerate(names):
+            bits |= self.policies[name].astype(np.int64) << i
+        combos, codes = np.unique(bits, return_inverse=True)
+        labels = [";".join(nm for i, nm in enumerate(names) if int(c) >> i & 1) for c in combos]
+        return _from_codes(codes.reshape(-1), labels)
 
 
 # ----------------------------------------------------------------------------- result
@@ -373,20 +426,27 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
     else:
         sf["match_key"] = sf["email_key"]
     n = len(sf)
-    scope_reason = np.full(n, "", dtype=object)
+    scope_reason = np.zeros(n, dtype=np.int64)  # codes into scope_texts
+    scope_texts: dict[str, int] = {"": 0}
+
+    def scope_code(text: str) -> int:
+        return scope_texts.setdefault(text, len(scope_texts))
+
     in_scope = np.ones(n, dtype=bool)
     mds_unknown = np.zeros(n, dtype=bool)
     # Person accounts are invisible to the connector unless person-account sync is on (M-18, M-19).
     if not settings.person_accounts_enabled:
         pa_off = sf["is_person"].to_numpy()
         in_scope &= ~pa_off
-        scope_reason[pa_off] = "person account and person-account sync is off (M-18, M-19)"
+        scope_reason[pa_off] = scope_code(
+            "person account and person-account sync is off (M-18, M-19)"
+        )
     # The connector sees only what the connector user sees; the integration user sees all (M-3, V-2).
     if not settings.uses_integration_user and settings.connector_user_visible_owner_ids:
         ids, _, _ = sf_id18(pd.Series(settings.connector_user_visible_owner_ids, dtype="str"))
         visible = _isin(sf["owner_id"], ids)
         hidden = ~visible & in_scope
-        scope_reason[hidden] = (
+        scope_reason[hidden] = scope_code(
             f"not visible to connector user {settings.connector_user!r} "
             "(owner not in connector_user_visible_owner_ids) (M-3)"
         )
@@ -410,13 +470,14 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
         out = rows.copy()
         out[rows] = ~ok
         out &= in_scope
-        scope_reason[out] = (
+        scope_reason[out] = scope_code(
             f"outside Marketing Data Sharing rule {rule.field} = {rule.value!r} "
             "(case-sensitive, D-3, D-8)"
         )
         in_scope &= ~out
     sf["in_scope"] = in_scope
-    sf["scope_reason"] = scope_reason
+    # Few distinct texts: kept as a categorical (sf is internal) so outputs build from codes.
+    sf["scope_reason"] = pd.Categorical.from_codes(scope_reason, categories=list(scope_texts))
     sf["mds_unknown"] = mds_unknown
     return sf
 
@@ -744,6 +805,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(
             pd.isna(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
+    sf_is_lead = (sf["sf_object"] == "Lead").to_numpy(dtype=bool)
     claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
     claimed[target[(target >= 0) & (outcome != "out_of_scope")]] = True
     eligible = (~sf["is_deleted"] & sf["match_key"].notna()).to_numpy()
@@ -752,23 +814,31 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         eligible_now = eligible & ~converted  # policy converted_leads_match (M-17)
     else:
         eligible_now = eligible
-    cand = sf.loc[
-        eligible_now,
-        [
-            "match_key",
-            "sf_object",
-            "in_scope",
-            "last_modified_date",
-            "created_date",
-            "link_id",
-            "email",
-        ],
-    ]
-    cand = cand.assign(c_pos=np.flatnonzero(eligible_now), claimed=claimed[eligible_now])
-    pm = pd.DataFrame(
-        {"p_pos": np.flatnonzero(matching), "match_key": p_match.to_numpy()[matching]}
+    # Same-email pairs: a join on integer codes of the match keys, in the order an inner
+    # merge gives (prospects in order, then their records in order).
+    key_codes = _codes(sf["match_key"], p_match)
+    sf_codes, p_codes = key_codes
+    c_all = np.flatnonzero(eligible_now)
+    p_all = np.flatnonzero(matching)
+    l_codes, r_codes = p_codes[p_all], sf_codes[c_all]
+    l_codes = np.where(l_codes >= 0, l_codes, len(sf_codes) + len(p_codes))  # NA: no match
+    n_codes = int(max(r_codes.max(initial=-1), l_codes.max(initial=-1))) + 1
+    r_order = np.argsort(r_codes, kind="stable")
+    r_count = np.bincount(r_codes, minlength=n_codes)
+    r_start = np.cumsum(r_count) - r_count
+    k = r_count[l_codes]
+    left = np.repeat(np.arange(len(l_codes)), k)
+    within = np.arange(len(left)) - np.repeat(np.cumsum(k) - k, k)
+    right = r_order[np.repeat(r_start[l_codes], k) + within]
+    c_pair = c_all[right]
+    pairs = sf[["in_scope", "last_modified_date", "created_date"]].iloc[c_pair]
+    pairs = pairs.reset_index(drop=True).assign(
+        p_pos=p_all[left],
+        c_pos=c_pair,
+        claimed=claimed[c_pair],
+        is_lead=sf_is_lead[c_pair],
+        link_id=_take_str(sf["link_id"], c_pair),
     )
-    pairs = pm.merge(cand, on="match_key", how="inner")
     # Records already linked to another prospect by CRM id cannot link again (M-1).
     taken = pairs[pairs["claimed"]]
     if len(taken):
@@ -778,14 +848,14 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(mask, "a same-email record is already linked to another prospect (M-1)")
     pairs = pairs[~pairs["claimed"]]
     # Policy converted_leads_match rests on any converted same-email lead (M-17).
-    conv_keys = sf.loc[eligible & converted, "match_key"]
-    notes.policy("converted_leads_match", matching & _isin(p_match, conv_keys))
+    conv_keys = sf_codes[eligible & converted]
+    notes.policy("converted_leads_match", matching & _member(p_codes, conv_keys))
     inn = pairs[pairs["in_scope"]]
     out = pairs[~pairs["in_scope"]]
     n_in = np.bincount(inn["p_pos"], minlength=n) if n else np.zeros(0, int)
     n_out = np.bincount(out["p_pos"], minlength=n) if n else np.zeros(0, int)
     # Tie-break (M-7, DISAGREE): policy order, never a confident match.
-    rank_obj = np.where(inn["sf_object"] == "Lead", 1, 0)
+    rank_obj = np.where(inn["is_lead"], 1, 0)
     if settings.tie_break == "lead_then_newest":
         rank_obj = 1 - rank_obj
     elif settings.tie_break in ("newest", "oldest"):
@@ -1015,7 +1085,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     prospects["caution"] = prospects["caution"].astype(bool)
     prospects["assigned"] = prospects["assigned"].astype(bool)
-    salesforce = _salesforce_outcomes(sf, prospects, target, how, p_match, settings)
+    salesforce = _salesforce_outcomes(sf, prospects, target, how, key_codes, settings)
     result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings, users)
     result.initial_sync = _initial_sync(result, settings)
     return result
@@ -1277,67 +1347,93 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
 
 
 # ----------------------------------------------------------------------------- Salesforce records
-def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.DataFrame:
-    """One row per lead, contact and person account (§10, contract §5)."""
-    m = len(sf)
-    notes = _Notes(m)
-    outcome = np.full(m, None, dtype=object)
-    prospect_id = np.full(m, None, dtype=object)
+def _salesforce_outcomes(sf, prospects, target, how, key_codes, settings) -> pd.DataFrame:
+    """One row per lead, contact and person account (§10, contract §5).
 
-    def decide(mask, name, reason):
-        mask = mask & pd.isna(outcome)
-        outcome[mask] = name
-        notes.set_reason(mask, reason)
+    ``key_codes`` are the shared integer codes of ``sf["match_key"]`` and the prospects'
+    match keys (``_codes``). Outcomes and reasons are kept as codes into small label lists.
+    """
+    m = len(sf)
+    sf_codes, p_codes = key_codes
+    notes = _Notes(0)  # policies only; reasons are codes below
+    notes.n = m
+    outcome = np.full(m, -1, dtype=np.int64)  # index into SALESFORCE_OUTCOMES
+    reason = np.zeros(m, dtype=np.int64)  # index into labels
+    labels: dict[str, int] = {"": 0}
+
+    def label(text: str) -> int:
+        return labels.setdefault(text, len(labels))
+
+    def decide(mask, name, text):
+        """``text``: one reason, or (codes, label list) giving each record's reason."""
+        mask = mask & (outcome < 0)
+        outcome[mask] = SALESFORCE_OUTCOMES.index(name)
+        if isinstance(text, str):
+            reason[mask] = label(text)
+        else:
+            codes, names = text
+            remap = np.array([label(str(t)) for t in names] or [0], dtype=np.int64)
+            reason[mask] = remap[codes[mask]]
         return mask
 
     deleted = sf["is_deleted"].to_numpy()
     decide(deleted, "no_prospect", "deleted in Salesforce (IsDeleted, recycle bin) (M-20)")
-    decide(~sf["in_scope"].to_numpy(), "out_of_scope", sf["scope_reason"].to_numpy(dtype=object))
+    scope = sf["scope_reason"].array
+    decide(
+        ~sf["in_scope"].to_numpy(),
+        "out_of_scope",
+        (np.asarray(scope.codes, dtype=np.int64), list(scope.categories)),
+    )
     tgt = target >= 0
+    first = np.full(m, -1)  # the first prospect (in prospect order) linked to each record
     if tgt.any():
-        links = pd.DataFrame(
-            {
-                "c_pos": target[tgt],
-                "pid": prospects["prospect_id"].to_numpy(dtype=object)[tgt],
-                "how": how[tgt],
-            }
-        )
-        grouped = links.drop_duplicates("c_pos").set_index("c_pos")
-        multi = links[links["c_pos"].duplicated(keep=False)]
-        if len(multi):  # several prospects on one record (M-1 says one): list them all
-            joined = _join_groups(multi["c_pos"].to_numpy(), multi["pid"].astype("str"))
-            grouped.loc[joined.index, "pid"] = joined.to_numpy()
+        p_idx = np.flatnonzero(tgt)
+        c_pos = target[tgt]
+        linked_c, at = np.unique(c_pos, return_index=True)
+        first[linked_c] = p_idx[at]
         mask = np.zeros(m, dtype=bool)
-        mask[grouped.index.to_numpy()] = True
-        prospect_id[grouped.index.to_numpy()] = grouped["pid"].to_numpy()
-        reason = np.where(
-            grouped["how"].to_numpy() == "email",
-            "a prospect will link by email (M-5)",
-            "a prospect is linked by CRM id (M-2)",
+        mask[linked_c] = True
+        by_email = np.zeros(m, dtype=np.int64)
+        by_email[linked_c] = how[p_idx[at]] == "email"
+        decide(
+            mask,
+            "linked",
+            (
+                by_email,
+                ["a prospect is linked by CRM id (M-2)", "a prospect will link by email (M-5)"],
+            ),
         )
-        r_full = np.full(m, "", dtype=object)
-        r_full[grouped.index.to_numpy()] = reason
-        decide(mask, "linked", r_full)
-    key = sf["match_key"]
-    decide(key.isna().to_numpy(), "no_prospect", "blank email: does not sync (M-16)")
+    prospect_id = _take_str(prospects["prospect_id"], first)
+    if tgt.any():
+        multi = pd.Series(c_pos).duplicated(keep=False).to_numpy()
+        if multi.any():  # several prospects on one record (M-1 says one): list them all
+            joined = _join_groups(
+                c_pos[multi], _take_str(prospects["prospect_id"], p_idx[multi])
+            ).sort_index()
+            put = np.zeros(m, dtype=bool)
+            put[joined.index.to_numpy()] = True
+            prospect_id = _str_series(
+                pc.replace_with_mask(_arrow(prospect_id), pa.array(put), _arrow(joined))
+            )
+    decide(sf_codes < 0, "no_prospect", "blank email: does not sync (M-16)")
     decide(
         sf["is_converted"].to_numpy(),
         "no_prospect",
         "converted lead: the prospect follows the contact (M-17)",
     )
-    linked_keys = key[outcome == "linked"].dropna()
+    linked = SALESFORCE_OUTCOMES.index("linked")
     decide(
-        _isin(key, linked_keys),
+        _member(sf_codes, sf_codes[outcome == linked]),
         "no_prospect",
         "shadowed: another record with the same email holds the link (M-1, M-7)",
     )
     if not settings.ampsea:
         decide(
-            _isin(key, p_match),
+            _member(sf_codes, p_codes),
             "no_prospect",
             "the email is on a prospect that links elsewhere or does not sync: no second prospect (CR-9, M-1)",
         )
-    rest = pd.isna(outcome)
+    rest = outcome < 0
     auto = settings.auto_create_prospects_from_salesforce or settings.ampsea  # CR-9, CR-10
     if not auto:
         decide(
@@ -1373,9 +1469,9 @@ def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.Da
             "sf_object": sf["sf_object"],
             "sf_id": sf["sf_id"],
             "email": sf["email"],
-            "outcome": _strs(outcome),
-            "prospect_id": _strs(prospect_id),
-            "reason": _strs(notes.reason),
+            "outcome": _from_codes(outcome, list(SALESFORCE_OUTCOMES)),
+            "prospect_id": prospect_id,
+            "reason": _from_codes(reason, list(labels)),
             "policies": notes.policy_column(),
             "email_key": sf["email_key"],
             "owner_id": sf["owner_id"],
