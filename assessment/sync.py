@@ -277,7 +277,14 @@ class _Notes:
         bits = np.zeros(self.n, dtype=np.int64)  # one bit per policy: a few dozen at most
         for i, name in enumerate(names):
             bits |= self.policies[name].astype(np.int64) << i
-        combos, codes = np.unique(bits, return_inverse=True)
+        if len(names) <= 16:  # small bit sets: a table lookup instead of a sort
+            seen = np.flatnonzero(np.bincount(bits, minlength=1))
+            combos = seen
+            remap = np.zeros(int(seen[-1]) + 1 if len(seen) else 1, dtype=np.int64)
+            remap[seen] = np.arange(len(seen))
+            codes = remap[bits]
+        else:
+            combos, codes = np.unique(bits, return_inverse=True)
         labels = [";".join(nm for i, nm in enumerate(names) if int(c) >> i & 1) for c in combos]
         return _from_codes(codes.reshape(-1), labels)
 
@@ -346,8 +353,8 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
 
         return pd.DataFrame(
             {
-                "sf_object": _strs(np.full(n, obj, dtype=object)),
-                "table": _strs(np.full(n, table, dtype=object)),
+                "sf_object": _const_str(n, obj),
+                "table": _const_str(n, table),
                 "sf_id": r(sf_id),
                 "link_id": r(link_id),
                 "email": r(email),
@@ -513,9 +520,7 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
         by_name = np.where(by_name >= 0, by_name % len(pu), -1)
         pu_pos = np.where(pu_pos >= 0, pu_pos, by_name)
         has_pu = pu_pos >= 0
-        pardot_user_id[has_pu] = (
-            _col(pu, "user_id").astype("str").to_numpy(dtype=object)[pu_pos[has_pu]]
-        )
+        pardot_user_id = _take_str(_col(pu, "user_id").astype("str").reset_index(drop=True), pu_pos)
         # Pardot user -> Salesforce user: salesforceId (U-2), else CRM Username (U-1),
         # else the same email when "automatically match users" is on (U-1).
         mapped = _col(pu, "salesforce_user_id").astype("str").reset_index(drop=True)
@@ -549,7 +554,7 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
                     .astype("str")
                 )
                 mapped = mapped.fillna(by_email)
-        sf_user[has_pu] = mapped.to_numpy(dtype=object)[pu_pos[has_pu]]
+        sf_user = _take_str(mapped, np.where(has_pu, pu_pos, -1))
         users = pd.DataFrame(
             {
                 "user_id": _col(pu, "user_id").astype("str").reset_index(drop=True),
@@ -758,13 +763,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     master = pd.Series(pd.NA, index=range(n), dtype="str")
     master[tgt_deleted] = sf["master_record_id"].to_numpy(dtype=object)[pos[tgt_deleted]]
     merged = tgt_deleted & master.notna().to_numpy()
-    decide(
-        merged,
-        "stale_crm_id",
-        (
-            "merged into " + master.fillna("") + " (MasterRecordId in the Export All) (M-20, ID-5)"
-        ).to_numpy(dtype=object),
-    )
+    merged_reason = np.full(n, None, dtype=object)  # texts only where they are used
+    merged_reason[merged] = (
+        "merged into " + master[merged] + " (MasterRecordId in the Export All) (M-20, ID-5)"
+    ).to_numpy(dtype=object)
+    decide(merged, "stale_crm_id", merged_reason)
     decide(
         tgt_deleted, "stale_crm_id", "deleted in Salesforce (IsDeleted in the Export All) (M-20)"
     )
@@ -1053,9 +1056,12 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
 
     # Final prospect frame.
     tgt = target >= 0
-    linked_owner = np.full(n, None, dtype=object)
-    linked_owner[tgt] = sf["owner_id"].to_numpy(dtype=object)[target[tgt]]
-    owner_out = np.where(create | (outcome == "will_error") & ~tgt, owner, linked_owner)
+    own = create | (outcome == "will_error") & ~tgt  # the owner the connector sets
+    owner_out = _take_str(sf["owner_id"], np.where(own, -1, target))  # else the record's
+    if own.any():
+        owner_out = _str_series(
+            pc.replace_with_mask(_arrow(owner_out), pa.array(own), _arrow(_strs(owner[own])))
+        )
     mds_unknown = np.zeros(n, dtype=bool)
     mds_unknown[tgt] = sf["mds_unknown"].to_numpy()[target[tgt]]
     notes.caution |= mds_unknown
@@ -1069,7 +1075,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "outcome": _strs(outcome),
             "sf_object": _take_str(sf["sf_object"], target),
             "sf_id": _take_str(sf["link_id"], target),
-            "owner_sf_user_id": _strs(owner_out),
+            "owner_sf_user_id": owner_out,
             "reason": _strs(notes.reason),
             "policies": notes.policy_column(),
             "caution": notes.caution,
@@ -1197,12 +1203,12 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
         "Lead": _describe_lookup(snapshot, "Lead"),
         "Contact": _describe_lookup(snapshot, "Contact"),
     }
-    pair_mask = np.isin(outcome.astype(str), _MATCHED) & (target >= 0)
+    pair_mask = np.logical_or.reduce([outcome == o for o in _MATCHED]) & (target >= 0)
     p_pos = np.flatnonzero(pair_mask)
     c_pos = target[p_pos]
-    obj = sf["sf_object"].to_numpy(dtype=object)[c_pos]
     src = sf["src_pos"].to_numpy()[c_pos]
-    sels = {o: obj == o for o in ("Lead", "Contact")}  # once, not per mapping
+    # Pairs per object, once (not per mapping).
+    sels = {o: (sf["sf_object"] == o).to_numpy(dtype=bool)[c_pos] for o in ("Lead", "Contact")}
     n = len(P)
     write_fail: dict[str, np.ndarray] = {}
     rows = []
@@ -1389,12 +1395,14 @@ def _salesforce_outcomes(sf, prospects, target, how, key_codes, settings) -> pd.
     if tgt.any():
         p_idx = np.flatnonzero(tgt)
         c_pos = target[tgt]
-        linked_c, at = np.unique(c_pos, return_index=True)
-        first[linked_c] = p_idx[at]
+        lowest = np.full(m, len(tgt))
+        np.minimum.at(lowest, c_pos, p_idx)  # prospects in order: the first one wins
+        linked_c = np.flatnonzero(lowest < len(tgt))
+        first[linked_c] = lowest[linked_c]
         mask = np.zeros(m, dtype=bool)
         mask[linked_c] = True
         by_email = np.zeros(m, dtype=np.int64)
-        by_email[linked_c] = how[p_idx[at]] == "email"
+        by_email[linked_c] = how[first[linked_c]] == "email"
         decide(
             mask,
             "linked",
@@ -1405,7 +1413,7 @@ def _salesforce_outcomes(sf, prospects, target, how, key_codes, settings) -> pd.
         )
     prospect_id = _take_str(prospects["prospect_id"], first)
     if tgt.any():
-        multi = pd.Series(c_pos).duplicated(keep=False).to_numpy()
+        multi = np.bincount(c_pos, minlength=m)[c_pos] > 1
         if multi.any():  # several prospects on one record (M-1 says one): list them all
             joined = _join_groups(
                 c_pos[multi], _take_str(prospects["prospect_id"], p_idx[multi])
