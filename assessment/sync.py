@@ -710,10 +710,17 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     notes.caution[m] = True
 
-    def lookup(values: pd.Series) -> np.ndarray:
-        return _positions(sf["link_id"], values)
-
-    pos = lookup(crm)
+    # CRM ids and ConvertedContactIds → position of the first record with that id: one hash
+    # pass over all three id columns, then integer lookups (code -1 → the trailing -1 slot).
+    link_codes, crm_codes, ccid_codes = _codes(sf["link_id"], crm, sf["converted_contact_id"])
+    n_ids = int(
+        max(link_codes.max(initial=-1), crm_codes.max(initial=-1), ccid_codes.max(initial=-1))
+    )
+    first_link = np.full(n_ids + 2, len(sf))
+    has_link = link_codes >= 0
+    np.minimum.at(first_link, link_codes[has_link], np.flatnonzero(has_link))
+    first_link[first_link == len(sf)] = -1
+    pos = first_link[crm_codes]
     open_crm = has_crm & pd.isna(outcome)
     has_export_all = bool(sf["is_deleted"].any() or sf["master_record_id"].notna().any())
     missing_reason = "CRM id not in the Salesforce export: deleted, merged or invisible to the exporting user (ID-5, M-20)"
@@ -749,7 +756,8 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     error_code[m] = "CANNOT_UPDATE_CONVERTED_LEAD"
     target[m] = pos[m]
     follow = conv & ~no_contact
-    pos2 = lookup(conv_contact)
+    pos2 = np.full(n, -1)
+    pos2[conv] = first_link[ccid_codes[pos[conv]]]
     m = decide(
         follow & (pos2 < 0),
         "stale_crm_id",
