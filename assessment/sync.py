@@ -516,7 +516,14 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
             ],
             ignore_index=True,
         )
-        by_name = _positions(keys, _col(prospects, "assigned_user").str.strip().str.casefold())
+        # Few distinct names over many prospects: normalise and look up each name once.
+        name_codes, distinct = pd.factorize(_col(prospects, "assigned_user"))
+        distinct = pd.Series(distinct, dtype=_col(prospects, "assigned_user").dtype)
+        by_name = _positions(keys, distinct.str.strip().str.casefold())
+        if len(distinct):
+            by_name = np.where(name_codes >= 0, by_name[np.maximum(name_codes, 0)], -1)
+        else:
+            by_name = np.full(n, -1)
         by_name = np.where(by_name >= 0, by_name % len(pu), -1)
         pu_pos = np.where(pu_pos >= 0, pu_pos, by_name)
         has_pu = pu_pos >= 0
@@ -675,7 +682,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     how = np.full(n, "", dtype=object)
 
     def decide(mask, name, reason=None):
-        mask = mask & pd.isna(outcome)
+        mask = mask & _open(outcome)
         outcome[mask] = name
         if reason is not None:
             notes.add_reason(mask, reason)
@@ -721,7 +728,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     np.minimum.at(first_link, link_codes[has_link], np.flatnonzero(has_link))
     first_link[first_link == len(sf)] = -1
     pos = first_link[crm_codes]
-    open_crm = has_crm & pd.isna(outcome)
+    open_crm = has_crm & _open(outcome)
     has_export_all = bool(sf["is_deleted"].any() or sf["master_record_id"].notna().any())
     missing_reason = "CRM id not in the Salesforce export: deleted, merged or invisible to the exporting user (ID-5, M-20)"
     if not has_export_all:
@@ -743,7 +750,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     # Converted lead: the link follows ConvertedContactId (M-17).
     conv = np.zeros(n, dtype=bool)
     conv[open_crm & (pos >= 0)] = sf["is_converted"].to_numpy()[pos[open_crm & (pos >= 0)]]
-    conv &= pd.isna(outcome)
+    conv &= _open(outcome)
     conv_contact = pd.Series(pd.NA, index=range(n), dtype="str")
     if conv.any():
         conv_contact[conv] = sf["converted_contact_id"].to_numpy(dtype=object)[pos[conv]]
@@ -765,7 +772,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     pos = np.where(follow & (pos2 >= 0), pos2, pos)
     notes.add_reason(follow & (pos2 >= 0), "converted lead: follows ConvertedContactId (M-17)")
-    open_crm = has_crm & pd.isna(outcome)
+    open_crm = has_crm & _open(outcome)
     tgt_deleted = np.zeros(n, dtype=bool)
     tgt_deleted[open_crm] = sf["is_deleted"].to_numpy()[pos[open_crm]]
     master = pd.Series(pd.NA, index=range(n), dtype="str")
@@ -779,7 +786,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     decide(
         tgt_deleted, "stale_crm_id", "deleted in Salesforce (IsDeleted in the Export All) (M-20)"
     )
-    open_crm = has_crm & pd.isna(outcome)
+    open_crm = has_crm & _open(outcome)
     scope_ok = np.zeros(n, dtype=bool)
     scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
     m = decide(open_crm & ~scope_ok, "out_of_scope")
@@ -792,7 +799,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     notes.add_reason(m, "CRM id found in the export: stays linked (M-2)")
 
     # Step 3: no CRM id → email matching (M-5; AMPSEA fallback M-10).
-    no_crm = pd.isna(outcome)
+    no_crm = _open(outcome)
     if settings.ampsea:
         notes.policy("ampsea_email_fallback", no_crm)
     assigned = (
@@ -810,11 +817,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         "blank email (input anomaly): cannot match and not predicted to create a lead (M-16)",
     )
     notes.caution[m] = True
-    matching = pd.isna(outcome)
+    matching = _open(outcome)
     if settings.ampsea and not settings.ampsea_email_fallback:
         matching = np.zeros(n, dtype=bool)  # M-9/M-10: CRM id only
         notes.add_reason(
-            pd.isna(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
+            _open(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
     sf_is_lead = (sf["sf_object"] == "Lead").to_numpy(dtype=bool)
     claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
@@ -943,7 +950,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(variant, "emails differ only in case or spaces (M-13)")
 
     # No usable match: assigned → create a lead (CR-1), else nothing (CR-4).
-    rest = pd.isna(outcome)
+    rest = _open(outcome)
     only_out = rest & (n_out > 0) & (n_in == 0)
     out_reason = pd.Series(pd.NA, index=range(n), dtype="str")
     if len(out):
@@ -958,7 +965,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             dtype=object
         ),
     )
-    creating = rest & assigned & pd.isna(outcome)
+    creating = rest & assigned & _open(outcome)
     notes.add_reason(
         creating & only_out,
         (
@@ -975,7 +982,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "pardot_only",
             "invalid or over-80-character email: policy invalid_email=no_match (M-14, M-15)",
         )
-        creating &= pd.isna(outcome)
+        creating &= _open(outcome)
     decide(creating, "create_lead")
     notes.add_reason(creating, "no match; assigned: the connector creates a lead (CR-1)")
     if settings.record_type_created != "lead":
@@ -987,7 +994,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "(record_type_created, V-4); create checks use the Lead describe",
         )
     decide(
-        pd.isna(outcome),
+        _open(outcome),
         "pardot_only",
         "no match; unassigned: nothing is created in Salesforce (CR-4)",
     )
@@ -1103,6 +1110,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings, users)
     result.initial_sync = _initial_sync(result, settings)
     return result
+
+
+def _open(outcome: np.ndarray) -> np.ndarray:
+    """Records with no outcome yet (outcome arrays hold names or None)."""
+    return np.equal(outcome, None)
 
 
 def decide_force(outcome: np.ndarray, mask: np.ndarray, name: str) -> np.ndarray:
