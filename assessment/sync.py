@@ -9,6 +9,7 @@ groupbys; the only Python loops run over mapped fields (dozens) and outcome name
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -719,7 +720,14 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
 
     # CRM ids and ConvertedContactIds → position of the first record with that id: one hash
     # pass over all three id columns, then integer lookups (code -1 → the trailing -1 slot).
-    link_codes, crm_codes, ccid_codes = _codes(sf["link_id"], crm, sf["converted_contact_id"])
+    # The same-email keys are hashed at the same time on a second thread (pyarrow frees the GIL).
+    p_email = _col(P, "email")
+    p_key = _col(P, "email_key")
+    p_match = p_key if settings.email_case_insensitive else p_email.mask(p_key.isna())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        key_job = pool.submit(_codes, sf["match_key"], p_match)
+        link_codes, crm_codes, ccid_codes = _codes(sf["link_id"], crm, sf["converted_contact_id"])
+        key_codes = key_job.result()
     n_ids = int(
         max(link_codes.max(initial=-1), crm_codes.max(initial=-1), ccid_codes.max(initial=-1))
     )
@@ -807,9 +815,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         | _col(P, "assigned_user").notna()
         | _col(P, "crm_owner_fid").notna()
     ).to_numpy(dtype=bool)  # CR-1, CR-4, M-6
-    p_email = _col(P, "email")
-    p_key = _col(P, "email_key")
-    p_match = p_key if settings.email_case_insensitive else p_email.mask(p_key.isna())
     blank = no_crm & p_match.isna().to_numpy()
     m = decide(
         blank,
@@ -834,7 +839,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         eligible_now = eligible
     # Same-email pairs: a join on integer codes of the match keys, in the order an inner
     # merge gives (prospects in order, then their records in order).
-    key_codes = _codes(sf["match_key"], p_match)
     sf_codes, p_codes = key_codes
     c_all = np.flatnonzero(eligible_now)
     p_all = np.flatnonzero(matching)
@@ -1228,7 +1232,10 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     c_pos = target[p_pos]
     src = sf["src_pos"].to_numpy()[c_pos]
     # Pairs per object, once (not per mapping).
-    sels = {o: (sf["sf_object"] == o).to_numpy(dtype=bool)[c_pos] for o in ("Lead", "Contact")}
+    sels = {}
+    for o in ("Lead", "Contact"):
+        sel = (sf["sf_object"] == o).to_numpy(dtype=bool)[c_pos]
+        sels[o] = sel, p_pos[sel], src[sel]
     n = len(P)
     write_fail: dict[str, np.ndarray] = {}
     rows = []
@@ -1265,7 +1272,7 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
             for o in ("Lead", "Contact"):
                 frame = frames[o]
                 scol = r["lead_column"] if o == "Lead" else r["contact_column"]
-                sel = sels[o]
+                sel, pp, ss = sels[o]
                 if frame is None or pd.isna(scol) or scol not in frame.columns or not sel.any():
                     continue
                 table = "sf_leads" if o == "Lead" else "sf_contacts"
@@ -1274,7 +1281,6 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                         continue
                 elif scol in absent.get(table, ()):
                     continue  # not exported: unknown, never "blank" (F-2 counts would be wrong)
-                pp, ss = p_pos[sel], src[sel]
                 sf_vals = account_names if (o == "Contact" and fid == "company") else frame[scol]
                 a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)
                 s = _compare_text(sf_vals.iloc[ss], settings, True).reset_index(drop=True)
