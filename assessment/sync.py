@@ -174,6 +174,13 @@ def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Series:
     return _str_series(pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string()))
 
 
+def _labels(values: np.ndarray) -> pd.Series:
+    """An object array of texts (None/NaN → NA) as a ``str`` Series: each distinct text is
+    converted once (record-level label arrays repeat a few texts many times)."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    return _from_codes(codes, [str(v) for v in distinct])
+
+
 def _const_str(n: int, text: str) -> pd.Series:
     """``n`` times ``text`` as a ``str`` Series."""
     return _from_codes(np.zeros(n, dtype=np.int32), [text])
@@ -182,7 +189,11 @@ def _const_str(n: int, text: str) -> pd.Series:
 def _codes(*values: pd.Series) -> list[np.ndarray]:
     """Shared integer codes of several text Series (equal text, equal code; NA → -1): one hash
     pass over the union, so joins and membership tests run on integers."""
-    arrays = [_arrow(v) for v in values]
+    return _codes_of([_arrow(v) for v in values])
+
+
+def _codes_of(arrays: list) -> list[np.ndarray]:
+    """``_codes`` of pyarrow text arrays (pure pyarrow: safe on a worker thread)."""
     chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
     whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
     enc = pc.dictionary_encode(whole)
@@ -260,7 +271,14 @@ class _Notes:
             return
         add = text if np.isscalar(text) else np.asarray(text, dtype=object)[mask]
         cur = self.reason[mask]
-        self.reason[mask] = np.where(cur == "", add, cur + "; " + add)
+        more = cur != ""  # join only where a reason is already there
+        if np.isscalar(add):
+            cur[~more] = add
+            cur[more] = cur[more] + ("; " + add)
+        else:
+            cur[~more] = add[~more]
+            cur[more] = cur[more] + "; " + add[more]
+        self.reason[mask] = cur
 
     def policy(self, name: str, mask: np.ndarray) -> None:
         if mask.any():
@@ -725,7 +743,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     p_key = _col(P, "email_key")
     p_match = p_key if settings.email_case_insensitive else p_email.mask(p_key.isna())
     with ThreadPoolExecutor(max_workers=1) as pool:
-        key_job = pool.submit(_codes, sf["match_key"], p_match)
+        key_job = pool.submit(_codes_of, [_arrow(sf["match_key"]), _arrow(p_match)])
         link_codes, crm_codes, ccid_codes = _codes(sf["link_id"], crm, sf["converted_contact_id"])
         key_codes = key_job.result()
     n_ids = int(
@@ -1091,11 +1109,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         {
             "prospect_id": _col(P, "prospect_id").astype("str").reset_index(drop=True),
             "email": p_email.astype("str").reset_index(drop=True),
-            "outcome": _strs(outcome),
+            "outcome": _labels(outcome),
             "sf_object": _take_str(sf["sf_object"], target),
             "sf_id": _take_str(sf["link_id"], target),
             "owner_sf_user_id": owner_out,
-            "reason": _strs(notes.reason),
+            "reason": _labels(notes.reason),
             "policies": notes.policy_column(),
             "caution": notes.caution,
             "email_key": p_key.astype("str").reset_index(drop=True),
@@ -1103,8 +1121,8 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "pardot_user_id": pardot_user_id.fillna(
                 _col(P, "assigned_user_id").astype("str").reset_index(drop=True)
             ),
-            "error_code": _strs(error_code),
-            "candidates": _strs(candidates),
+            "error_code": _labels(error_code),
+            "candidates": _labels(candidates),
             "row": P.index.to_numpy(),
         }
     )
