@@ -630,10 +630,14 @@ def _compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -
             .where(midnight, values.dt.strftime("%Y-%m-%dT%H:%M:%S"))
             .astype("str")
         )
-    text = values.astype("str")
+    text = _arrow(values)
     if settings.whitespace_is_blank:
-        text = text.str.strip()  # F-3 policy: whitespace-only counts as blank
-    return text.mask(text == "")
+        text = pc.utf8_trim_whitespace(text)  # F-3 policy: whitespace-only counts as blank
+    # Blank → NA, in arrow (what ``str.strip`` and ``mask(text == "")`` do, without pandas).
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    out = _str_series(text).set_axis(values.index)
+    out.name = values.name
+    return out
 
 
 def _write_errors(
@@ -974,26 +978,27 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     # No usable match: assigned → create a lead (CR-1), else nothing (CR-4).
     rest = _open(outcome)
     only_out = rest & (n_out > 0) & (n_in == 0)
-    out_reason = pd.Series(pd.NA, index=range(n), dtype="str")
+    out_reason = np.full(n, "", dtype=object)
     if len(out):
         first_out = out.drop_duplicates("p_pos")
         out_reason[first_out["p_pos"].to_numpy()] = sf["scope_reason"].to_numpy(dtype=object)[
             first_out["c_pos"].to_numpy()
         ]
+
+    def out_text(mask: np.ndarray, prefix: str) -> np.ndarray:
+        text = np.full(n, None, dtype=object)  # built only where it is used
+        text[mask] = prefix + out_reason[mask]
+        return text
+
     m = decide(only_out & ~assigned, "out_of_scope")
+    notes.add_reason(m, out_text(m, "the only same-email record is out of scope: "))
+    creating = rest & assigned & _open(outcome)
+    m = creating & only_out
     notes.add_reason(
         m,
-        ("the only same-email record is out of scope: " + out_reason.fillna("")).to_numpy(
-            dtype=object
+        out_text(
+            m, "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
         ),
-    )
-    creating = rest & assigned & _open(outcome)
-    notes.add_reason(
-        creating & only_out,
-        (
-            "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
-            + out_reason.fillna("")
-        ).to_numpy(dtype=object),
     )
     valid_email = email_is_valid(p_email.fillna("")).to_numpy(dtype=bool)
     bad_email = creating & ~valid_email
