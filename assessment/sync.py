@@ -1267,8 +1267,9 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     company_unknown = "account_name" in c_absent and (
         t.get("sf_accounts") is None or "account_id" in c_absent
     )
-    account_names = None
-    if contacts is not None:
+
+    def contact_account_names() -> pd.Series:
+        """Each contact's Account Name, else its account's Name (built when first needed)."""
         account_names = _col(contacts, "account_name").astype("str")
         accounts = t.get("sf_accounts")
         if accounts is not None:
@@ -1280,6 +1281,8 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                 hit[c_acc.isna().to_numpy()] = na_ids[0]
             names = _take_str(_col(accounts, "name").reset_index(drop=True), hit)
             account_names = account_names.fillna(names.set_axis(contacts.index))
+        return account_names
+
     for r in mappings.to_dict("records"):
         fid, behavior = r["pardot_field_id"], r["sync_behavior"]
         pol = (
@@ -1304,7 +1307,10 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                         continue
                 elif scol in absent.get(table, ()):
                     continue  # not exported: unknown, never "blank" (F-2 counts would be wrong)
-                sf_vals = account_names if (o == "Contact" and fid == "company") else frame[scol]
+                if o == "Contact" and fid == "company":
+                    sf_vals = contact_account_names()
+                else:
+                    sf_vals = frame[scol]
                 a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)
                 s = _compare_text(sf_vals.iloc[ss], settings, True).reset_index(drop=True)
                 if isinstance(frame[scol].dtype, pd.BooleanDtype):
