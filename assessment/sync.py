@@ -704,9 +704,13 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     candidates = np.full(n, None, dtype=object)
     how = np.full(n, "", dtype=object)
 
+    # Records with no outcome yet: ``decide`` is the only place an outcome is first set.
+    undecided = np.ones(n, dtype=bool)
+
     def decide(mask, name, reason=None):
-        mask = mask & _open(outcome)
+        mask = mask & undecided
         outcome[mask] = name
+        undecided[mask] = False
         if reason is not None:
             notes.add_reason(mask, reason)
         return mask
@@ -758,7 +762,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     np.minimum.at(first_link, link_codes[has_link], np.flatnonzero(has_link))
     first_link[first_link == len(sf)] = -1
     pos = first_link[crm_codes]
-    open_crm = has_crm & _open(outcome)
+    open_crm = has_crm & undecided
     has_export_all = bool(sf["is_deleted"].any() or sf["master_record_id"].notna().any())
     missing_reason = "CRM id not in the Salesforce export: deleted, merged or invisible to the exporting user (ID-5, M-20)"
     if not has_export_all:
@@ -780,7 +784,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     # Converted lead: the link follows ConvertedContactId (M-17).
     conv = np.zeros(n, dtype=bool)
     conv[open_crm & (pos >= 0)] = sf["is_converted"].to_numpy()[pos[open_crm & (pos >= 0)]]
-    conv &= _open(outcome)
+    conv &= undecided
     conv_contact = pd.Series(pd.NA, index=range(n), dtype="str")
     if conv.any():
         conv_contact[conv] = sf["converted_contact_id"].to_numpy(dtype=object)[pos[conv]]
@@ -802,7 +806,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     pos = np.where(follow & (pos2 >= 0), pos2, pos)
     notes.add_reason(follow & (pos2 >= 0), "converted lead: follows ConvertedContactId (M-17)")
-    open_crm = has_crm & _open(outcome)
+    open_crm = has_crm & undecided
     tgt_deleted = np.zeros(n, dtype=bool)
     tgt_deleted[open_crm] = sf["is_deleted"].to_numpy()[pos[open_crm]]
     master = pd.Series(pd.NA, index=range(n), dtype="str")
@@ -816,7 +820,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     decide(
         tgt_deleted, "stale_crm_id", "deleted in Salesforce (IsDeleted in the Export All) (M-20)"
     )
-    open_crm = has_crm & _open(outcome)
+    open_crm = has_crm & undecided
     scope_ok = np.zeros(n, dtype=bool)
     scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
     m = decide(open_crm & ~scope_ok, "out_of_scope")
@@ -829,7 +833,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     notes.add_reason(m, "CRM id found in the export: stays linked (M-2)")
 
     # Step 3: no CRM id → email matching (M-5; AMPSEA fallback M-10).
-    no_crm = _open(outcome)
+    no_crm = undecided.copy()
     if settings.ampsea:
         notes.policy("ampsea_email_fallback", no_crm)
     assigned = (
@@ -844,11 +848,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         "blank email (input anomaly): cannot match and not predicted to create a lead (M-16)",
     )
     notes.caution[m] = True
-    matching = _open(outcome)
+    matching = undecided.copy()
     if settings.ampsea and not settings.ampsea_email_fallback:
         matching = np.zeros(n, dtype=bool)  # M-9/M-10: CRM id only
         notes.add_reason(
-            _open(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
+            undecided.copy(), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
     sf_is_lead = (sf["sf_object"] == "Lead").to_numpy(dtype=bool)
     claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
@@ -976,7 +980,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(variant, "emails differ only in case or spaces (M-13)")
 
     # No usable match: assigned → create a lead (CR-1), else nothing (CR-4).
-    rest = _open(outcome)
+    rest = undecided.copy()
     only_out = rest & (n_out > 0) & (n_in == 0)
     out_reason = np.full(n, "", dtype=object)
     if len(out):
@@ -992,7 +996,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
 
     m = decide(only_out & ~assigned, "out_of_scope")
     notes.add_reason(m, out_text(m, "the only same-email record is out of scope: "))
-    creating = rest & assigned & _open(outcome)
+    creating = rest & assigned & undecided
     m = creating & only_out
     notes.add_reason(
         m,
@@ -1009,7 +1013,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "pardot_only",
             "invalid or over-80-character email: policy invalid_email=no_match (M-14, M-15)",
         )
-        creating &= _open(outcome)
+        creating &= undecided
     decide(creating, "create_lead")
     notes.add_reason(creating, "no match; assigned: the connector creates a lead (CR-1)")
     if settings.record_type_created != "lead":
@@ -1021,7 +1025,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "(record_type_created, V-4); create checks use the Lead describe",
         )
     decide(
-        _open(outcome),
+        undecided.copy(),
         "pardot_only",
         "no match; unassigned: nothing is created in Salesforce (CR-4)",
     )
@@ -1137,11 +1141,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings, users)
     result.initial_sync = _initial_sync(result, settings)
     return result
-
-
-def _open(outcome: np.ndarray) -> np.ndarray:
-    """Records with no outcome yet (outcome arrays hold names or None)."""
-    return np.equal(outcome, None)
 
 
 def decide_force(outcome: np.ndarray, mask: np.ndarray, name: str) -> np.ndarray:
