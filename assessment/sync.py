@@ -909,6 +909,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     elif settings.tie_break in ("newest", "oldest"):
         rank_obj = np.zeros(len(inn), dtype=int)
     inn = inn.assign(rank_obj=rank_obj)
+    # Only prospects with several candidates need the order; a stable sort of that subset
+    # keeps their rows in the order a sort of all pairs would give.
+    several = n_in[inn["p_pos"].to_numpy()] > 1
+    one = inn[~several]
+    inn = inn[several]
     if settings.tie_break == "oldest":
         order = inn.sort_values(
             ["p_pos", "rank_obj", "created_date", "last_modified_date", "link_id"],
@@ -921,7 +926,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             ascending=[True, True, False, True],
             na_position="last",
         )
-    picks = order.drop_duplicates("p_pos", keep="first")
+    picks = pd.concat([one, order.drop_duplicates("p_pos", keep="first")])
     multi_cand = order[order["p_pos"].duplicated(keep=False)]
     cand_list = _join_groups(multi_cand["p_pos"].to_numpy(), multi_cand["link_id"])
     # One Salesforce record, one prospect (M-1): same-email prospects competing for one record.
