@@ -9,6 +9,7 @@ groupbys; the only Python loops run over mapped fields (dozens) and outcome name
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -156,6 +157,61 @@ def _take_str(values: pd.Series, pos: np.ndarray) -> pd.Series:
     )
 
 
+def _str_series(arr: pa.Array) -> pd.Series:
+    """A pyarrow text array as a ``str`` Series (RangeIndex), without Python objects."""
+    if arr.type != pa.large_string():
+        arr = arr.cast(pa.large_string())
+    return pd.Series(
+        arr.to_pandas(types_mapper=lambda _: pd.StringDtype("pyarrow", na_value=np.nan)),
+        dtype="str",
+    )
+
+
+def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Series:
+    """``labels[codes]`` as a ``str`` Series (code -1 → NA), built as an arrow dictionary."""
+    indices = pa.array(np.asarray(codes, dtype=np.int32), mask=np.asarray(codes) < 0)
+    dictionary = pa.array(list(labels), type=pa.large_string())
+    return _str_series(pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string()))
+
+
+def _labels(values: np.ndarray) -> pd.Series:
+    """An object array of texts (None/NaN → NA) as a ``str`` Series: each distinct text is
+    converted once (record-level label arrays repeat a few texts many times)."""
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    return _from_codes(codes, [str(v) for v in distinct])
+
+
+def _const_str(n: int, text: str) -> pd.Series:
+    """``n`` times ``text`` as a ``str`` Series."""
+    return _from_codes(np.zeros(n, dtype=np.int32), [text])
+
+
+def _codes(*values: pd.Series) -> list[np.ndarray]:
+    """Shared integer codes of several text Series (equal text, equal code; NA → -1): one hash
+    pass over the union, so joins and membership tests run on integers."""
+    return _codes_of([_arrow(v) for v in values])
+
+
+def _codes_of(arrays: list) -> list[np.ndarray]:
+    """``_codes`` of pyarrow text arrays (pure pyarrow: safe on a worker thread)."""
+    chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+    whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
+    enc = pc.dictionary_encode(whole)
+    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    bounds = np.cumsum([0] + [len(a) for a in arrays])
+    return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
+
+
+def _member(codes: np.ndarray, pool: np.ndarray) -> np.ndarray:
+    """``codes`` found among the ``pool`` codes (both from ``_codes``; -1 is never a member)."""
+    pool = pool[pool >= 0]
+    if len(pool) == 0 or len(codes) == 0:
+        return np.zeros(len(codes), dtype=bool)
+    present = np.zeros(max(int(codes.max()), int(pool.max())) + 1, dtype=bool)
+    present[pool] = True
+    return (codes >= 0) & present[np.maximum(codes, 0)]
+
+
 def _epoch(values: pd.Series) -> np.ndarray:
     """Datetimes as int64 microseconds (NaT → int64 min), without per-value Python objects."""
     if not isinstance(values.dtype, pd.DatetimeTZDtype):
@@ -215,18 +271,41 @@ class _Notes:
             return
         add = text if np.isscalar(text) else np.asarray(text, dtype=object)[mask]
         cur = self.reason[mask]
-        self.reason[mask] = np.where(cur == "", add, cur + "; " + add)
+        more = cur != ""  # join only where a reason is already there
+        if np.isscalar(add):
+            cur[~more] = add
+            cur[more] = cur[more] + ("; " + add)
+        else:
+            cur[~more] = add[~more]
+            cur[more] = cur[more] + "; " + add[more]
+        self.reason[mask] = cur
 
     def policy(self, name: str, mask: np.ndarray) -> None:
         if mask.any():
             self.policies[name] = self.policies.get(name, np.zeros(self.n, dtype=bool)) | mask
 
     def policy_column(self) -> pd.Series:
-        out = np.full(self.n, "", dtype=object)
-        for name, mask in self.policies.items():
-            cur = out[mask]
-            out[mask] = np.where(cur == "", name, cur + ";" + name)
-        return _strs(out).fillna("")
+        """``;``-joined policy names per record, in the order they were first noted."""
+        names = list(self.policies)
+        if len(names) > 62:  # more than fit in the bit set: join as text
+            out = np.full(self.n, "", dtype=object)
+            for name, mask in self.policies.items():
+                cur = out[mask]
+                out[mask] = np.where(cur == "", name, cur + ";" + name)
+            return _strs(out).fillna("")
+        bits = np.zeros(self.n, dtype=np.int64)  # one bit per policy: a few dozen at most
+        for i, name in enumerate(names):
+            bits |= self.policies[name].astype(np.int64) << i
+        if len(names) <= 16:  # small bit sets: a table lookup instead of a sort
+            seen = np.flatnonzero(np.bincount(bits, minlength=1))
+            combos = seen
+            remap = np.zeros(int(seen[-1]) + 1 if len(seen) else 1, dtype=np.int64)
+            remap[seen] = np.arange(len(seen))
+            codes = remap[bits]
+        else:
+            combos, codes = np.unique(bits, return_inverse=True)
+        labels = [";".join(nm for i, nm in enumerate(names) if int(c) >> i & 1) for c in combos]
+        return _from_codes(codes.reshape(-1), labels)
 
 
 # ----------------------------------------------------------------------------- result
@@ -293,8 +372,8 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
 
         return pd.DataFrame(
             {
-                "sf_object": _strs(np.full(n, obj, dtype=object)),
-                "table": _strs(np.full(n, table, dtype=object)),
+                "sf_object": _const_str(n, obj),
+                "table": _const_str(n, table),
                 "sf_id": r(sf_id),
                 "link_id": r(link_id),
                 "email": r(email),
@@ -373,20 +452,27 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
     else:
         sf["match_key"] = sf["email_key"]
     n = len(sf)
-    scope_reason = np.full(n, "", dtype=object)
+    scope_reason = np.zeros(n, dtype=np.int64)  # codes into scope_texts
+    scope_texts: dict[str, int] = {"": 0}
+
+    def scope_code(text: str) -> int:
+        return scope_texts.setdefault(text, len(scope_texts))
+
     in_scope = np.ones(n, dtype=bool)
     mds_unknown = np.zeros(n, dtype=bool)
     # Person accounts are invisible to the connector unless person-account sync is on (M-18, M-19).
     if not settings.person_accounts_enabled:
         pa_off = sf["is_person"].to_numpy()
         in_scope &= ~pa_off
-        scope_reason[pa_off] = "person account and person-account sync is off (M-18, M-19)"
+        scope_reason[pa_off] = scope_code(
+            "person account and person-account sync is off (M-18, M-19)"
+        )
     # The connector sees only what the connector user sees; the integration user sees all (M-3, V-2).
     if not settings.uses_integration_user and settings.connector_user_visible_owner_ids:
         ids, _, _ = sf_id18(pd.Series(settings.connector_user_visible_owner_ids, dtype="str"))
         visible = _isin(sf["owner_id"], ids)
         hidden = ~visible & in_scope
-        scope_reason[hidden] = (
+        scope_reason[hidden] = scope_code(
             f"not visible to connector user {settings.connector_user!r} "
             "(owner not in connector_user_visible_owner_ids) (M-3)"
         )
@@ -410,13 +496,14 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
         out = rows.copy()
         out[rows] = ~ok
         out &= in_scope
-        scope_reason[out] = (
+        scope_reason[out] = scope_code(
             f"outside Marketing Data Sharing rule {rule.field} = {rule.value!r} "
             "(case-sensitive, D-3, D-8)"
         )
         in_scope &= ~out
     sf["in_scope"] = in_scope
-    sf["scope_reason"] = scope_reason
+    # Few distinct texts: kept as a categorical (sf is internal) so outputs build from codes.
+    sf["scope_reason"] = pd.Categorical.from_codes(scope_reason, categories=list(scope_texts))
     sf["mds_unknown"] = mds_unknown
     return sf
 
@@ -448,13 +535,18 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
             ],
             ignore_index=True,
         )
-        by_name = _positions(keys, _col(prospects, "assigned_user").str.strip().str.casefold())
+        # Few distinct names over many prospects: normalise and look up each name once.
+        name_codes, distinct = pd.factorize(_col(prospects, "assigned_user"))
+        distinct = pd.Series(distinct, dtype=_col(prospects, "assigned_user").dtype)
+        by_name = _positions(keys, distinct.str.strip().str.casefold())
+        if len(distinct):
+            by_name = np.where(name_codes >= 0, by_name[np.maximum(name_codes, 0)], -1)
+        else:
+            by_name = np.full(n, -1)
         by_name = np.where(by_name >= 0, by_name % len(pu), -1)
         pu_pos = np.where(pu_pos >= 0, pu_pos, by_name)
         has_pu = pu_pos >= 0
-        pardot_user_id[has_pu] = (
-            _col(pu, "user_id").astype("str").to_numpy(dtype=object)[pu_pos[has_pu]]
-        )
+        pardot_user_id = _take_str(_col(pu, "user_id").astype("str").reset_index(drop=True), pu_pos)
         # Pardot user -> Salesforce user: salesforceId (U-2), else CRM Username (U-1),
         # else the same email when "automatically match users" is on (U-1).
         mapped = _col(pu, "salesforce_user_id").astype("str").reset_index(drop=True)
@@ -488,7 +580,7 @@ def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame)
                     .astype("str")
                 )
                 mapped = mapped.fillna(by_email)
-        sf_user[has_pu] = mapped.to_numpy(dtype=object)[pu_pos[has_pu]]
+        sf_user = _take_str(mapped, np.where(has_pu, pu_pos, -1))
         users = pd.DataFrame(
             {
                 "user_id": _col(pu, "user_id").astype("str").reset_index(drop=True),
@@ -538,10 +630,14 @@ def _compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -
             .where(midnight, values.dt.strftime("%Y-%m-%dT%H:%M:%S"))
             .astype("str")
         )
-    text = values.astype("str")
+    text = _arrow(values)
     if settings.whitespace_is_blank:
-        text = text.str.strip()  # F-3 policy: whitespace-only counts as blank
-    return text.mask(text == "")
+        text = pc.utf8_trim_whitespace(text)  # F-3 policy: whitespace-only counts as blank
+    # Blank → NA, in arrow (what ``str.strip`` and ``mask(text == "")`` do, without pandas).
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    out = _str_series(text).set_axis(values.index)
+    out.name = values.name
+    return out
 
 
 def _write_errors(
@@ -608,9 +704,13 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     candidates = np.full(n, None, dtype=object)
     how = np.full(n, "", dtype=object)
 
+    # Records with no outcome yet: ``decide`` is the only place an outcome is first set.
+    undecided = np.ones(n, dtype=bool)
+
     def decide(mask, name, reason=None):
-        mask = mask & pd.isna(outcome)
+        mask = mask & undecided
         outcome[mask] = name
+        undecided[mask] = False
         if reason is not None:
             notes.add_reason(mask, reason)
         return mask
@@ -644,11 +744,25 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     notes.caution[m] = True
 
-    def lookup(values: pd.Series) -> np.ndarray:
-        return _positions(sf["link_id"], values)
-
-    pos = lookup(crm)
-    open_crm = has_crm & pd.isna(outcome)
+    # CRM ids and ConvertedContactIds → position of the first record with that id: one hash
+    # pass over all three id columns, then integer lookups (code -1 → the trailing -1 slot).
+    # The same-email keys are hashed at the same time on a second thread (pyarrow frees the GIL).
+    p_email = _col(P, "email")
+    p_key = _col(P, "email_key")
+    p_match = p_key if settings.email_case_insensitive else p_email.mask(p_key.isna())
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        key_job = pool.submit(_codes_of, [_arrow(sf["match_key"]), _arrow(p_match)])
+        link_codes, crm_codes, ccid_codes = _codes(sf["link_id"], crm, sf["converted_contact_id"])
+        key_codes = key_job.result()
+    n_ids = int(
+        max(link_codes.max(initial=-1), crm_codes.max(initial=-1), ccid_codes.max(initial=-1))
+    )
+    first_link = np.full(n_ids + 2, len(sf))
+    has_link = link_codes >= 0
+    np.minimum.at(first_link, link_codes[has_link], np.flatnonzero(has_link))
+    first_link[first_link == len(sf)] = -1
+    pos = first_link[crm_codes]
+    open_crm = has_crm & undecided
     has_export_all = bool(sf["is_deleted"].any() or sf["master_record_id"].notna().any())
     missing_reason = "CRM id not in the Salesforce export: deleted, merged or invisible to the exporting user (ID-5, M-20)"
     if not has_export_all:
@@ -670,7 +784,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     # Converted lead: the link follows ConvertedContactId (M-17).
     conv = np.zeros(n, dtype=bool)
     conv[open_crm & (pos >= 0)] = sf["is_converted"].to_numpy()[pos[open_crm & (pos >= 0)]]
-    conv &= pd.isna(outcome)
+    conv &= undecided
     conv_contact = pd.Series(pd.NA, index=range(n), dtype="str")
     if conv.any():
         conv_contact[conv] = sf["converted_contact_id"].to_numpy(dtype=object)[pos[conv]]
@@ -683,7 +797,8 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     error_code[m] = "CANNOT_UPDATE_CONVERTED_LEAD"
     target[m] = pos[m]
     follow = conv & ~no_contact
-    pos2 = lookup(conv_contact)
+    pos2 = np.full(n, -1)
+    pos2[conv] = first_link[ccid_codes[pos[conv]]]
     m = decide(
         follow & (pos2 < 0),
         "stale_crm_id",
@@ -691,23 +806,21 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     pos = np.where(follow & (pos2 >= 0), pos2, pos)
     notes.add_reason(follow & (pos2 >= 0), "converted lead: follows ConvertedContactId (M-17)")
-    open_crm = has_crm & pd.isna(outcome)
+    open_crm = has_crm & undecided
     tgt_deleted = np.zeros(n, dtype=bool)
     tgt_deleted[open_crm] = sf["is_deleted"].to_numpy()[pos[open_crm]]
     master = pd.Series(pd.NA, index=range(n), dtype="str")
     master[tgt_deleted] = sf["master_record_id"].to_numpy(dtype=object)[pos[tgt_deleted]]
     merged = tgt_deleted & master.notna().to_numpy()
-    decide(
-        merged,
-        "stale_crm_id",
-        (
-            "merged into " + master.fillna("") + " (MasterRecordId in the Export All) (M-20, ID-5)"
-        ).to_numpy(dtype=object),
-    )
+    merged_reason = np.full(n, None, dtype=object)  # texts only where they are used
+    merged_reason[merged] = (
+        "merged into " + master[merged] + " (MasterRecordId in the Export All) (M-20, ID-5)"
+    ).to_numpy(dtype=object)
+    decide(merged, "stale_crm_id", merged_reason)
     decide(
         tgt_deleted, "stale_crm_id", "deleted in Salesforce (IsDeleted in the Export All) (M-20)"
     )
-    open_crm = has_crm & pd.isna(outcome)
+    open_crm = has_crm & undecided
     scope_ok = np.zeros(n, dtype=bool)
     scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
     m = decide(open_crm & ~scope_ok, "out_of_scope")
@@ -720,7 +833,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     notes.add_reason(m, "CRM id found in the export: stays linked (M-2)")
 
     # Step 3: no CRM id → email matching (M-5; AMPSEA fallback M-10).
-    no_crm = pd.isna(outcome)
+    no_crm = undecided.copy()
     if settings.ampsea:
         notes.policy("ampsea_email_fallback", no_crm)
     assigned = (
@@ -728,9 +841,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         | _col(P, "assigned_user").notna()
         | _col(P, "crm_owner_fid").notna()
     ).to_numpy(dtype=bool)  # CR-1, CR-4, M-6
-    p_email = _col(P, "email")
-    p_key = _col(P, "email_key")
-    p_match = p_key if settings.email_case_insensitive else p_email.mask(p_key.isna())
     blank = no_crm & p_match.isna().to_numpy()
     m = decide(
         blank,
@@ -738,12 +848,13 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         "blank email (input anomaly): cannot match and not predicted to create a lead (M-16)",
     )
     notes.caution[m] = True
-    matching = pd.isna(outcome)
+    matching = undecided.copy()
     if settings.ampsea and not settings.ampsea_email_fallback:
         matching = np.zeros(n, dtype=bool)  # M-9/M-10: CRM id only
         notes.add_reason(
-            pd.isna(outcome), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
+            undecided.copy(), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
+    sf_is_lead = (sf["sf_object"] == "Lead").to_numpy(dtype=bool)
     claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
     claimed[target[(target >= 0) & (outcome != "out_of_scope")]] = True
     eligible = (~sf["is_deleted"] & sf["match_key"].notna()).to_numpy()
@@ -752,23 +863,30 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         eligible_now = eligible & ~converted  # policy converted_leads_match (M-17)
     else:
         eligible_now = eligible
-    cand = sf.loc[
-        eligible_now,
-        [
-            "match_key",
-            "sf_object",
-            "in_scope",
-            "last_modified_date",
-            "created_date",
-            "link_id",
-            "email",
-        ],
-    ]
-    cand = cand.assign(c_pos=np.flatnonzero(eligible_now), claimed=claimed[eligible_now])
-    pm = pd.DataFrame(
-        {"p_pos": np.flatnonzero(matching), "match_key": p_match.to_numpy()[matching]}
+    # Same-email pairs: a join on integer codes of the match keys, in the order an inner
+    # merge gives (prospects in order, then their records in order).
+    sf_codes, p_codes = key_codes
+    c_all = np.flatnonzero(eligible_now)
+    p_all = np.flatnonzero(matching)
+    l_codes, r_codes = p_codes[p_all], sf_codes[c_all]
+    l_codes = np.where(l_codes >= 0, l_codes, len(sf_codes) + len(p_codes))  # NA: no match
+    n_codes = int(max(r_codes.max(initial=-1), l_codes.max(initial=-1))) + 1
+    r_order = np.argsort(r_codes, kind="stable")
+    r_count = np.bincount(r_codes, minlength=n_codes)
+    r_start = np.cumsum(r_count) - r_count
+    k = r_count[l_codes]
+    left = np.repeat(np.arange(len(l_codes)), k)
+    within = np.arange(len(left)) - np.repeat(np.cumsum(k) - k, k)
+    right = r_order[np.repeat(r_start[l_codes], k) + within]
+    c_pair = c_all[right]
+    pairs = sf[["in_scope", "last_modified_date", "created_date"]].iloc[c_pair]
+    pairs = pairs.reset_index(drop=True).assign(
+        p_pos=p_all[left],
+        c_pos=c_pair,
+        claimed=claimed[c_pair],
+        is_lead=sf_is_lead[c_pair],
+        link_id=_take_str(sf["link_id"], c_pair),
     )
-    pairs = pm.merge(cand, on="match_key", how="inner")
     # Records already linked to another prospect by CRM id cannot link again (M-1).
     taken = pairs[pairs["claimed"]]
     if len(taken):
@@ -778,19 +896,24 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(mask, "a same-email record is already linked to another prospect (M-1)")
     pairs = pairs[~pairs["claimed"]]
     # Policy converted_leads_match rests on any converted same-email lead (M-17).
-    conv_keys = sf.loc[eligible & converted, "match_key"]
-    notes.policy("converted_leads_match", matching & _isin(p_match, conv_keys))
+    conv_keys = sf_codes[eligible & converted]
+    notes.policy("converted_leads_match", matching & _member(p_codes, conv_keys))
     inn = pairs[pairs["in_scope"]]
     out = pairs[~pairs["in_scope"]]
     n_in = np.bincount(inn["p_pos"], minlength=n) if n else np.zeros(0, int)
     n_out = np.bincount(out["p_pos"], minlength=n) if n else np.zeros(0, int)
     # Tie-break (M-7, DISAGREE): policy order, never a confident match.
-    rank_obj = np.where(inn["sf_object"] == "Lead", 1, 0)
+    rank_obj = np.where(inn["is_lead"], 1, 0)
     if settings.tie_break == "lead_then_newest":
         rank_obj = 1 - rank_obj
     elif settings.tie_break in ("newest", "oldest"):
         rank_obj = np.zeros(len(inn), dtype=int)
     inn = inn.assign(rank_obj=rank_obj)
+    # Only prospects with several candidates need the order; a stable sort of that subset
+    # keeps their rows in the order a sort of all pairs would give.
+    several = n_in[inn["p_pos"].to_numpy()] > 1
+    one = inn[~several]
+    inn = inn[several]
     if settings.tie_break == "oldest":
         order = inn.sort_values(
             ["p_pos", "rank_obj", "created_date", "last_modified_date", "link_id"],
@@ -803,7 +926,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             ascending=[True, True, False, True],
             na_position="last",
         )
-    picks = order.drop_duplicates("p_pos", keep="first")
+    picks = pd.concat([one, order.drop_duplicates("p_pos", keep="first")])
     multi_cand = order[order["p_pos"].duplicated(keep=False)]
     cand_list = _join_groups(multi_cand["p_pos"].to_numpy(), multi_cand["link_id"])
     # One Salesforce record, one prospect (M-1): same-email prospects competing for one record.
@@ -862,28 +985,29 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(variant, "emails differ only in case or spaces (M-13)")
 
     # No usable match: assigned → create a lead (CR-1), else nothing (CR-4).
-    rest = pd.isna(outcome)
+    rest = undecided.copy()
     only_out = rest & (n_out > 0) & (n_in == 0)
-    out_reason = pd.Series(pd.NA, index=range(n), dtype="str")
+    out_reason = np.full(n, "", dtype=object)
     if len(out):
         first_out = out.drop_duplicates("p_pos")
         out_reason[first_out["p_pos"].to_numpy()] = sf["scope_reason"].to_numpy(dtype=object)[
             first_out["c_pos"].to_numpy()
         ]
+
+    def out_text(mask: np.ndarray, prefix: str) -> np.ndarray:
+        text = np.full(n, None, dtype=object)  # built only where it is used
+        text[mask] = prefix + out_reason[mask]
+        return text
+
     m = decide(only_out & ~assigned, "out_of_scope")
+    notes.add_reason(m, out_text(m, "the only same-email record is out of scope: "))
+    creating = rest & assigned & undecided
+    m = creating & only_out
     notes.add_reason(
         m,
-        ("the only same-email record is out of scope: " + out_reason.fillna("")).to_numpy(
-            dtype=object
+        out_text(
+            m, "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
         ),
-    )
-    creating = rest & assigned & pd.isna(outcome)
-    notes.add_reason(
-        creating & only_out,
-        (
-            "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
-            + out_reason.fillna("")
-        ).to_numpy(dtype=object),
     )
     valid_email = email_is_valid(p_email.fillna("")).to_numpy(dtype=bool)
     bad_email = creating & ~valid_email
@@ -894,7 +1018,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "pardot_only",
             "invalid or over-80-character email: policy invalid_email=no_match (M-14, M-15)",
         )
-        creating &= pd.isna(outcome)
+        creating &= undecided
     decide(creating, "create_lead")
     notes.add_reason(creating, "no match; assigned: the connector creates a lead (CR-1)")
     if settings.record_type_created != "lead":
@@ -906,7 +1030,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "(record_type_created, V-4); create checks use the Lead describe",
         )
     decide(
-        pd.isna(outcome),
+        undecided.copy(),
         "pardot_only",
         "no match; unassigned: nothing is created in Salesforce (CR-4)",
     )
@@ -983,13 +1107,12 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
 
     # Final prospect frame.
     tgt = target >= 0
-    sf_obj = np.full(n, None, dtype=object)
-    sf_ids = np.full(n, None, dtype=object)
-    sf_obj[tgt] = sf["sf_object"].to_numpy(dtype=object)[target[tgt]]
-    sf_ids[tgt] = sf["link_id"].to_numpy(dtype=object)[target[tgt]]
-    linked_owner = np.full(n, None, dtype=object)
-    linked_owner[tgt] = sf["owner_id"].to_numpy(dtype=object)[target[tgt]]
-    owner_out = np.where(create | (outcome == "will_error") & ~tgt, owner, linked_owner)
+    own = create | (outcome == "will_error") & ~tgt  # the owner the connector sets
+    owner_out = _take_str(sf["owner_id"], np.where(own, -1, target))  # else the record's
+    if own.any():
+        owner_out = _str_series(
+            pc.replace_with_mask(_arrow(owner_out), pa.array(own), _arrow(_strs(owner[own])))
+        )
     mds_unknown = np.zeros(n, dtype=bool)
     mds_unknown[tgt] = sf["mds_unknown"].to_numpy()[target[tgt]]
     notes.caution |= mds_unknown
@@ -1000,11 +1123,11 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         {
             "prospect_id": _col(P, "prospect_id").astype("str").reset_index(drop=True),
             "email": p_email.astype("str").reset_index(drop=True),
-            "outcome": _strs(outcome),
+            "outcome": _labels(outcome),
             "sf_object": _take_str(sf["sf_object"], target),
             "sf_id": _take_str(sf["link_id"], target),
-            "owner_sf_user_id": _strs(owner_out),
-            "reason": _strs(notes.reason),
+            "owner_sf_user_id": owner_out,
+            "reason": _labels(notes.reason),
             "policies": notes.policy_column(),
             "caution": notes.caution,
             "email_key": p_key.astype("str").reset_index(drop=True),
@@ -1012,14 +1135,14 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             "pardot_user_id": pardot_user_id.fillna(
                 _col(P, "assigned_user_id").astype("str").reset_index(drop=True)
             ),
-            "error_code": _strs(error_code),
-            "candidates": _strs(candidates),
+            "error_code": _labels(error_code),
+            "candidates": _labels(candidates),
             "row": P.index.to_numpy(),
         }
     )
     prospects["caution"] = prospects["caution"].astype(bool)
     prospects["assigned"] = prospects["assigned"].astype(bool)
-    salesforce = _salesforce_outcomes(sf, prospects, target, how, p_match, settings)
+    salesforce = _salesforce_outcomes(sf, prospects, target, how, key_codes, settings)
     result = SimulationResult(settings, prospects, salesforce, fields_frame, {}, mappings, users)
     result.initial_sync = _initial_sync(result, settings)
     return result
@@ -1131,11 +1254,15 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
         "Lead": _describe_lookup(snapshot, "Lead"),
         "Contact": _describe_lookup(snapshot, "Contact"),
     }
-    pair_mask = np.isin(outcome.astype(str), _MATCHED) & (target >= 0)
+    pair_mask = np.logical_or.reduce([outcome == o for o in _MATCHED]) & (target >= 0)
     p_pos = np.flatnonzero(pair_mask)
     c_pos = target[p_pos]
-    obj = sf["sf_object"].to_numpy(dtype=object)[c_pos]
     src = sf["src_pos"].to_numpy()[c_pos]
+    # Pairs per object, once (not per mapping).
+    sels = {}
+    for o in ("Lead", "Contact"):
+        sel = (sf["sf_object"] == o).to_numpy(dtype=bool)[c_pos]
+        sels[o] = sel, p_pos[sel], src[sel]
     n = len(P)
     write_fail: dict[str, np.ndarray] = {}
     rows = []
@@ -1144,18 +1271,22 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     company_unknown = "account_name" in c_absent and (
         t.get("sf_accounts") is None or "account_id" in c_absent
     )
-    account_names = None
-    if contacts is not None:
+
+    def contact_account_names() -> pd.Series:
+        """Each contact's Account Name, else its account's Name (built when first needed)."""
         account_names = _col(contacts, "account_name").astype("str")
         accounts = t.get("sf_accounts")
         if accounts is not None:
-            names = pd.Series(
-                _col(accounts, "name").to_numpy(), index=_col(accounts, "id").to_numpy()
-            )
-            names = names[~names.index.duplicated()]
-            account_names = account_names.fillna(
-                _col(contacts, "account_id").map(names).astype("str")
-            )
+            # Account.Name by AccountId: first account of each id (a hash join, not a map).
+            acc_ids, c_acc = _col(accounts, "id"), _col(contacts, "account_id")
+            hit = _positions(acc_ids, c_acc)
+            na_ids = np.flatnonzero(acc_ids.isna().to_numpy())
+            if len(na_ids):  # a blank AccountId meets a blank account id, as a map would
+                hit[c_acc.isna().to_numpy()] = na_ids[0]
+            names = _take_str(_col(accounts, "name").reset_index(drop=True), hit)
+            account_names = account_names.fillna(names.set_axis(contacts.index))
+        return account_names
+
     for r in mappings.to_dict("records"):
         fid, behavior = r["pardot_field_id"], r["sync_behavior"]
         pol = (
@@ -1171,7 +1302,7 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
             for o in ("Lead", "Contact"):
                 frame = frames[o]
                 scol = r["lead_column"] if o == "Lead" else r["contact_column"]
-                sel = obj == o
+                sel, pp, ss = sels[o]
                 if frame is None or pd.isna(scol) or scol not in frame.columns or not sel.any():
                     continue
                 table = "sf_leads" if o == "Lead" else "sf_contacts"
@@ -1180,8 +1311,10 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                         continue
                 elif scol in absent.get(table, ()):
                     continue  # not exported: unknown, never "blank" (F-2 counts would be wrong)
-                pp, ss = p_pos[sel], src[sel]
-                sf_vals = account_names if (o == "Contact" and fid == "company") else frame[scol]
+                if o == "Contact" and fid == "company":
+                    sf_vals = contact_account_names()
+                else:
+                    sf_vals = frame[scol]
                 a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)
                 s = _compare_text(sf_vals.iloc[ss], settings, True).reset_index(drop=True)
                 if isinstance(frame[scol].dtype, pd.BooleanDtype):
@@ -1189,8 +1322,12 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                 a_b, s_b = a.isna().to_numpy(), s.isna().to_numpy()
                 eq = (a == s).fillna(False).to_numpy(dtype=bool)
                 numeric = _NUMBER_RE
-                maybe = ~eq & a.str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
-                maybe &= s.str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
+                maybe = ~eq  # only unequal pairs need the (costly) number test
+                if maybe.any():
+                    idx = np.flatnonzero(maybe)
+                    maybe[idx] = a.iloc[idx].str.fullmatch(numeric).fillna(False).to_numpy(
+                        dtype=bool
+                    ) & s.iloc[idx].str.fullmatch(numeric).fillna(False).to_numpy(dtype=bool)
                 if maybe.any():  # "500000" vs "500000.00": the same number is not a difference
                     na = pd.to_numeric(a[maybe], errors="coerce").to_numpy(dtype=float)
                     ns = pd.to_numeric(s[maybe], errors="coerce").to_numpy(dtype=float)
@@ -1275,67 +1412,95 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
 
 
 # ----------------------------------------------------------------------------- Salesforce records
-def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.DataFrame:
-    """One row per lead, contact and person account (§10, contract §5)."""
-    m = len(sf)
-    notes = _Notes(m)
-    outcome = np.full(m, None, dtype=object)
-    prospect_id = np.full(m, None, dtype=object)
+def _salesforce_outcomes(sf, prospects, target, how, key_codes, settings) -> pd.DataFrame:
+    """One row per lead, contact and person account (§10, contract §5).
 
-    def decide(mask, name, reason):
-        mask = mask & pd.isna(outcome)
-        outcome[mask] = name
-        notes.set_reason(mask, reason)
+    ``key_codes`` are the shared integer codes of ``sf["match_key"]`` and the prospects'
+    match keys (``_codes``). Outcomes and reasons are kept as codes into small label lists.
+    """
+    m = len(sf)
+    sf_codes, p_codes = key_codes
+    notes = _Notes(0)  # policies only; reasons are codes below
+    notes.n = m
+    outcome = np.full(m, -1, dtype=np.int64)  # index into SALESFORCE_OUTCOMES
+    reason = np.zeros(m, dtype=np.int64)  # index into labels
+    labels: dict[str, int] = {"": 0}
+
+    def label(text: str) -> int:
+        return labels.setdefault(text, len(labels))
+
+    def decide(mask, name, text):
+        """``text``: one reason, or (codes, label list) giving each record's reason."""
+        mask = mask & (outcome < 0)
+        outcome[mask] = SALESFORCE_OUTCOMES.index(name)
+        if isinstance(text, str):
+            reason[mask] = label(text)
+        else:
+            codes, names = text
+            remap = np.array([label(str(t)) for t in names] or [0], dtype=np.int64)
+            reason[mask] = remap[codes[mask]]
         return mask
 
     deleted = sf["is_deleted"].to_numpy()
     decide(deleted, "no_prospect", "deleted in Salesforce (IsDeleted, recycle bin) (M-20)")
-    decide(~sf["in_scope"].to_numpy(), "out_of_scope", sf["scope_reason"].to_numpy(dtype=object))
+    scope = sf["scope_reason"].array
+    decide(
+        ~sf["in_scope"].to_numpy(),
+        "out_of_scope",
+        (np.asarray(scope.codes, dtype=np.int64), list(scope.categories)),
+    )
     tgt = target >= 0
+    first = np.full(m, -1)  # the first prospect (in prospect order) linked to each record
     if tgt.any():
-        links = pd.DataFrame(
-            {
-                "c_pos": target[tgt],
-                "pid": prospects["prospect_id"].to_numpy(dtype=object)[tgt],
-                "how": how[tgt],
-            }
-        )
-        grouped = links.drop_duplicates("c_pos").set_index("c_pos")
-        multi = links[links["c_pos"].duplicated(keep=False)]
-        if len(multi):  # several prospects on one record (M-1 says one): list them all
-            joined = _join_groups(multi["c_pos"].to_numpy(), multi["pid"].astype("str"))
-            grouped.loc[joined.index, "pid"] = joined.to_numpy()
+        p_idx = np.flatnonzero(tgt)
+        c_pos = target[tgt]
+        lowest = np.full(m, len(tgt))
+        np.minimum.at(lowest, c_pos, p_idx)  # prospects in order: the first one wins
+        linked_c = np.flatnonzero(lowest < len(tgt))
+        first[linked_c] = lowest[linked_c]
         mask = np.zeros(m, dtype=bool)
-        mask[grouped.index.to_numpy()] = True
-        prospect_id[grouped.index.to_numpy()] = grouped["pid"].to_numpy()
-        reason = np.where(
-            grouped["how"].to_numpy() == "email",
-            "a prospect will link by email (M-5)",
-            "a prospect is linked by CRM id (M-2)",
+        mask[linked_c] = True
+        by_email = np.zeros(m, dtype=np.int64)
+        by_email[linked_c] = how[first[linked_c]] == "email"
+        decide(
+            mask,
+            "linked",
+            (
+                by_email,
+                ["a prospect is linked by CRM id (M-2)", "a prospect will link by email (M-5)"],
+            ),
         )
-        r_full = np.full(m, "", dtype=object)
-        r_full[grouped.index.to_numpy()] = reason
-        decide(mask, "linked", r_full)
-    key = sf["match_key"]
-    decide(key.isna().to_numpy(), "no_prospect", "blank email: does not sync (M-16)")
+    prospect_id = _take_str(prospects["prospect_id"], first)
+    if tgt.any():
+        multi = np.bincount(c_pos, minlength=m)[c_pos] > 1
+        if multi.any():  # several prospects on one record (M-1 says one): list them all
+            joined = _join_groups(
+                c_pos[multi], _take_str(prospects["prospect_id"], p_idx[multi])
+            ).sort_index()
+            put = np.zeros(m, dtype=bool)
+            put[joined.index.to_numpy()] = True
+            prospect_id = _str_series(
+                pc.replace_with_mask(_arrow(prospect_id), pa.array(put), _arrow(joined))
+            )
+    decide(sf_codes < 0, "no_prospect", "blank email: does not sync (M-16)")
     decide(
         sf["is_converted"].to_numpy(),
         "no_prospect",
         "converted lead: the prospect follows the contact (M-17)",
     )
-    linked_keys = key[outcome == "linked"].dropna()
+    linked = SALESFORCE_OUTCOMES.index("linked")
     decide(
-        _isin(key, linked_keys),
+        _member(sf_codes, sf_codes[outcome == linked]),
         "no_prospect",
         "shadowed: another record with the same email holds the link (M-1, M-7)",
     )
     if not settings.ampsea:
         decide(
-            _isin(key, p_match),
+            _member(sf_codes, p_codes),
             "no_prospect",
             "the email is on a prospect that links elsewhere or does not sync: no second prospect (CR-9, M-1)",
         )
-    rest = pd.isna(outcome)
+    rest = outcome < 0
     auto = settings.auto_create_prospects_from_salesforce or settings.ampsea  # CR-9, CR-10
     if not auto:
         decide(
@@ -1371,9 +1536,9 @@ def _salesforce_outcomes(sf, prospects, target, how, p_match, settings) -> pd.Da
             "sf_object": sf["sf_object"],
             "sf_id": sf["sf_id"],
             "email": sf["email"],
-            "outcome": _strs(outcome),
-            "prospect_id": _strs(prospect_id),
-            "reason": _strs(notes.reason),
+            "outcome": _from_codes(outcome, list(SALESFORCE_OUTCOMES)),
+            "prospect_id": prospect_id,
+            "reason": _from_codes(reason, list(labels)),
             "policies": notes.policy_column(),
             "email_key": sf["email_key"],
             "owner_id": sf["owner_id"],
