@@ -642,20 +642,29 @@ def _compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -
 
 def _write_errors(
     values: pd.Series, meta: dict | None, settings: ConnectorSettings
-) -> tuple[np.ndarray, str | None, str | None]:
-    """Which AE→Salesforce writes of ``values`` fail against the describe entry (§3.7, §7.2)."""
-    n = len(values)
-    bad = np.zeros(n, dtype=bool)
+) -> list[tuple[np.ndarray, str | None, str]]:
+    """Which AE→Salesforce writes of ``values`` fail against the describe entry (§3.7, §7.2).
+
+    One ``(mask, error code or None, policy)`` per kind of failure found; a record is in at most
+    one mask (the first failure Salesforce would report). Code None: no error, but the write
+    rests on the policy (a long value truncated).
+    """
+    found: list[tuple[np.ndarray, str | None, str]] = []
     if meta is None:
-        return bad, None, None
+        return found
     ftype = str(meta.get("type") or "")
-    present = values.notna().to_numpy(dtype=bool)
-    if ftype == "email":
+    open_ = values.notna().to_numpy(dtype=bool)  # present and not yet failed
+
+    def add(mask: np.ndarray, code: str | None, policy: str) -> None:
+        nonlocal open_
+        mask = mask & open_
+        if mask.any():
+            found.append((mask, code, policy))
+            open_ = open_ & ~mask
+
+    if ftype == "email" and settings.invalid_email == "error":
         # INVALID_EMAIL_ADDRESS (M-14, X9); policy invalid_email.
-        if settings.invalid_email == "error":
-            bad = present & ~email_is_valid(values).to_numpy(dtype=bool)
-            if bad.any():
-                return bad, "INVALID_EMAIL_ADDRESS", "invalid_email"
+        add(~email_is_valid(values).to_numpy(dtype=bool), "INVALID_EMAIL_ADDRESS", "invalid_email")
     if meta.get("restricted_picklist") and ftype in ("picklist", "multipicklist"):
         allowed = list(meta.get("picklist_values") or ())
         if ftype == "multipicklist":
@@ -664,19 +673,14 @@ def _write_errors(
             miss = miss.reindex(values.index, fill_value=False).to_numpy(dtype=bool)
         else:
             miss = ~values.isin(allowed).to_numpy(dtype=bool)
-        bad = present & miss
-        if bad.any():
-            # Exact value, case and spaces included (K2, H22 KB 000384095).
-            return bad, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", None
+        # Exact value, case and spaces included (K2, H22 KB 000384095).
+        add(miss, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "")
     length = meta.get("length")
     if ftype in _TEXT_TYPES and length is not None and not pd.isna(length) and int(length) > 0:
-        too_long = present & (values.str.len() > int(length)).fillna(False).to_numpy(dtype=bool)
-        if too_long.any():
-            # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
-            if settings.long_values == "error":
-                return too_long, "STRING_TOO_LONG", "long_values"
-            return too_long, None, "long_values"  # truncated: no error, but rests on the policy
-    return bad, None, None
+        too_long = (values.str.len() > int(length)).fillna(False).to_numpy(dtype=bool)
+        # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
+        add(too_long, "STRING_TOO_LONG" if settings.long_values == "error" else None, "long_values")
+    return found
 
 
 def _describe_lookup(snapshot, obj: str) -> dict[str, dict]:
@@ -1232,11 +1236,12 @@ def _create_checks(
         if meta is None or pd.isna(col) or col not in P.columns:
             continue
         values = _compare_text(P[col], settings, is_sf=False).reset_index(drop=True)
-        bad, code, policy = _write_errors(values, meta, settings)
-        if policy:
-            notes.policy(policy, create & bad)
-        if code:
-            fail(code, bad, f"{r['sf_field']}: {code} on create (§3.7)")
+        # Only the values of created leads are written: others must not decide the error kind.
+        for bad, code, policy in _write_errors(values.where(create), meta, settings):
+            if policy:
+                notes.policy(policy, create & bad)
+            if code:
+                fail(code, bad, f"{r['sf_field']}: {code} on create (§3.7)")
     for code in _ERROR_ORDER:
         mask = codes.get(code)
         if mask is None:
@@ -1246,8 +1251,8 @@ def _create_checks(
 
 
 def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_code, notes):
-    absent = _absent_columns(snapshot)
     """fields.csv rows over linked + match_email (+ tie pick) pairs, and failing writes (F-2)."""
+    absent = _absent_columns(snapshot)
     t = snapshot.tables
     frames = {"Lead": t.get("sf_leads"), "Contact": t.get("sf_contacts")}
     metas = {
@@ -1362,22 +1367,22 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                     continue  # package fields / owner are not value writes (F-5)
                 sf_name = r["sf_field"] if o == "Lead" else r["contact_sf_field"]
                 meta = metas[o].get(header_key(sf_name)) if pd.notna(sf_name) else None
-                bad, code, policy = _write_errors(a.where(writes), meta, settings)
-                bad &= writes
-                if policy and bad.any():
-                    pol.add(policy)
-                    mask = np.zeros(n, dtype=bool)
-                    mask[pp[bad]] = True
-                    notes.policy(policy, mask)
-                if code and bad.any():
-                    counts["write_errors"] += int(bad.sum())
-                    codes.add(code)
-                    mask = np.zeros(n, dtype=bool)
-                    mask[pp[bad]] = True
-                    write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | mask
-                    notes.add_reason(
-                        mask, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
-                    )
+                for bad, code, policy in _write_errors(a.where(writes), meta, settings):
+                    bad &= writes
+                    if policy and bad.any():
+                        pol.add(policy)
+                        mask = np.zeros(n, dtype=bool)
+                        mask[pp[bad]] = True
+                        notes.policy(policy, mask)
+                    if code and bad.any():
+                        counts["write_errors"] += int(bad.sum())
+                        codes.add(code)
+                        mask = np.zeros(n, dtype=bool)
+                        mask[pp[bad]] = True
+                        write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | mask
+                        notes.add_reason(
+                            mask, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
+                        )
         winner = {
             "use_pardot": "pardot",
             "use_salesforce": "salesforce",

@@ -631,6 +631,30 @@ def test_create_value_checks(tmp_path, values, code):
         assert (r["outcome"], r["error_code"]) == ("will_error", code)
 
 
+def test_create_errors_ignore_values_of_prospects_that_create_nothing(tmp_path):
+    # Prospect 1 is linked (nothing is created for it), and its Alt Email is invalid. Prospect
+    # 2 creates a lead whose valid Alt Email is longer than Alt_Email__c(20): STRING_TOO_LONG
+    # (F-14, §3.7). The linked prospect's invalid value must not hide that.
+    describe = {"Lead": [*LEAD_DESCRIBE, fd("Alt_Email__c", type="email", length=20)]}
+    mapping = {"field_id": "Alt_Email", "name": "Alt Email", "crm_id": "Alt_Email__c"}
+    snap = org(
+        tmp_path,
+        describe=describe,
+        field_mappings=[mapping],
+        sf_leads=[lead(L1, "old@x.com")],
+        pardot_prospects=[
+            prospect(1, "a@x.com", crm_lead_fid=L1, Alt_Email="not-an-email"),
+            prospect(2, "b@x.com", crm_owner_fid=U1, Alt_Email="a.long.address@example.com"),
+        ],
+    )
+    res = simulate(snap)
+    assert p_row(res, 1)["outcome"] == "linked"
+    assert (p_row(res, 2)["outcome"], p_row(res, 2)["error_code"]) == (
+        "will_error",
+        "STRING_TOO_LONG",
+    )
+
+
 def test_long_values_truncate_policy(tmp_path):
     snap = org(
         tmp_path,
