@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..schema import header_key
@@ -16,24 +17,69 @@ def is_true(values: pd.Series) -> pd.Series:
     return values.astype("boolean").fillna(False).astype(bool)
 
 
+def live_leads_mask(leads: pd.DataFrame) -> pd.Series:
+    """True for leads the connector can match: not converted, not deleted (M-17, §10 step 3)."""
+    return ~is_true(leads["is_converted"]) & ~is_true(leads["is_deleted"])
+
+
+def live_contacts_mask(contacts: pd.DataFrame) -> pd.Series:
+    """True for contacts that are not deleted."""
+    return ~is_true(contacts["is_deleted"])
+
+
+def live_prospects_mask(prospects: pd.DataFrame) -> pd.Series:
+    """True for prospects not in the Pardot recycle bin (§10: skip archived prospects)."""
+    return ~is_true(prospects["is_deleted"])
+
+
+def person_accounts_mask(accounts: pd.DataFrame) -> pd.Series:
+    """True for account rows that are person accounts."""
+    return is_true(accounts["is_person_account"])
+
+
 def live_leads(leads: pd.DataFrame) -> pd.DataFrame:
     """Leads the connector can match: not converted, not deleted (M-17, §10 step 3)."""
-    return leads[~is_true(leads["is_converted"]) & ~is_true(leads["is_deleted"])]
+    return leads[live_leads_mask(leads)]
 
 
 def live_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
     """Contacts that are not deleted."""
-    return contacts[~is_true(contacts["is_deleted"])]
+    return contacts[live_contacts_mask(contacts)]
 
 
 def live_prospects(prospects: pd.DataFrame) -> pd.DataFrame:
     """Prospects that are not in the Pardot recycle bin (§10: skip archived prospects)."""
-    return prospects[~is_true(prospects["is_deleted"])]
+    return prospects[live_prospects_mask(prospects)]
 
 
 def person_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
     """Account rows that are person accounts."""
-    return accounts[is_true(accounts["is_person_account"])]
+    return accounts[person_accounts_mask(accounts)]
+
+
+# The live rows of each record table: the same selection as live_leads, live_contacts, …
+LIVE_MASKS = {
+    "sf_leads": live_leads_mask,
+    "sf_contacts": live_contacts_mask,
+    "pardot_prospects": live_prospects_mask,
+    "sf_accounts": person_accounts_mask,
+}
+
+
+def live_positions(ctx: CheckContext, table: str) -> np.ndarray:
+    """Positions of a table's live rows (``LIVE_MASKS``), computed once per run."""
+    return ctx.shared(
+        f"live_positions:{table}",
+        lambda: np.flatnonzero(LIVE_MASKS[table](ctx.table(table)).to_numpy(dtype=bool)),
+    )
+
+
+def live_rows(ctx: CheckContext, table: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a table's live rows: ``live_leads(t)[columns]`` etc., but columns first.
+
+    Selecting the few columns before the rows avoids copying every wide text column.
+    """
+    return ctx.table(table)[columns].take(live_positions(ctx, table))
 
 
 def has_policy(policies: pd.Series, name: str) -> pd.Series:

@@ -2,27 +2,36 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from ..normalize import email_is_valid
-from .common import live_contacts, live_leads, live_prospects, person_accounts
+from .common import live_positions, live_rows
 from .registry import CheckContext, Outcome, check, concat_findings, make_findings
 
 
-def _shared(frame: pd.DataFrame, key: str = "email_key") -> pd.DataFrame:
-    """Rows whose email key is shared with at least one other row of the frame."""
-    keyed = frame[frame[key].notna()]
-    return keyed[keyed[key].duplicated(keep=False)]
+def _group_sizes(codes: np.ndarray) -> np.ndarray:
+    """Per row, how many rows share its email-key code (0 for a blank key: code -1)."""
+    counts = np.bincount(codes + 1, minlength=1)
+    counts[0] = 0
+    return counts[codes + 1]
 
 
-def _group_sizes(frame: pd.DataFrame, key: str = "email_key") -> pd.Series:
-    return frame.groupby(key)[key].transform("size").astype("str")
+def _part(ctx: CheckContext, obj: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """One object's live records: (table, their positions in the table, email-key codes)."""
+    em = _emails(ctx)
+    table, rows = em.parts[obj]
+    return table, live_positions(ctx, table), em.key_codes[rows]
 
 
-def _same_object_duplicates(code: str, obj: str, records) -> Outcome:
+def _same_object_duplicates(ctx: CheckContext, code: str, obj: str) -> Outcome:
     """Records of one Salesforce object sharing an email key: every group member is flagged."""
-    dup = _shared(records)
+    table, positions, codes = _part(ctx, obj)
+    sizes = _group_sizes(codes)
+    shared = sizes > 1  # email key shared with at least one other live record of the object
+    dup = ctx.table(table)[["id", "email", "email_key"]].take(positions[shared])
     noun = obj.lower() + "s"
     found = make_findings(
         code,
@@ -31,15 +40,16 @@ def _same_object_duplicates(code: str, obj: str, records) -> Outcome:
         sf_id=dup["id"],
         email=dup["email"],
         value=dup["email_key"],
-        message=_group_sizes(dup) + f" {noun} share this email: the connector must pick one",
+        message=pd.Series(sizes[shared], index=dup.index).astype("str")
+        + f" {noun} share this email: the connector must pick one",
         suggested_fix=f"merge the duplicate {noun} in Salesforce",
     )
-    groups = int(dup["email_key"].nunique())
+    groups = len(np.unique(codes[shared]))
     return Outcome(
         found,
         f"{len(dup)} {obj.lower()}(s) in {groups} group(s) share an email.",
         numbers={"groups": groups},
-        population=len(records),
+        population=len(positions),
     )
 
 
@@ -71,8 +81,11 @@ def prospect_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Addresses that differ only in case may be different mailboxes to the connector (M-13).
     """
-    p = live_prospects(ctx.table("pardot_prospects"))
-    dup = _shared(p)
+    table, positions, codes = _part(ctx, "Prospect")
+    sizes = _group_sizes(codes)
+    shared = sizes > 1  # email key shared with at least one other live prospect
+    dup = ctx.table(table)[["prospect_id", "email", "email_key"]].take(positions[shared])
+    groups = len(np.unique(codes[shared]))
     found = make_findings(
         "DUP001",
         "Prospect",
@@ -80,17 +93,18 @@ def prospect_duplicate_email(ctx: CheckContext) -> Outcome:
         prospect_id=dup["prospect_id"],
         email=dup["email"],
         value=dup["email_key"],
-        message=_group_sizes(dup) + " prospects share this email",
+        message=pd.Series(sizes[shared], index=dup.index).astype("str")
+        + " prospects share this email",
         suggested_fix="merge the duplicate prospects or give each its CRM id",
     )
     ampsea = ctx.settings.ampsea
     return Outcome(
         found,
-        f"{len(dup)} prospect(s) in {dup['email_key'].nunique()} email group(s) share an email"
+        f"{len(dup)} prospect(s) in {groups} email group(s) share an email"
         f"{' (allowed in same-email mode)' if ampsea else ''}.",
         severity="info" if ampsea else "warning",
-        numbers={"groups": int(dup["email_key"].nunique())},
-        population=len(p),
+        numbers={"groups": groups},
+        population=len(positions),
     )
 
 
@@ -112,7 +126,7 @@ def lead_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Shared mailboxes (info@, sales@) that really are different people.
     """
-    return _same_object_duplicates("DUP002", "Lead", live_leads(ctx.table("sf_leads")))
+    return _same_object_duplicates(ctx, "DUP002", "Lead")
 
 
 @check(
@@ -134,7 +148,7 @@ def contact_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Shared mailboxes used by several real people.
     """
-    return _same_object_duplicates("DUP003", "Contact", live_contacts(ctx.table("sf_contacts")))
+    return _same_object_duplicates(ctx, "DUP003", "Contact")
 
 
 @check(
@@ -162,11 +176,19 @@ def lead_contact_shared_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     A lead kept on purpose for a new opportunity of an existing contact.
     """
-    leads = live_leads(ctx.table("sf_leads"))
-    contacts = live_contacts(ctx.table("sf_contacts"))
-    both = set(leads["email_key"].dropna()) & set(contacts["email_key"].dropna())
-    lh = leads[leads["email_key"].isin(both)]
-    ch = contacts[contacts["email_key"].isin(both)]
+    lead_table, lead_pos, lead_codes = _part(ctx, "Lead")
+    contact_table, contact_pos, contact_codes = _part(ctx, "Contact")
+    n_keys = len(_emails(ctx).key_uniques) + 1  # codes shifted by one: 0 is a blank key
+    on_lead = np.zeros(n_keys, dtype=bool)
+    on_lead[lead_codes + 1] = True
+    on_contact = np.zeros(n_keys, dtype=bool)
+    on_contact[contact_codes + 1] = True
+    both = on_lead & on_contact
+    both[0] = False
+    cols = ["id", "email", "email_key"]
+    lh = ctx.table(lead_table)[cols].take(lead_pos[both[lead_codes + 1]])
+    ch = ctx.table(contact_table)[cols].take(contact_pos[both[contact_codes + 1]])
+    n_both = int(both.sum())
     parts = [
         make_findings(
             "DUP004",
@@ -182,49 +204,56 @@ def lead_contact_shared_email(ctx: CheckContext) -> Outcome:
     ]
     return Outcome(
         concat_findings(parts),
-        f"{len(both)} email(s) are on both an open lead and a contact "
+        f"{n_both} email(s) are on both an open lead and a contact "
         f"({len(lh)} lead(s), {len(ch)} contact(s)).",
-        numbers={"emails": len(both)},
-        population=len(leads) + len(contacts),
+        numbers={"emails": n_both},
+        population=len(lead_pos) + len(contact_pos),
     )
+
+
+# (object, table, email column, email-key column) of every record type with an email.
+_EMAIL_SOURCES = (
+    ("Prospect", "pardot_prospects", "email", "email_key"),
+    ("Lead", "sf_leads", "email", "email_key"),
+    ("Contact", "sf_contacts", "email", "email_key"),
+    ("PersonAccount", "sf_accounts", "person_email", "person_email_key"),
+)
+
+
+@dataclass(frozen=True)
+class _EmailIndex:
+    """Every live record's email (``frame``) with its email key factorized once per run."""
+
+    frame: pd.DataFrame  # object, record_id, prospect_id, sf_id, email, email_key
+    key_codes: np.ndarray  # per row of frame: code of email_key (-1: blank)
+    key_uniques: pd.Index
+    parts: dict[str, tuple[str, slice]]  # object -> (table, its rows of frame)
 
 
 def _all_emails(ctx: CheckContext) -> pd.DataFrame:
     """Every live record with an email: object, record id, prospect id, sf id, raw email, key."""
     parts = []
-    if ctx.has("pardot_prospects"):
-        p = live_prospects(ctx.table("pardot_prospects"))
+    for obj, table, col, key in _EMAIL_SOURCES:
+        if not ctx.has(table):
+            continue
+        if obj == "Prospect":
+            p = live_rows(ctx, table, ["prospect_id", col, key])
+            record_id, prospect_id, sf_id = p["prospect_id"], p["prospect_id"], pd.NA
+        else:
+            p = live_rows(ctx, table, ["id", col, key])
+            record_id, prospect_id, sf_id = p["id"], pd.NA, p["id"]
         parts.append(
             pd.DataFrame(
                 {
-                    "object": "Prospect",
-                    "record_id": p["prospect_id"],
-                    "prospect_id": p["prospect_id"],
-                    "sf_id": pd.NA,
-                    "email": p["email"],
-                    "email_key": p["email_key"],
+                    "object": obj,
+                    "record_id": record_id,
+                    "prospect_id": prospect_id,
+                    "sf_id": sf_id,
+                    "email": p[col],
+                    "email_key": p[key],
                 }
             )
         )
-    for table, obj, pick, col, key in (
-        ("sf_leads", "Lead", live_leads, "email", "email_key"),
-        ("sf_contacts", "Contact", live_contacts, "email", "email_key"),
-        ("sf_accounts", "PersonAccount", person_accounts, "person_email", "person_email_key"),
-    ):
-        if ctx.has(table):
-            t = pick(ctx.table(table))
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "object": obj,
-                        "record_id": t["id"],
-                        "prospect_id": pd.NA,
-                        "sf_id": t["id"],
-                        "email": t[col],
-                        "email_key": t[key],
-                    }
-                )
-            )
     if not parts:
         return pd.DataFrame(
             columns=["object", "record_id", "prospect_id", "sf_id", "email", "email_key"]
@@ -232,6 +261,33 @@ def _all_emails(ctx: CheckContext) -> pd.DataFrame:
     out = pd.concat(parts)
     out.index.name = "row"
     return out.astype({"record_id": "str", "prospect_id": "str", "sf_id": "str", "email": "str"})
+
+
+def _build_emails(ctx: CheckContext) -> _EmailIndex:
+    frame = _all_emails(ctx)
+    codes, uniques = pd.factorize(frame["email_key"])
+    parts, start = {}, 0
+    for obj, table, _, _ in _EMAIL_SOURCES:
+        if ctx.has(table):
+            n = len(live_positions(ctx, table))
+            parts[obj] = (table, slice(start, start + n))
+            start += n
+    return _EmailIndex(frame, np.asarray(codes, dtype=np.int64), uniques, parts)
+
+
+def _emails(ctx: CheckContext) -> _EmailIndex:
+    """The run's email index (built once, shared by DUP001-DUP006)."""
+    return ctx.shared("dup_emails", lambda: _build_emails(ctx))
+
+
+def _email_codes(ctx: CheckContext) -> tuple[np.ndarray, pd.Index]:
+    """The raw emails of ``_emails(ctx).frame`` factorized (-1: blank), once per run."""
+
+    def build():
+        codes, uniques = pd.factorize(_emails(ctx).frame["email"])
+        return np.asarray(codes, dtype=np.int64), uniques
+
+    return ctx.shared("dup_email_codes", build)
 
 
 @check(
@@ -261,10 +317,17 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
     ## Known false positives
     None known: the raw values really differ.
     """
-    e = _all_emails(ctx)
-    keyed = e[e["email_key"].notna()]
-    variants = keyed.groupby("email_key")["email"].transform("nunique")
-    hit = keyed[variants > 1]
+    em = _emails(ctx)
+    e, key = em.frame, em.key_codes
+    email, email_uniques = _email_codes(ctx)
+    keyed = key >= 0
+    # Distinct raw emails per email key (nunique: blank emails not counted), from the codes:
+    # one entry per distinct (key, email) pair, counted per key.
+    both = keyed & (email >= 0)
+    width = len(email_uniques) + 1
+    pairs = pd.unique(key[both] * width + email[both])
+    variants = np.bincount(pairs // width, minlength=len(em.key_uniques) + 1)
+    hit = e[keyed & (variants[key] > 1)]
     found = make_findings(
         "DUP005",
         hit["object"],
@@ -281,7 +344,7 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
         f"{len(hit)} record(s) in {hit['email_key'].nunique()} email group(s) differ only in case "
         "or spaces.",
         numbers={"groups": int(hit["email_key"].nunique())},
-        population=len(keyed),
+        population=int(keyed.sum()),
     )
 
 
@@ -313,13 +376,18 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     Leads kept without an email on purpose (phone-only leads); unusual but valid addresses
     (quoted local parts, internationalised domains).
     """
-    e = _all_emails(ctx)
+    em = _emails(ctx)
+    e = em.frame
+    email, email_uniques = _email_codes(ctx)
+    keep = np.ones(len(e), dtype=bool)
     if not ctx.settings.person_accounts_enabled:
-        e = e[e["object"] != "PersonAccount"]  # invisible to the connector (M-18)
-    raw = e["email"]
-    blank = e["email_key"].isna()
-    invalid = e["email_key"].notna() & ~email_is_valid(raw.fillna(""))
-    mask = (blank | invalid).to_numpy()
+        keep = (e["object"] != "PersonAccount").to_numpy()  # invisible to the connector (M-18)
+    blank = (em.key_codes < 0) & keep
+    # email_is_valid works value by value: run it once per distinct email (a blank one is not valid).
+    valid_unique = email_is_valid(pd.Series(email_uniques.array)).to_numpy(dtype=bool)
+    valid = np.concatenate([[False], valid_unique])[email + 1]
+    invalid = (em.key_codes >= 0) & ~valid & keep
+    mask = blank | invalid
     hit = e[mask]
     found = make_findings(
         "DUP006",
@@ -330,7 +398,7 @@ def invalid_email(ctx: CheckContext) -> Outcome:
         email=hit["email"],
         value=hit["email"],
         message=pd.Series(
-            np.where(blank.to_numpy()[mask], "no email: the record cannot sync", "invalid email"),
+            np.where(blank[mask], "no email: the record cannot sync", "invalid email"),
             index=hit.index,
             dtype="str",
         ),
@@ -341,5 +409,5 @@ def invalid_email(ctx: CheckContext) -> Outcome:
         f"{int(blank.sum())} record(s) without an email; {int(invalid.sum())} record(s) with an "
         f"invalid email (policy invalid_email={ctx.settings.invalid_email}).",
         numbers={"blank": int(blank.sum()), "invalid": int(invalid.sum())},
-        population=len(e),
+        population=int(keep.sum()),
     )

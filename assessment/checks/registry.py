@@ -96,10 +96,22 @@ class Outcome:
 
 @dataclass
 class CheckContext:
-    """What a check reads: the snapshot, the simulator's result and the resolved settings."""
+    """What a check reads: the snapshot, the simulator's result and the resolved settings.
+
+    ``cache`` holds computations shared by the checks of one run (live-record positions, email
+    groups); ``run_checks`` gives every check of a run the same dict, so it never outlives the
+    run's snapshot and settings. Cached values are read-only for the checks.
+    """
 
     snapshot: OrgSnapshot
     simulation: Any
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run under ``key``; later calls of the run reuse the value."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @property
     def settings(self) -> ConnectorSettings:
@@ -310,13 +322,18 @@ def _not_run(chk: Check, missing: list[str]) -> CheckResult:
     )
 
 
-def run_check(chk: Check, snapshot: OrgSnapshot, simulation: Any) -> CheckResult:
-    """Run one check; not_run (never pass) when an input it needs is absent."""
+def run_check(
+    chk: Check, snapshot: OrgSnapshot, simulation: Any, cache: dict[str, Any] | None = None
+) -> CheckResult:
+    """Run one check; not_run (never pass) when an input it needs is absent.
+
+    ``cache``: the run's shared computations (see :class:`CheckContext`); a fresh one if None.
+    """
     missing = missing_needs(snapshot, simulation, chk)
     if missing:
         return _not_run(chk, missing)
     try:
-        out = chk.func(CheckContext(snapshot, simulation))
+        out = chk.func(CheckContext(snapshot, simulation, {} if cache is None else cache))
     except AssessmentError:
         raise
     except Exception as exc:  # one faulty check must not sink the whole assessment: not_run
@@ -355,4 +372,5 @@ def run_checks(
 ) -> list[CheckResult]:
     """Run every registered check (or the given codes) in code order."""
     chosen = [get_check(c) for c in codes] if codes else [CHECKS[c] for c in sorted(CHECKS)]
-    return [run_check(chk, snapshot, simulation) for chk in chosen]
+    cache: dict[str, Any] = {}  # shared by this run's checks only (what-if runs get their own)
+    return [run_check(chk, snapshot, simulation, cache) for chk in chosen]
