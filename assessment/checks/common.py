@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import header_key
 from .registry import CheckContext
@@ -80,6 +82,22 @@ def live_rows(ctx: CheckContext, table: str, columns: list[str]) -> pd.DataFrame
     Selecting the few columns before the rows avoids copying every wide text column.
     """
     return ctx.table(table)[columns].take(live_positions(ctx, table))
+
+
+def first_match_values(keys: pd.Series, ids: pd.Series, values: pd.Series) -> pd.Series:
+    """Per key, ``values`` at the first row whose id equals it, as nullable booleans.
+
+    The same as ``keys.map(values.set_axis(ids)[~ids.duplicated()]).astype("boolean")`` (a blank
+    key finds the first blank id; no match gives NA), but hashed once in pyarrow instead of
+    through an index of Python strings.
+    """
+    found = pc.index_in(
+        pa.array(keys, type=pa.large_string()), value_set=pa.array(ids, type=pa.large_string())
+    )
+    pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return pd.Series(
+        values.astype("boolean").array.take(pos, allow_fill=True), index=keys.index, dtype="boolean"
+    )
 
 
 def has_policy(policies: pd.Series, name: str) -> pd.Series:

@@ -9,6 +9,7 @@ from ..fields import effective_mappings
 from .common import (
     PAIRED_OUTCOMES,
     describe_fields,
+    first_match_values,
     has_policy,
     is_true,
     live_positions,
@@ -683,19 +684,23 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             empty_findings(), "Opted Out is not mapped: opt-outs do not sync.", failed=False
         )
     behaviour = str(row["sync_behavior"].iloc[0])
-    sf_parts = []
-    for table, obj in (("sf_leads", "Lead"), ("sf_contacts", "Contact")):
+    sf_ids, sf_opted = [], []
+    for table in ("sf_leads", "sf_contacts"):
         if ctx.has(table):
             t = ctx.table(table)
-            sf_parts.append(t[["id", "has_opted_out_of_email"]].assign(sf_object=obj))
+            sf_ids.append(t["id"])
+            sf_opted.append(t["has_opted_out_of_email"])
     p = ctx.simulation.prospects
     # Paired: linked or matched, including pairs whose other writes are predicted to fail.
-    paired = p[p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()]
-    pros = ctx.table("pardot_prospects").drop_duplicates("prospect_id").set_index("prospect_id")
-    pardot = paired["prospect_id"].map(pros["opted_out"]).astype("boolean")
-    if sf_parts:
-        sfo = pd.concat(sf_parts).drop_duplicates("id").set_index("id")
-        sf_val = paired["sf_id"].map(sfo["has_opted_out_of_email"]).astype("boolean")
+    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
+        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
+    ]
+    pros = ctx.table("pardot_prospects")
+    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
+    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
+    if sf_ids:
+        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
+        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
     else:
         sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
     # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.
