@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..normalize import email_is_valid
-from .common import live_positions, live_rows
+from .common import live_positions
 from .registry import CheckContext, Outcome, check, concat_findings, make_findings
 
 
@@ -21,9 +23,8 @@ def _group_sizes(codes: np.ndarray) -> np.ndarray:
 
 def _part(ctx: CheckContext, obj: str) -> tuple[str, np.ndarray, np.ndarray]:
     """One object's live records: (table, their positions in the table, email-key codes)."""
-    em = _emails(ctx)
-    table, rows = em.parts[obj]
-    return table, live_positions(ctx, table), em.key_codes[rows]
+    part = _emails(ctx).parts[obj]
+    return part.table, part.positions, part.key_codes
 
 
 def _same_object_duplicates(ctx: CheckContext, code: str, obj: str) -> Outcome:
@@ -178,7 +179,7 @@ def lead_contact_shared_email(ctx: CheckContext) -> Outcome:
     """
     lead_table, lead_pos, lead_codes = _part(ctx, "Lead")
     contact_table, contact_pos, contact_codes = _part(ctx, "Contact")
-    n_keys = len(_emails(ctx).key_uniques) + 1  # codes shifted by one: 0 is a blank key
+    n_keys = _emails(ctx).n_keys + 1  # codes shifted by one: 0 is a blank key
     on_lead = np.zeros(n_keys, dtype=bool)
     on_lead[lead_codes + 1] = True
     on_contact = np.zeros(n_keys, dtype=bool)
@@ -221,36 +222,82 @@ _EMAIL_SOURCES = (
 
 
 @dataclass(frozen=True)
+class _EmailPart:
+    """One object's live records with their email-key codes."""
+
+    obj: str
+    table: str
+    email: str  # email column
+    key: str  # email-key column
+    positions: np.ndarray  # live rows of the table (live_positions)
+    key_codes: np.ndarray  # per live row: code of its email key, shared by every object (-1: blank)
+
+
+@dataclass(frozen=True)
 class _EmailIndex:
-    """Every live record's email (``frame``) with its email key factorized once per run."""
+    """Every object's live records with their email keys factorized together, once per run."""
 
-    frame: pd.DataFrame  # object, record_id, prospect_id, sf_id, email, email_key
-    key_codes: np.ndarray  # per row of frame: code of email_key (-1: blank)
-    key_uniques: pd.Index
-    parts: dict[str, tuple[str, slice]]  # object -> (table, its rows of frame)
+    parts: dict[str, _EmailPart]  # in _EMAIL_SOURCES order
+    n_keys: int  # codes are below this
 
 
-def _all_emails(ctx: CheckContext) -> pd.DataFrame:
-    """Every live record with an email: object, record id, prospect id, sf id, raw email, key."""
+def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int]:
+    """Codes of the values of several text columns, equal values sharing a code (-1: blank).
+
+    One pyarrow hash pass over the columns side by side (nothing concatenated or copied).
+    """
+    arrays = [pa.array(c.astype("str"), type=pa.large_string()) for c in columns]
+    encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.large_string()))
+    combined = encoded.combine_chunks()  # one dictionary for every chunk
+    codes = pc.fill_null(combined.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    bounds = np.cumsum([0] + [len(c) for c in columns])
+    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], len(
+        combined.dictionary
+    )
+
+
+def _build_emails(ctx: CheckContext) -> _EmailIndex:
+    sources = [src for src in _EMAIL_SOURCES if ctx.has(src[1])]
+    codes, n_keys = _factorize_together([ctx.table(table)[key] for _, table, _, key in sources])
+    parts = {}
+    for (obj, table, col, key), table_codes in zip(sources, codes, strict=True):
+        positions = live_positions(ctx, table)
+        parts[obj] = _EmailPart(obj, table, col, key, positions, table_codes[positions])
+    return _EmailIndex(parts, n_keys)
+
+
+def _emails(ctx: CheckContext) -> _EmailIndex:
+    """The run's email index (built once, shared by DUP001-DUP006)."""
+    return ctx.shared("dup_emails", lambda: _build_emails(ctx))
+
+
+def _all_emails(ctx: CheckContext, rows: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Live records with their email: object, record id, prospect id, sf id, raw email, key.
+
+    ``rows`` selects, per object, which of its live records (a mask over them) to return;
+    objects not named are left out. The frame is the concatenation over the objects, in
+    ``_EMAIL_SOURCES`` order, of those records in table order.
+    """
     parts = []
-    for obj, table, col, key in _EMAIL_SOURCES:
-        if not ctx.has(table):
+    for part in _emails(ctx).parts.values():
+        if part.obj not in rows:
             continue
-        if obj == "Prospect":
-            p = live_rows(ctx, table, ["prospect_id", col, key])
+        picked = part.positions[rows[part.obj]]
+        if part.obj == "Prospect":
+            p = ctx.table(part.table)[["prospect_id", part.email, part.key]].take(picked)
             record_id, prospect_id, sf_id = p["prospect_id"], p["prospect_id"], pd.NA
         else:
-            p = live_rows(ctx, table, ["id", col, key])
+            p = ctx.table(part.table)[["id", part.email, part.key]].take(picked)
             record_id, prospect_id, sf_id = p["id"], pd.NA, p["id"]
         parts.append(
             pd.DataFrame(
                 {
-                    "object": obj,
+                    "object": part.obj,
                     "record_id": record_id,
                     "prospect_id": prospect_id,
                     "sf_id": sf_id,
-                    "email": p[col],
-                    "email_key": p[key],
+                    "email": p[part.email],
+                    "email_key": p[part.key],
                 }
             )
         )
@@ -261,33 +308,6 @@ def _all_emails(ctx: CheckContext) -> pd.DataFrame:
     out = pd.concat(parts)
     out.index.name = "row"
     return out.astype({"record_id": "str", "prospect_id": "str", "sf_id": "str", "email": "str"})
-
-
-def _build_emails(ctx: CheckContext) -> _EmailIndex:
-    frame = _all_emails(ctx)
-    codes, uniques = pd.factorize(frame["email_key"])
-    parts, start = {}, 0
-    for obj, table, _, _ in _EMAIL_SOURCES:
-        if ctx.has(table):
-            n = len(live_positions(ctx, table))
-            parts[obj] = (table, slice(start, start + n))
-            start += n
-    return _EmailIndex(frame, np.asarray(codes, dtype=np.int64), uniques, parts)
-
-
-def _emails(ctx: CheckContext) -> _EmailIndex:
-    """The run's email index (built once, shared by DUP001-DUP006)."""
-    return ctx.shared("dup_emails", lambda: _build_emails(ctx))
-
-
-def _email_codes(ctx: CheckContext) -> tuple[np.ndarray, pd.Index]:
-    """The raw emails of ``_emails(ctx).frame`` factorized (-1: blank), once per run."""
-
-    def build():
-        codes, uniques = pd.factorize(_emails(ctx).frame["email"])
-        return np.asarray(codes, dtype=np.int64), uniques
-
-    return ctx.shared("dup_email_codes", build)
 
 
 @check(
@@ -317,17 +337,28 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
     ## Known false positives
     None known: the raw values really differ.
     """
-    em = _emails(ctx)
-    e, key = em.frame, em.key_codes
-    email, email_uniques = _email_codes(ctx)
-    keyed = key >= 0
+    parts = _emails(ctx).parts.values()
+    # A key group can hold several distinct raw emails only if one of its emails is blank or
+    # differs from the key itself: only those groups' emails are compared.
+    odd_key = np.zeros(_emails(ctx).n_keys + 1, dtype=bool)
+    for part in parts:
+        t = ctx.table(part.table)
+        email = pa.array(t[part.email].astype("str"), type=pa.large_string())
+        key = pa.array(t[part.key].astype("str"), type=pa.large_string())
+        odd = pc.fill_null(pc.not_equal(email, key), True).to_numpy(zero_copy_only=False)
+        odd_key[part.key_codes[odd[part.positions]] + 1] = True
+    odd_key[0] = False  # blank keys form no group
+    candidates = {p.obj: odd_key[p.key_codes + 1] for p in parts}
+    c = _all_emails(ctx, candidates)
+    key = np.concatenate([p.key_codes[candidates[p.obj]] for p in parts])
+    email, email_uniques = pd.factorize(c["email"])
     # Distinct raw emails per email key (nunique: blank emails not counted), from the codes:
     # one entry per distinct (key, email) pair, counted per key.
-    both = keyed & (email >= 0)
+    both = email >= 0
     width = len(email_uniques) + 1
     pairs = pd.unique(key[both] * width + email[both])
-    variants = np.bincount(pairs // width, minlength=len(em.key_uniques) + 1)
-    hit = e[keyed & (variants[key] > 1)]
+    variants = np.bincount(pairs // width, minlength=_emails(ctx).n_keys)
+    hit = c[variants[key] > 1]
     found = make_findings(
         "DUP005",
         hit["object"],
@@ -344,7 +375,7 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
         f"{len(hit)} record(s) in {hit['email_key'].nunique()} email group(s) differ only in case "
         "or spaces.",
         numbers={"groups": int(hit["email_key"].nunique())},
-        population=int(keyed.sum()),
+        population=sum(int((p.key_codes >= 0).sum()) for p in parts),
     )
 
 
@@ -376,19 +407,20 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     Leads kept without an email on purpose (phone-only leads); unusual but valid addresses
     (quoted local parts, internationalised domains).
     """
-    em = _emails(ctx)
-    e = em.frame
-    email, email_uniques = _email_codes(ctx)
-    keep = np.ones(len(e), dtype=bool)
+    parts = list(_emails(ctx).parts.values())
     if not ctx.settings.person_accounts_enabled:
-        keep = (e["object"] != "PersonAccount").to_numpy()  # invisible to the connector (M-18)
-    blank = (em.key_codes < 0) & keep
-    # email_is_valid works value by value: run it once per distinct email (a blank one is not valid).
-    valid_unique = email_is_valid(pd.Series(email_uniques.array)).to_numpy(dtype=bool)
-    valid = np.concatenate([[False], valid_unique])[email + 1]
-    invalid = (em.key_codes >= 0) & ~valid & keep
-    mask = blank | invalid
-    hit = e[mask]
+        parts = [p for p in parts if p.obj != "PersonAccount"]  # invisible to the connector (M-18)
+    blank, invalid, hits = [], [], {}
+    for part in parts:
+        raw = ctx.table(part.table)[part.email].astype("str")
+        valid = email_is_valid(raw.fillna("")).to_numpy(dtype=bool)[part.positions]
+        blank.append(part.key_codes < 0)
+        invalid.append((part.key_codes >= 0) & ~valid)
+        hits[part.obj] = blank[-1] | invalid[-1]
+    hit = _all_emails(ctx, hits)
+    hit_blank = np.concatenate([b[hits[p.obj]] for p, b in zip(parts, blank, strict=True)] or [[]])
+    n_blank = int(sum(b.sum() for b in blank))
+    n_invalid = int(sum(i.sum() for i in invalid))
     found = make_findings(
         "DUP006",
         hit["object"],
@@ -398,7 +430,7 @@ def invalid_email(ctx: CheckContext) -> Outcome:
         email=hit["email"],
         value=hit["email"],
         message=pd.Series(
-            np.where(blank[mask], "no email: the record cannot sync", "invalid email"),
+            np.where(hit_blank, "no email: the record cannot sync", "invalid email"),
             index=hit.index,
             dtype="str",
         ),
@@ -406,8 +438,8 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     )
     return Outcome(
         found,
-        f"{int(blank.sum())} record(s) without an email; {int(invalid.sum())} record(s) with an "
+        f"{n_blank} record(s) without an email; {n_invalid} record(s) with an "
         f"invalid email (policy invalid_email={ctx.settings.invalid_email}).",
-        numbers={"blank": int(blank.sum()), "invalid": int(invalid.sum())},
-        population=int(keep.sum()),
+        numbers={"blank": n_blank, "invalid": n_invalid},
+        population=sum(len(p.positions) for p in parts),
     )
