@@ -279,7 +279,9 @@ def existing_records_not_backfilled(ctx: CheckContext) -> Outcome:
     sf = ctx.simulation.salesforce
     reason = sf["reason"].astype("str").str.lower().fillna("")
     not_back = reason.str.contains("retroactive|back-fill|backfill|auto-create", regex=True)
-    hit = sf[(sf["outcome"] == "no_prospect") & sf["email_key"].notna() & not_back]
+    hit = sf[["sf_object", "sf_id", "email", "reason"]][
+        (sf["outcome"] == "no_prospect") & sf["email_key"].notna() & not_back
+    ]
     found = make_findings(
         "SYN005",
         hit["sf_object"],
