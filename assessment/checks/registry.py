@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import AssessmentError
@@ -276,10 +277,14 @@ def make_findings(
     for name, v in values.items():
         if isinstance(v, pd.Series):
             s = v if v.index.equals(index) else v.reindex(index)
+            # Missing values stay NA (astype keeps them); only empty strings become NA too.
+            s = s.astype("str") if len(s) else pd.Series(dtype="str", index=index)
+        elif len(index):
+            # A scalar: converted once, then repeated (no list of len(index) Python objects).
+            one = pd.Series([v], dtype="object").astype("str").array
+            s = pd.Series(one.take(np.zeros(len(index), dtype=np.intp)), index=index)
         else:
-            s = pd.Series([v] * len(index), index=index, dtype="object")
-        # Missing values stay NA (astype keeps them); only empty strings become NA too.
-        s = s.astype("str") if len(s) else pd.Series(dtype="str", index=index)
+            s = pd.Series(dtype="str", index=index)
         cols[name] = s.mask(s == "")
     frame = pd.DataFrame(cols, index=index)[FINDING_COLUMNS]
     frame.index.name = "row"
