@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -100,10 +102,28 @@ def first_match_values(keys: pd.Series, ids: pd.Series, values: pd.Series) -> pd
     )
 
 
+def by_value(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``func(values)`` for an element-wise ``func``, computed once per distinct value.
+
+    Outcome, reason and policy columns repeat a handful of texts over millions of rows: the
+    values are factorized and ``func`` runs on the distinct ones (and NA) only.
+    """
+    codes, uniques = pd.factorize(values)  # NA -> -1
+    distinct = pd.concat(
+        [pd.Series([None], dtype=values.dtype), pd.Series(uniques.array)], ignore_index=True
+    )
+    result = func(distinct)
+    return pd.Series(result.array.take(codes + 1), index=values.index, name=values.name)
+
+
 def has_policy(policies: pd.Series, name: str) -> pd.Series:
     """True where a ``;``-joined policies column names this policy."""
-    text = ";" + policies.astype("str").fillna("") + ";"
-    return text.str.contains(f";{name};", regex=False).fillna(False).astype(bool)
+
+    def named(values: pd.Series) -> pd.Series:
+        text = ";" + values.astype("str").fillna("") + ";"
+        return text.str.contains(f";{name};", regex=False).fillna(False).astype(bool)
+
+    return by_value(policies, named)
 
 
 def prospect_column(prospects: pd.DataFrame, pardot_field_id: str, pardot_field_name) -> str | None:

@@ -8,6 +8,7 @@ import pandas as pd
 from ..fields import effective_mappings
 from .common import (
     PAIRED_OUTCOMES,
+    by_value,
     describe_fields,
     first_match_values,
     has_policy,
@@ -547,10 +548,16 @@ def lead_required_fields(ctx: CheckContext) -> Outcome:
     """
     p = ctx.simulation.prospects
     # The simulator keeps the first error code per prospect; the reason lists every failure.
-    reason = p["reason"].astype("str").fillna("")
+    required = by_value(
+        p["reason"],
+        lambda reason: (
+            reason.astype("str")
+            .fillna("")
+            .str.contains("REQUIRED_FIELD_MISSING|required Lead field", regex=True)
+        ),
+    )
     err = (p["error_code"].astype("str") == "REQUIRED_FIELD_MISSING").fillna(False) | (
-        (p["outcome"] == "will_error")
-        & reason.str.contains("REQUIRED_FIELD_MISSING|required Lead field", regex=True)
+        (p["outcome"] == "will_error") & required
     )
     risk = (
         p["outcome"].isin(["create_lead", "will_error"])
