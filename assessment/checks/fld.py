@@ -246,7 +246,7 @@ def _prospect_fields(ctx: CheckContext, obj: str, types: set[str]):
 
 
 class _ProspectValues:
-    """Mapped prospect columns, trimmed, with where each is filled on a live prospect.
+    """Mapped prospect columns (trimmed, or raw with lengths) and which prospects are live.
 
     Works on whole columns (the live, non-blank test is a mask) so the wide prospect table is
     never copied; each column is trimmed once per check even when Lead and Contact both map it.
@@ -257,6 +257,7 @@ class _ProspectValues:
         self.live = np.zeros(len(self.table), dtype=bool)
         self.live[live_positions(ctx, "pardot_prospects")] = True
         self._seen: dict[str, tuple[pd.Series, np.ndarray]] = {}
+        self._raw: dict[str, tuple[pd.Series, np.ndarray]] = {}
 
     def get(self, col: str) -> tuple[pd.Series, np.ndarray]:
         """(trimmed values on every row, mask of live prospects with a non-blank value)."""
@@ -265,6 +266,14 @@ class _ProspectValues:
             filled = (values.notna() & (values != "")).to_numpy(dtype=bool) & self.live
             self._seen[col] = (values, filled)
         return self._seen[col]
+
+    def raw(self, col: str) -> tuple[pd.Series, np.ndarray]:
+        """(untrimmed values on every row, their lengths: 0 for a blank)."""
+        if col not in self._raw:
+            values = self.table[col].astype("str")
+            lengths = values.str.len().to_numpy(dtype="float64", na_value=0)
+            self._raw[col] = (values, lengths)
+        return self._raw[col]
 
     def who(self, rows: np.ndarray) -> pd.DataFrame:
         """prospect_id and email of the prospects at these positions."""
@@ -383,11 +392,15 @@ def value_too_long(ctx: CheckContext) -> Outcome:
             length = meta["length"]
             if pd.isna(length) or int(length) <= 0:
                 continue
-            values, filled = prospects.get(col)
-            too_long = (values.str.len() > int(length)).to_numpy(dtype=bool, na_value=False)
-            long_rows = np.flatnonzero(filled & too_long)
+            # Trimming never lengthens a value: only values longer untrimmed are trimmed.
+            raw, raw_length = prospects.raw(col)
+            rows = np.flatnonzero(prospects.live & (raw_length > int(length)))
+            trimmed = raw.take(rows).str.strip()
+            too_long = (trimmed.str.len() > int(length)).to_numpy(dtype=bool, na_value=False)
+            long_rows = rows[too_long]
             if not len(long_rows):
                 continue
+            values = trimmed[too_long]
             p = prospects.who(long_rows)
             parts.append(
                 make_findings(
@@ -397,7 +410,7 @@ def value_too_long(ctx: CheckContext) -> Outcome:
                     prospect_id=p["prospect_id"],
                     email=p["email"],
                     field=f"{obj}.{meta['name']}",
-                    value=values.take(long_rows),
+                    value=values,
                     message=f"longer than {obj}.{meta['name']} ({int(length)} characters)",
                     suggested_fix=f"shorten to {int(length)} characters",
                 )
