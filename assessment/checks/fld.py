@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..fields import effective_mappings
 from .common import (
@@ -271,7 +273,7 @@ class _ProspectValues:
         """(untrimmed values on every row, their lengths: 0 for a blank)."""
         if col not in self._raw:
             values = self.table[col].astype("str")
-            lengths = values.str.len().to_numpy(dtype="float64", na_value=0)
+            lengths = pc.fill_null(pc.utf8_length(pa.array(values)), 0).to_numpy()  # as .str.len()
             self._raw[col] = (values, lengths)
         return self._raw[col]
 
