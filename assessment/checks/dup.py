@@ -244,7 +244,7 @@ class _EmailIndex:
 def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int]:
     """Codes of the values of several text columns, equal values sharing a code (-1: blank).
 
-    One pyarrow hash pass over the columns side by side (nothing concatenated or copied).
+    One pyarrow hash pass over the columns side by side (their text is not concatenated).
     """
     arrays = [pa.array(c.astype("str"), type=pa.large_string()) for c in columns]
     encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.large_string()))
