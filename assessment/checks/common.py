@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..schema import header_key
 from .registry import CheckContext
@@ -16,30 +21,109 @@ def is_true(values: pd.Series) -> pd.Series:
     return values.astype("boolean").fillna(False).astype(bool)
 
 
+def live_leads_mask(leads: pd.DataFrame) -> pd.Series:
+    """True for leads the connector can match: not converted, not deleted (M-17, §10 step 3)."""
+    return ~is_true(leads["is_converted"]) & ~is_true(leads["is_deleted"])
+
+
+def live_contacts_mask(contacts: pd.DataFrame) -> pd.Series:
+    """True for contacts that are not deleted."""
+    return ~is_true(contacts["is_deleted"])
+
+
+def live_prospects_mask(prospects: pd.DataFrame) -> pd.Series:
+    """True for prospects not in the Pardot recycle bin (§10: skip archived prospects)."""
+    return ~is_true(prospects["is_deleted"])
+
+
+def person_accounts_mask(accounts: pd.DataFrame) -> pd.Series:
+    """True for account rows that are person accounts."""
+    return is_true(accounts["is_person_account"])
+
+
 def live_leads(leads: pd.DataFrame) -> pd.DataFrame:
     """Leads the connector can match: not converted, not deleted (M-17, §10 step 3)."""
-    return leads[~is_true(leads["is_converted"]) & ~is_true(leads["is_deleted"])]
+    return leads[live_leads_mask(leads)]
 
 
 def live_contacts(contacts: pd.DataFrame) -> pd.DataFrame:
     """Contacts that are not deleted."""
-    return contacts[~is_true(contacts["is_deleted"])]
+    return contacts[live_contacts_mask(contacts)]
 
 
 def live_prospects(prospects: pd.DataFrame) -> pd.DataFrame:
     """Prospects that are not in the Pardot recycle bin (§10: skip archived prospects)."""
-    return prospects[~is_true(prospects["is_deleted"])]
+    return prospects[live_prospects_mask(prospects)]
 
 
 def person_accounts(accounts: pd.DataFrame) -> pd.DataFrame:
     """Account rows that are person accounts."""
-    return accounts[is_true(accounts["is_person_account"])]
+    return accounts[person_accounts_mask(accounts)]
+
+
+# The live rows of each record table: the same selection as live_leads, live_contacts, …
+LIVE_MASKS = {
+    "sf_leads": live_leads_mask,
+    "sf_contacts": live_contacts_mask,
+    "pardot_prospects": live_prospects_mask,
+    "sf_accounts": person_accounts_mask,
+}
+
+
+def live_positions(ctx: CheckContext, table: str) -> np.ndarray:
+    """Positions of a table's live rows (``LIVE_MASKS``), computed once per run."""
+    return ctx.shared(
+        f"live_positions:{table}",
+        lambda: np.flatnonzero(LIVE_MASKS[table](ctx.table(table)).to_numpy(dtype=bool)),
+    )
+
+
+def live_rows(ctx: CheckContext, table: str, columns: list[str]) -> pd.DataFrame:
+    """Some columns of a table's live rows: ``live_leads(t)[columns]`` etc., but columns first.
+
+    Selecting the few columns before the rows avoids copying every wide text column.
+    """
+    return ctx.table(table)[columns].take(live_positions(ctx, table))
+
+
+def first_match_values(keys: pd.Series, ids: pd.Series, values: pd.Series) -> pd.Series:
+    """Per key, ``values`` at the first row whose id equals it, as nullable booleans.
+
+    The same as ``keys.map(values.set_axis(ids)[~ids.duplicated()]).astype("boolean")`` (a blank
+    key finds the first blank id; no match gives NA), but hashed once in pyarrow instead of
+    through an index of Python strings.
+    """
+    found = pc.index_in(
+        pa.array(keys, type=pa.large_string()), value_set=pa.array(ids, type=pa.large_string())
+    )
+    pos = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.intp)
+    return pd.Series(
+        values.astype("boolean").array.take(pos, allow_fill=True), index=keys.index, dtype="boolean"
+    )
+
+
+def by_value(values: pd.Series, func: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``func(values)`` for an element-wise ``func``, computed once per distinct value.
+
+    Outcome, reason and policy columns repeat a handful of texts over millions of rows: the
+    values are factorized and ``func`` runs on the distinct ones (and NA) only.
+    """
+    codes, uniques = pd.factorize(values)  # NA -> -1
+    distinct = pd.concat(
+        [pd.Series([None], dtype=values.dtype), pd.Series(uniques.array)], ignore_index=True
+    )
+    result = func(distinct)
+    return pd.Series(result.array.take(codes + 1), index=values.index, name=values.name)
 
 
 def has_policy(policies: pd.Series, name: str) -> pd.Series:
     """True where a ``;``-joined policies column names this policy."""
-    text = ";" + policies.astype("str").fillna("") + ";"
-    return text.str.contains(f";{name};", regex=False).fillna(False).astype(bool)
+
+    def named(values: pd.Series) -> pd.Series:
+        text = ";" + values.astype("str").fillna("") + ";"
+        return text.str.contains(f";{name};", regex=False).fillna(False).astype(bool)
+
+    return by_value(policies, named)
 
 
 def prospect_column(prospects: pd.DataFrame, pardot_field_id: str, pardot_field_name) -> str | None:

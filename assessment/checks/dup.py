@@ -2,27 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..normalize import email_is_valid
-from .common import live_contacts, live_leads, live_prospects, person_accounts
+from .common import live_positions
 from .registry import CheckContext, Outcome, check, concat_findings, make_findings
 
 
-def _shared(frame: pd.DataFrame, key: str = "email_key") -> pd.DataFrame:
-    """Rows whose email key is shared with at least one other row of the frame."""
-    keyed = frame[frame[key].notna()]
-    return keyed[keyed[key].duplicated(keep=False)]
+def _group_sizes(codes: np.ndarray) -> np.ndarray:
+    """Per row, how many rows share its email-key code (0 for a blank key: code -1)."""
+    counts = np.bincount(codes + 1, minlength=1)
+    counts[0] = 0
+    return counts[codes + 1]
 
 
-def _group_sizes(frame: pd.DataFrame, key: str = "email_key") -> pd.Series:
-    return frame.groupby(key)[key].transform("size").astype("str")
+def _part(ctx: CheckContext, obj: str) -> tuple[str, np.ndarray, np.ndarray]:
+    """One object's live records: (table, their positions in the table, email-key codes)."""
+    part = _emails(ctx).parts[obj]
+    return part.table, part.positions, part.key_codes
 
 
-def _same_object_duplicates(code: str, obj: str, records) -> Outcome:
+def _same_object_duplicates(ctx: CheckContext, code: str, obj: str) -> Outcome:
     """Records of one Salesforce object sharing an email key: every group member is flagged."""
-    dup = _shared(records)
+    table, positions, codes = _part(ctx, obj)
+    sizes = _group_sizes(codes)
+    shared = sizes > 1  # email key shared with at least one other live record of the object
+    dup = ctx.table(table)[["id", "email", "email_key"]].take(positions[shared])
     noun = obj.lower() + "s"
     found = make_findings(
         code,
@@ -31,15 +41,16 @@ def _same_object_duplicates(code: str, obj: str, records) -> Outcome:
         sf_id=dup["id"],
         email=dup["email"],
         value=dup["email_key"],
-        message=_group_sizes(dup) + f" {noun} share this email: the connector must pick one",
+        message=pd.Series(sizes[shared], index=dup.index).astype("str")
+        + f" {noun} share this email: the connector must pick one",
         suggested_fix=f"merge the duplicate {noun} in Salesforce",
     )
-    groups = int(dup["email_key"].nunique())
+    groups = len(np.unique(codes[shared]))
     return Outcome(
         found,
         f"{len(dup)} {obj.lower()}(s) in {groups} group(s) share an email.",
         numbers={"groups": groups},
-        population=len(records),
+        population=len(positions),
     )
 
 
@@ -71,8 +82,11 @@ def prospect_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Addresses that differ only in case may be different mailboxes to the connector (M-13).
     """
-    p = live_prospects(ctx.table("pardot_prospects"))
-    dup = _shared(p)
+    table, positions, codes = _part(ctx, "Prospect")
+    sizes = _group_sizes(codes)
+    shared = sizes > 1  # email key shared with at least one other live prospect
+    dup = ctx.table(table)[["prospect_id", "email", "email_key"]].take(positions[shared])
+    groups = len(np.unique(codes[shared]))
     found = make_findings(
         "DUP001",
         "Prospect",
@@ -80,17 +94,18 @@ def prospect_duplicate_email(ctx: CheckContext) -> Outcome:
         prospect_id=dup["prospect_id"],
         email=dup["email"],
         value=dup["email_key"],
-        message=_group_sizes(dup) + " prospects share this email",
+        message=pd.Series(sizes[shared], index=dup.index).astype("str")
+        + " prospects share this email",
         suggested_fix="merge the duplicate prospects or give each its CRM id",
     )
     ampsea = ctx.settings.ampsea
     return Outcome(
         found,
-        f"{len(dup)} prospect(s) in {dup['email_key'].nunique()} email group(s) share an email"
+        f"{len(dup)} prospect(s) in {groups} email group(s) share an email"
         f"{' (allowed in same-email mode)' if ampsea else ''}.",
         severity="info" if ampsea else "warning",
-        numbers={"groups": int(dup["email_key"].nunique())},
-        population=len(p),
+        numbers={"groups": groups},
+        population=len(positions),
     )
 
 
@@ -112,7 +127,7 @@ def lead_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Shared mailboxes (info@, sales@) that really are different people.
     """
-    return _same_object_duplicates("DUP002", "Lead", live_leads(ctx.table("sf_leads")))
+    return _same_object_duplicates(ctx, "DUP002", "Lead")
 
 
 @check(
@@ -134,7 +149,7 @@ def contact_duplicate_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Shared mailboxes used by several real people.
     """
-    return _same_object_duplicates("DUP003", "Contact", live_contacts(ctx.table("sf_contacts")))
+    return _same_object_duplicates(ctx, "DUP003", "Contact")
 
 
 @check(
@@ -162,11 +177,19 @@ def lead_contact_shared_email(ctx: CheckContext) -> Outcome:
     ## Known false positives
     A lead kept on purpose for a new opportunity of an existing contact.
     """
-    leads = live_leads(ctx.table("sf_leads"))
-    contacts = live_contacts(ctx.table("sf_contacts"))
-    both = set(leads["email_key"].dropna()) & set(contacts["email_key"].dropna())
-    lh = leads[leads["email_key"].isin(both)]
-    ch = contacts[contacts["email_key"].isin(both)]
+    lead_table, lead_pos, lead_codes = _part(ctx, "Lead")
+    contact_table, contact_pos, contact_codes = _part(ctx, "Contact")
+    n_keys = _emails(ctx).n_keys + 1  # codes shifted by one: 0 is a blank key
+    on_lead = np.zeros(n_keys, dtype=bool)
+    on_lead[lead_codes + 1] = True
+    on_contact = np.zeros(n_keys, dtype=bool)
+    on_contact[contact_codes + 1] = True
+    both = on_lead & on_contact
+    both[0] = False
+    cols = ["id", "email", "email_key"]
+    lh = ctx.table(lead_table)[cols].take(lead_pos[both[lead_codes + 1]])
+    ch = ctx.table(contact_table)[cols].take(contact_pos[both[contact_codes + 1]])
+    n_both = int(both.sum())
     parts = [
         make_findings(
             "DUP004",
@@ -182,49 +205,102 @@ def lead_contact_shared_email(ctx: CheckContext) -> Outcome:
     ]
     return Outcome(
         concat_findings(parts),
-        f"{len(both)} email(s) are on both an open lead and a contact "
+        f"{n_both} email(s) are on both an open lead and a contact "
         f"({len(lh)} lead(s), {len(ch)} contact(s)).",
-        numbers={"emails": len(both)},
-        population=len(leads) + len(contacts),
+        numbers={"emails": n_both},
+        population=len(lead_pos) + len(contact_pos),
     )
 
 
-def _all_emails(ctx: CheckContext) -> pd.DataFrame:
-    """Every live record with an email: object, record id, prospect id, sf id, raw email, key."""
+# (object, table, email column, email-key column) of every record type with an email.
+_EMAIL_SOURCES = (
+    ("Prospect", "pardot_prospects", "email", "email_key"),
+    ("Lead", "sf_leads", "email", "email_key"),
+    ("Contact", "sf_contacts", "email", "email_key"),
+    ("PersonAccount", "sf_accounts", "person_email", "person_email_key"),
+)
+
+
+@dataclass(frozen=True)
+class _EmailPart:
+    """One object's live records with their email-key codes."""
+
+    obj: str
+    table: str
+    email: str  # email column
+    key: str  # email-key column
+    positions: np.ndarray  # live rows of the table (live_positions)
+    key_codes: np.ndarray  # per live row: code of its email key, shared by every object (-1: blank)
+
+
+@dataclass(frozen=True)
+class _EmailIndex:
+    """Every object's live records with their email keys factorized together, once per run."""
+
+    parts: dict[str, _EmailPart]  # in _EMAIL_SOURCES order
+    n_keys: int  # codes are below this
+
+
+def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int]:
+    """Codes of the values of several text columns, equal values sharing a code (-1: blank).
+
+    One pyarrow hash pass over the columns side by side (their text is not concatenated).
+    """
+    arrays = [pa.array(c.astype("str"), type=pa.large_string()) for c in columns]
+    encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.large_string()))
+    combined = encoded.combine_chunks()  # one dictionary for every chunk
+    codes = pc.fill_null(combined.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    bounds = np.cumsum([0] + [len(c) for c in columns])
+    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], len(
+        combined.dictionary
+    )
+
+
+def _build_emails(ctx: CheckContext) -> _EmailIndex:
+    sources = [src for src in _EMAIL_SOURCES if ctx.has(src[1])]
+    codes, n_keys = _factorize_together([ctx.table(table)[key] for _, table, _, key in sources])
+    parts = {}
+    for (obj, table, col, key), table_codes in zip(sources, codes, strict=True):
+        positions = live_positions(ctx, table)
+        parts[obj] = _EmailPart(obj, table, col, key, positions, table_codes[positions])
+    return _EmailIndex(parts, n_keys)
+
+
+def _emails(ctx: CheckContext) -> _EmailIndex:
+    """The run's email index (built once, shared by DUP001-DUP006)."""
+    return ctx.shared("dup_emails", lambda: _build_emails(ctx))
+
+
+def _all_emails(ctx: CheckContext, rows: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Live records with their email: object, record id, prospect id, sf id, raw email, key.
+
+    ``rows`` selects, per object, which of its live records (a mask over them) to return;
+    objects not named are left out. The frame is the concatenation over the objects, in
+    ``_EMAIL_SOURCES`` order, of those records in table order.
+    """
     parts = []
-    if ctx.has("pardot_prospects"):
-        p = live_prospects(ctx.table("pardot_prospects"))
+    for part in _emails(ctx).parts.values():
+        if part.obj not in rows:
+            continue
+        picked = part.positions[rows[part.obj]]
+        if part.obj == "Prospect":
+            p = ctx.table(part.table)[["prospect_id", part.email, part.key]].take(picked)
+            record_id, prospect_id, sf_id = p["prospect_id"], p["prospect_id"], pd.NA
+        else:
+            p = ctx.table(part.table)[["id", part.email, part.key]].take(picked)
+            record_id, prospect_id, sf_id = p["id"], pd.NA, p["id"]
         parts.append(
             pd.DataFrame(
                 {
-                    "object": "Prospect",
-                    "record_id": p["prospect_id"],
-                    "prospect_id": p["prospect_id"],
-                    "sf_id": pd.NA,
-                    "email": p["email"],
-                    "email_key": p["email_key"],
+                    "object": part.obj,
+                    "record_id": record_id,
+                    "prospect_id": prospect_id,
+                    "sf_id": sf_id,
+                    "email": p[part.email],
+                    "email_key": p[part.key],
                 }
             )
         )
-    for table, obj, pick, col, key in (
-        ("sf_leads", "Lead", live_leads, "email", "email_key"),
-        ("sf_contacts", "Contact", live_contacts, "email", "email_key"),
-        ("sf_accounts", "PersonAccount", person_accounts, "person_email", "person_email_key"),
-    ):
-        if ctx.has(table):
-            t = pick(ctx.table(table))
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "object": obj,
-                        "record_id": t["id"],
-                        "prospect_id": pd.NA,
-                        "sf_id": t["id"],
-                        "email": t[col],
-                        "email_key": t[key],
-                    }
-                )
-            )
     if not parts:
         return pd.DataFrame(
             columns=["object", "record_id", "prospect_id", "sf_id", "email", "email_key"]
@@ -261,10 +337,28 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
     ## Known false positives
     None known: the raw values really differ.
     """
-    e = _all_emails(ctx)
-    keyed = e[e["email_key"].notna()]
-    variants = keyed.groupby("email_key")["email"].transform("nunique")
-    hit = keyed[variants > 1]
+    parts = _emails(ctx).parts.values()
+    # A key group can hold several distinct raw emails only if one of its emails is blank or
+    # differs from the key itself: only those groups' emails are compared.
+    odd_key = np.zeros(_emails(ctx).n_keys + 1, dtype=bool)
+    for part in parts:
+        t = ctx.table(part.table)
+        email = pa.array(t[part.email].astype("str"), type=pa.large_string())
+        key = pa.array(t[part.key].astype("str"), type=pa.large_string())
+        odd = pc.fill_null(pc.not_equal(email, key), True).to_numpy(zero_copy_only=False)
+        odd_key[part.key_codes[odd[part.positions]] + 1] = True
+    odd_key[0] = False  # blank keys form no group
+    candidates = {p.obj: odd_key[p.key_codes + 1] for p in parts}
+    c = _all_emails(ctx, candidates)
+    key = np.concatenate([p.key_codes[candidates[p.obj]] for p in parts])
+    email, email_uniques = pd.factorize(c["email"])
+    # Distinct raw emails per email key (nunique: blank emails not counted), from the codes:
+    # one entry per distinct (key, email) pair, counted per key.
+    both = email >= 0
+    width = len(email_uniques) + 1
+    pairs = pd.unique(key[both] * width + email[both])
+    variants = np.bincount(pairs // width, minlength=_emails(ctx).n_keys)
+    hit = c[variants[key] > 1]
     found = make_findings(
         "DUP005",
         hit["object"],
@@ -281,7 +375,7 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
         f"{len(hit)} record(s) in {hit['email_key'].nunique()} email group(s) differ only in case "
         "or spaces.",
         numbers={"groups": int(hit["email_key"].nunique())},
-        population=len(keyed),
+        population=sum(int((p.key_codes >= 0).sum()) for p in parts),
     )
 
 
@@ -313,14 +407,20 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     Leads kept without an email on purpose (phone-only leads); unusual but valid addresses
     (quoted local parts, internationalised domains).
     """
-    e = _all_emails(ctx)
+    parts = list(_emails(ctx).parts.values())
     if not ctx.settings.person_accounts_enabled:
-        e = e[e["object"] != "PersonAccount"]  # invisible to the connector (M-18)
-    raw = e["email"]
-    blank = e["email_key"].isna()
-    invalid = e["email_key"].notna() & ~email_is_valid(raw.fillna(""))
-    mask = (blank | invalid).to_numpy()
-    hit = e[mask]
+        parts = [p for p in parts if p.obj != "PersonAccount"]  # invisible to the connector (M-18)
+    blank, invalid, hits = [], [], {}
+    for part in parts:
+        raw = ctx.table(part.table)[part.email].astype("str")
+        valid = email_is_valid(raw.fillna("")).to_numpy(dtype=bool)[part.positions]
+        blank.append(part.key_codes < 0)
+        invalid.append((part.key_codes >= 0) & ~valid)
+        hits[part.obj] = blank[-1] | invalid[-1]
+    hit = _all_emails(ctx, hits)
+    hit_blank = np.concatenate([b[hits[p.obj]] for p, b in zip(parts, blank, strict=True)] or [[]])
+    n_blank = int(sum(b.sum() for b in blank))
+    n_invalid = int(sum(i.sum() for i in invalid))
     found = make_findings(
         "DUP006",
         hit["object"],
@@ -330,7 +430,7 @@ def invalid_email(ctx: CheckContext) -> Outcome:
         email=hit["email"],
         value=hit["email"],
         message=pd.Series(
-            np.where(blank.to_numpy()[mask], "no email: the record cannot sync", "invalid email"),
+            np.where(hit_blank, "no email: the record cannot sync", "invalid email"),
             index=hit.index,
             dtype="str",
         ),
@@ -338,8 +438,8 @@ def invalid_email(ctx: CheckContext) -> Outcome:
     )
     return Outcome(
         found,
-        f"{int(blank.sum())} record(s) without an email; {int(invalid.sum())} record(s) with an "
+        f"{n_blank} record(s) without an email; {n_invalid} record(s) with an "
         f"invalid email (policy invalid_email={ctx.settings.invalid_email}).",
-        numbers={"blank": int(blank.sum()), "invalid": int(invalid.sum())},
-        population=len(e),
+        numbers={"blank": n_blank, "invalid": n_invalid},
+        population=sum(len(p.positions) for p in parts),
     )

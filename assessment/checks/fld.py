@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..fields import effective_mappings
 from .common import (
     PAIRED_OUTCOMES,
+    by_value,
     describe_fields,
+    first_match_values,
     has_policy,
     is_true,
-    live_prospects,
+    live_positions,
     prospect_column,
 )
 from .registry import (
@@ -223,25 +228,58 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
     )
 
 
-def _prospect_values(ctx: CheckContext, obj: str, types: set[str]):
-    """Yield (describe row, prospects, non-blank values) per mapped field of the given types."""
+def _prospect_fields(ctx: CheckContext, obj: str, types: set[str]):
+    """Yield (describe row, prospect column) per mapped field of the given types."""
     d = describe_fields(ctx, obj)
     if d is None:
         return
     fm = _effective(ctx)
     fm = fm[~fm["pardot_field_id"].isin(sorted(_NOT_WRITTEN)) & fm["prospect_column"].notna()]
     keys = _object_field(fm, obj)
-    prospects = live_prospects(ctx.table("pardot_prospects"))
+    columns = ctx.table("pardot_prospects").columns
     for pos in range(len(fm)):  # loop over mapped fields (dozens), not records
         key, col = keys.iloc[pos], fm["prospect_column"].iloc[pos]
-        if pd.isna(key) or key not in d.index or col not in prospects.columns:
+        if pd.isna(key) or key not in d.index or col not in columns:
             continue
         meta = d.loc[key]
         if str(meta["type"]) not in types:
             continue
-        values = prospects[col].astype("str").str.strip()
-        values = values[values.notna() & (values != "")]
-        yield meta, prospects.loc[values.index], values
+        yield meta, col
+
+
+class _ProspectValues:
+    """Mapped prospect columns (trimmed, or raw with lengths) and which prospects are live.
+
+    Works on whole columns (the live, non-blank test is a mask) so the wide prospect table is
+    never copied; each column is trimmed once per check even when Lead and Contact both map it.
+    """
+
+    def __init__(self, ctx: CheckContext):
+        self.table = ctx.table("pardot_prospects")
+        self.live = np.zeros(len(self.table), dtype=bool)
+        self.live[live_positions(ctx, "pardot_prospects")] = True
+        self._seen: dict[str, tuple[pd.Series, np.ndarray]] = {}
+        self._raw: dict[str, tuple[pd.Series, np.ndarray]] = {}
+
+    def get(self, col: str) -> tuple[pd.Series, np.ndarray]:
+        """(trimmed values on every row, mask of live prospects with a non-blank value)."""
+        if col not in self._seen:
+            values = self.table[col].astype("str").str.strip()
+            filled = (values.notna() & (values != "")).to_numpy(dtype=bool) & self.live
+            self._seen[col] = (values, filled)
+        return self._seen[col]
+
+    def raw(self, col: str) -> tuple[pd.Series, np.ndarray]:
+        """(untrimmed values on every row, their lengths: 0 for a blank)."""
+        if col not in self._raw:
+            values = self.table[col].astype("str")
+            lengths = pc.fill_null(pc.utf8_length(pa.array(values)), 0).to_numpy()  # as .str.len()
+            self._raw[col] = (values, lengths)
+        return self._raw[col]
+
+    def who(self, rows: np.ndarray) -> pd.DataFrame:
+        """prospect_id and email of the prospects at these positions."""
+        return self.table[["prospect_id", "email"]].take(rows)
 
 
 @check(
@@ -276,21 +314,30 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     listed too.
     """
     parts, restricted = [], False
+    prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, pros, values in _prospect_values(ctx, obj, {"picklist", "multipicklist"}):
+        for meta, col in _prospect_fields(ctx, obj, {"picklist", "multipicklist"}):
+            values, filled = prospects.get(col)
             allowed = set(meta["picklist_values"] or ())
             if meta["type"] == "multipicklist":
-                pieces = values.str.split(";").explode().str.strip()
+                filled_rows = np.flatnonzero(filled)
+                pieces = (
+                    values.take(filled_rows)
+                    .reset_index(drop=True)
+                    .str.split(";")
+                    .explode()
+                    .str.strip()
+                )
                 bad_piece = ~pieces.isin(allowed) & (pieces != "")
-                bad_idx = pieces[bad_piece].index.unique()
+                bad_rows = filled_rows[pieces[bad_piece].index.unique().to_numpy(dtype=np.int64)]
             else:
-                bad_idx = values[~values.isin(allowed)].index
-            if not len(bad_idx):
+                bad_rows = np.flatnonzero(filled & ~values.isin(allowed).to_numpy(dtype=bool))
+            if not len(bad_rows):
                 continue
             is_restricted = bool(meta["restricted_picklist"])
             restricted |= is_restricted
             kind = "restricted " if is_restricted else ""
-            p = pros.loc[bad_idx]
+            p = prospects.who(bad_rows)
             parts.append(
                 make_findings(
                     "FLD003",
@@ -299,7 +346,7 @@ def picklist_values(ctx: CheckContext) -> Outcome:
                     prospect_id=p["prospect_id"],
                     email=p["email"],
                     field=f"{obj}.{meta['name']}",
-                    value=values.loc[bad_idx],
+                    value=values.take(bad_rows),
                     message=f"value not in the {kind}{obj}.{meta['name']} picklist",
                     suggested_fix="change the value to an allowed picklist value, or add it in Salesforce",
                 )
@@ -311,7 +358,7 @@ def picklist_values(ctx: CheckContext) -> Outcome:
         f"from a mapped picklist{' (restricted: the sync will fail)' if restricted else ''}.",
         severity="blocker" if restricted else "warning",
         numbers={"restricted": restricted},
-        population=len(live_prospects(ctx.table("pardot_prospects"))),
+        population=len(live_positions(ctx, "pardot_prospects")),
     )
 
 
@@ -341,15 +388,22 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     Values that will never be written to Salesforce are listed too.
     """
     parts = []
+    prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, pros, values in _prospect_values(ctx, obj, _TEXT_SF_TYPES):
+        for meta, col in _prospect_fields(ctx, obj, _TEXT_SF_TYPES):
             length = meta["length"]
             if pd.isna(length) or int(length) <= 0:
                 continue
-            long_idx = values[values.str.len() > int(length)].index
-            if not len(long_idx):
+            # Trimming never lengthens a value: only values longer untrimmed are trimmed.
+            raw, raw_length = prospects.raw(col)
+            rows = np.flatnonzero(prospects.live & (raw_length > int(length)))
+            trimmed = raw.take(rows).str.strip()
+            too_long = (trimmed.str.len() > int(length)).to_numpy(dtype=bool, na_value=False)
+            long_rows = rows[too_long]
+            if not len(long_rows):
                 continue
-            p = pros.loc[long_idx]
+            values = trimmed[too_long]
+            p = prospects.who(long_rows)
             parts.append(
                 make_findings(
                     "FLD004",
@@ -358,7 +412,7 @@ def value_too_long(ctx: CheckContext) -> Outcome:
                     prospect_id=p["prospect_id"],
                     email=p["email"],
                     field=f"{obj}.{meta['name']}",
-                    value=values.loc[long_idx],
+                    value=values,
                     message=f"longer than {obj}.{meta['name']} ({int(length)} characters)",
                     suggested_fix=f"shorten to {int(length)} characters",
                 )
@@ -369,7 +423,7 @@ def value_too_long(ctx: CheckContext) -> Outcome:
         f"{found['record_id'].nunique() if len(found) else 0} prospect(s) hold values longer than "
         f"the Salesforce field (policy long_values={ctx.settings.long_values}).",
         numbers={"policy_long_values": ctx.settings.long_values},
-        population=len(live_prospects(ctx.table("pardot_prospects"))),
+        population=len(live_positions(ctx, "pardot_prospects")),
     )
 
 
@@ -509,10 +563,16 @@ def lead_required_fields(ctx: CheckContext) -> Outcome:
     """
     p = ctx.simulation.prospects
     # The simulator keeps the first error code per prospect; the reason lists every failure.
-    reason = p["reason"].astype("str").fillna("")
+    required = by_value(
+        p["reason"],
+        lambda reason: (
+            reason.astype("str")
+            .fillna("")
+            .str.contains("REQUIRED_FIELD_MISSING|required Lead field", regex=True)
+        ),
+    )
     err = (p["error_code"].astype("str") == "REQUIRED_FIELD_MISSING").fillna(False) | (
-        (p["outcome"] == "will_error")
-        & reason.str.contains("REQUIRED_FIELD_MISSING|required Lead field", regex=True)
+        (p["outcome"] == "will_error") & required
     )
     risk = (
         p["outcome"].isin(["create_lead", "will_error"])
@@ -646,19 +706,23 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             empty_findings(), "Opted Out is not mapped: opt-outs do not sync.", failed=False
         )
     behaviour = str(row["sync_behavior"].iloc[0])
-    sf_parts = []
-    for table, obj in (("sf_leads", "Lead"), ("sf_contacts", "Contact")):
+    sf_ids, sf_opted = [], []
+    for table in ("sf_leads", "sf_contacts"):
         if ctx.has(table):
             t = ctx.table(table)
-            sf_parts.append(t[["id", "has_opted_out_of_email"]].assign(sf_object=obj))
+            sf_ids.append(t["id"])
+            sf_opted.append(t["has_opted_out_of_email"])
     p = ctx.simulation.prospects
     # Paired: linked or matched, including pairs whose other writes are predicted to fail.
-    paired = p[p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()]
-    pros = ctx.table("pardot_prospects").drop_duplicates("prospect_id").set_index("prospect_id")
-    pardot = paired["prospect_id"].map(pros["opted_out"]).astype("boolean")
-    if sf_parts:
-        sfo = pd.concat(sf_parts).drop_duplicates("id").set_index("id")
-        sf_val = paired["sf_id"].map(sfo["has_opted_out_of_email"]).astype("boolean")
+    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
+        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
+    ]
+    pros = ctx.table("pardot_prospects")
+    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
+    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
+    if sf_ids:
+        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
+        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
     else:
         sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
     # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.

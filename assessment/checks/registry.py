@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import AssessmentError
@@ -96,10 +97,22 @@ class Outcome:
 
 @dataclass
 class CheckContext:
-    """What a check reads: the snapshot, the simulator's result and the resolved settings."""
+    """What a check reads: the snapshot, the simulator's result and the resolved settings.
+
+    ``cache`` holds computations shared by the checks of one run (live-record positions, email
+    groups); ``run_checks`` gives every check of a run the same dict, so it never outlives the
+    run's snapshot and settings. Cached values are read-only for the checks.
+    """
 
     snapshot: OrgSnapshot
     simulation: Any
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def shared(self, key: str, compute: Callable[[], Any]) -> Any:
+        """``compute()`` once per run under ``key``; later calls of the run reuse the value."""
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     @property
     def settings(self) -> ConnectorSettings:
@@ -264,10 +277,14 @@ def make_findings(
     for name, v in values.items():
         if isinstance(v, pd.Series):
             s = v if v.index.equals(index) else v.reindex(index)
+            # Missing values stay NA (astype keeps them); only empty strings become NA too.
+            s = s.astype("str") if len(s) else pd.Series(dtype="str", index=index)
+        elif len(index):
+            # A scalar: converted once, then repeated (no list of len(index) Python objects).
+            one = pd.Series([v], dtype="object").astype("str").array
+            s = pd.Series(one.take(np.zeros(len(index), dtype=np.intp)), index=index)
         else:
-            s = pd.Series([v] * len(index), index=index, dtype="object")
-        # Missing values stay NA (astype keeps them); only empty strings become NA too.
-        s = s.astype("str") if len(s) else pd.Series(dtype="str", index=index)
+            s = pd.Series(dtype="str", index=index)
         cols[name] = s.mask(s == "")
     frame = pd.DataFrame(cols, index=index)[FINDING_COLUMNS]
     frame.index.name = "row"
@@ -310,13 +327,18 @@ def _not_run(chk: Check, missing: list[str]) -> CheckResult:
     )
 
 
-def run_check(chk: Check, snapshot: OrgSnapshot, simulation: Any) -> CheckResult:
-    """Run one check; not_run (never pass) when an input it needs is absent."""
+def run_check(
+    chk: Check, snapshot: OrgSnapshot, simulation: Any, cache: dict[str, Any] | None = None
+) -> CheckResult:
+    """Run one check; not_run (never pass) when an input it needs is absent.
+
+    ``cache``: the run's shared computations (see :class:`CheckContext`); a fresh one if None.
+    """
     missing = missing_needs(snapshot, simulation, chk)
     if missing:
         return _not_run(chk, missing)
     try:
-        out = chk.func(CheckContext(snapshot, simulation))
+        out = chk.func(CheckContext(snapshot, simulation, {} if cache is None else cache))
     except AssessmentError:
         raise
     except Exception as exc:  # one faulty check must not sink the whole assessment: not_run
@@ -355,4 +377,5 @@ def run_checks(
 ) -> list[CheckResult]:
     """Run every registered check (or the given codes) in code order."""
     chosen = [get_check(c) for c in codes] if codes else [CHECKS[c] for c in sorted(CHECKS)]
-    return [run_check(chk, snapshot, simulation) for chk in chosen]
+    cache: dict[str, Any] = {}  # shared by this run's checks only (what-if runs get their own)
+    return [run_check(chk, snapshot, simulation, cache) for chk in chosen]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pandas as pd
 
+from .common import by_value
 from .registry import (
     NEED_SIMULATION,
     CheckContext,
@@ -277,9 +278,18 @@ def existing_records_not_backfilled(ctx: CheckContext) -> Outcome:
     Records you do not want in Account Engagement.
     """
     sf = ctx.simulation.salesforce
-    reason = sf["reason"].astype("str").str.lower().fillna("")
-    not_back = reason.str.contains("retroactive|back-fill|backfill|auto-create", regex=True)
-    hit = sf[(sf["outcome"] == "no_prospect") & sf["email_key"].notna() & not_back]
+    not_back = by_value(
+        sf["reason"],
+        lambda reason: (
+            reason.astype("str")
+            .str.lower()
+            .fillna("")
+            .str.contains("retroactive|back-fill|backfill|auto-create", regex=True)
+        ),
+    )
+    hit = sf[["sf_object", "sf_id", "email", "reason"]][
+        (sf["outcome"] == "no_prospect") & sf["email_key"].notna() & not_back
+    ]
     found = make_findings(
         "SYN005",
         hit["sf_object"],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .common import is_true
+from .common import by_value, is_true
 from .registry import NEED_SIMULATION, CheckContext, Outcome, check, make_findings
 
 
@@ -33,8 +33,15 @@ def unassigned_no_match(ctx: CheckContext) -> Outcome:
     Prospects kept out of Salesforce on purpose.
     """
     p = ctx.simulation.prospects
-    reason = p["reason"].astype("str").str.lower().fillna("")
-    disabled = reason.str.contains("disabled|do not sync", regex=True)
+    disabled = by_value(
+        p["reason"],
+        lambda reason: (
+            reason.astype("str")
+            .str.lower()
+            .fillna("")
+            .str.contains("disabled|do not sync", regex=True)
+        ),
+    )
     hit = p[(p["outcome"] == "pardot_only") & ~_assigned(p) & ~disabled]
     found = make_findings(
         "UNA001",

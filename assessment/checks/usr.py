@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..normalize import PREFIX_GROUP
-from .common import has_policy, is_true, live_contacts, live_leads, user_mapping
+from .common import first_match_values, has_policy, is_true, live_positions, user_mapping
 from .registry import (
     NEED_SIMULATION,
     CheckContext,
@@ -181,24 +182,28 @@ def owner_not_a_user(ctx: CheckContext) -> Outcome:
     ## Known false positives
     Queue ownership used on purpose for lead routing.
     """
-    users = ctx.table("sf_users").drop_duplicates("id").set_index("id")
+    users = ctx.table("sf_users")
     queue_ids = set(ctx.table("sf_queues")["id"].dropna()) if ctx.has("sf_queues") else set()
     parts = []
     population = 0
-    for table, obj, pick in (
-        ("sf_leads", "Lead", live_leads),
-        ("sf_contacts", "Contact", live_contacts),
-    ):
+    for table, obj in (("sf_leads", "Lead"), ("sf_contacts", "Contact")):
         if not ctx.has(table):
             continue
-        t = pick(ctx.table(table))
-        population += len(t)
+        # Open leads / live contacts (live_leads, live_contacts); the owner tests run on the
+        # whole column and only the flagged rows are copied.
+        t = ctx.table(table)
+        live = live_positions(ctx, table)
+        population += len(live)
         owner = t["owner_id"].astype("str")
         queue = (owner.str.startswith(PREFIX_GROUP).fillna(False) | owner.isin(queue_ids)).astype(
             bool
         )
-        inactive = (owner.map(users["is_active"]).astype("boolean") == False).fillna(False)  # noqa: E712
-        hit = t[queue | inactive]
+        # The owner's IsActive (first sf_users row with the id); a missing user is not inactive.
+        is_active = first_match_values(owner, users["id"], users["is_active"])
+        inactive = (is_active == False).fillna(False)  # noqa: E712
+        flagged = (queue | inactive).to_numpy(dtype=bool)
+        rows = live[flagged[live]]
+        hit = t[["id", "email", "owner_id"]].take(rows)
         parts.append(
             make_findings(
                 "USR004",
@@ -209,8 +214,10 @@ def owner_not_a_user(ctx: CheckContext) -> Outcome:
                 field="OwnerId",
                 value=hit["owner_id"],
                 message=pd.Series(
-                    queue[hit.index].map(
-                        {True: "owned by a queue", False: "owned by an inactive user"}
+                    np.where(
+                        queue.to_numpy(dtype=bool)[rows],
+                        "owned by a queue",
+                        "owned by an inactive user",
                     ),
                     index=hit.index,
                     dtype="str",
