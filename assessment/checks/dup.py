@@ -244,15 +244,17 @@ class _EmailIndex:
 def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int]:
     """Codes of the values of several text columns, equal values sharing a code (-1: blank).
 
-    One pyarrow hash pass over the columns side by side (their text is not concatenated).
+    One pyarrow hash pass over the joined text (encoding chunk by chunk and then combining
+    would hash every value a second time to unify the chunks' dictionaries).
     """
     arrays = [pa.array(c.astype("str"), type=pa.large_string()) for c in columns]
-    encoded = pc.dictionary_encode(pa.chunked_array(arrays, type=pa.large_string()))
-    combined = encoded.combine_chunks()  # one dictionary for every chunk
-    codes = pc.fill_null(combined.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    chunks = [ch for a in arrays for ch in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+    whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
+    encoded = pc.dictionary_encode(whole)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
     bounds = np.cumsum([0] + [len(c) for c in columns])
     return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], len(
-        combined.dictionary
+        encoded.dictionary
     )
 
 
