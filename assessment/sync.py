@@ -683,6 +683,21 @@ def _write_errors(
     return found
 
 
+def _write_errors_at(
+    values: pd.Series, at: np.ndarray, n: int, meta: dict | None, settings: ConnectorSettings
+) -> list[tuple[np.ndarray, str | None, str]]:
+    """``_write_errors`` of the values written at positions ``at`` (of ``n`` records), with masks
+    over all ``n``: every test is per value, so only the written values are looked at."""
+    found: list[tuple[np.ndarray, str | None, str]] = []
+    if meta is None or len(at) == 0:
+        return found
+    for bad, code, policy in _write_errors(values.reset_index(drop=True), meta, settings):
+        mask = np.zeros(n, dtype=bool)
+        mask[at[bad]] = True
+        found.append((mask, code, policy))
+    return found
+
+
 def _describe_lookup(snapshot, obj: str) -> dict[str, dict]:
     frame = (snapshot.describe or {}).get(obj)
     if frame is None or len(frame) == 0:
@@ -1228,6 +1243,7 @@ def _create_checks(
                 P[col].isna().to_numpy(dtype=bool),
                 f"required Lead field {meta['name']} is blank (F-15)",
             )
+    at_create = np.flatnonzero(create)
     for r in mappings.to_dict("records"):
         if r["pardot_field_id"] in _NOT_WRITTEN or pd.isna(r["sf_field"]):
             continue
@@ -1235,9 +1251,9 @@ def _create_checks(
         meta = lead_meta.get(header_key(r["sf_field"]))
         if meta is None or pd.isna(col) or col not in P.columns:
             continue
-        values = _compare_text(P[col], settings, is_sf=False).reset_index(drop=True)
         # Only the values of created leads are written: others must not decide the error kind.
-        for bad, code, policy in _write_errors(values.where(create), meta, settings):
+        values = _compare_text(P[col].iloc[at_create], settings, is_sf=False)
+        for bad, code, policy in _write_errors_at(values, at_create, n, meta, settings):
             if policy:
                 notes.policy(policy, create & bad)
             if code:
@@ -1367,21 +1383,18 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                     continue  # package fields / owner are not value writes (F-5)
                 sf_name = r["sf_field"] if o == "Lead" else r["contact_sf_field"]
                 meta = metas[o].get(header_key(sf_name)) if pd.notna(sf_name) else None
-                for bad, code, policy in _write_errors(a.where(writes), meta, settings):
-                    bad &= writes
+                at = np.flatnonzero(writes)
+                for bad, code, policy in _write_errors_at(a.iloc[at], pp[at], n, meta, settings):
+                    # ``bad``: over all prospects, set only at written pairs.
                     if policy and bad.any():
                         pol.add(policy)
-                        mask = np.zeros(n, dtype=bool)
-                        mask[pp[bad]] = True
-                        notes.policy(policy, mask)
+                        notes.policy(policy, bad)
                     if code and bad.any():
                         counts["write_errors"] += int(bad.sum())
                         codes.add(code)
-                        mask = np.zeros(n, dtype=bool)
-                        mask[pp[bad]] = True
-                        write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | mask
+                        write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | bad
                         notes.add_reason(
-                            mask, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
+                            bad, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
                         )
         winner = {
             "use_pardot": "pardot",
