@@ -640,6 +640,14 @@ def _compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -
     return out
 
 
+def _pair_text(values: pd.Series, pos: np.ndarray, settings, is_sf: bool) -> pd.Series:
+    """``_compare_text`` of ``values`` at positions ``pos``, on a RangeIndex; a column with no
+    value at all gives all NA without a take."""
+    if values.count() == 0:
+        return pd.Series(np.nan, index=pd.RangeIndex(len(pos)), dtype="str")
+    return _compare_text(values.iloc[pos], settings, is_sf).reset_index(drop=True)
+
+
 def _write_errors(
     values: pd.Series, meta: dict | None, settings: ConnectorSettings
 ) -> list[tuple[np.ndarray, str | None, str]]:
@@ -1336,14 +1344,14 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                     sf_vals = contact_account_names()
                 else:
                     sf_vals = frame[scol]
-                a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)
-                s = _compare_text(sf_vals.iloc[ss], settings, True).reset_index(drop=True)
+                a = _pair_text(P[pcol], pp, settings, False)
+                s = _pair_text(sf_vals, ss, settings, True)
                 if isinstance(frame[scol].dtype, pd.BooleanDtype):
                     pol.add("checkbox_false_is_value")  # F-3/F-7
                 a_b, s_b = a.isna().to_numpy(), s.isna().to_numpy()
                 eq = (a == s).fillna(False).to_numpy(dtype=bool)
                 numeric = _NUMBER_RE
-                maybe = ~eq  # only unequal pairs need the (costly) number test
+                maybe = ~eq & ~a_b & ~s_b  # only unequal values need the (costly) number test
                 if maybe.any():
                     idx = np.flatnonzero(maybe)
                     maybe[idx] = a.iloc[idx].str.fullmatch(numeric).fillna(False).to_numpy(
