@@ -94,6 +94,7 @@ _COUNT_COLUMNS = [
     "write_errors",
 ]
 _DT = "datetime64[us, UTC]"
+_SF_OBJECTS = ("Lead", "PersonAccount", "Contact", "")  # sf["obj_code"] → sf["sf_object"]
 _NUMBER_RE = r"-?\d+(?:\.\d+)?"
 _MATCHED = ("linked", "match_email", "match_email_tie")
 _TEXT_TYPES = {
@@ -177,7 +178,14 @@ def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Series:
 def _labels(values: np.ndarray) -> pd.Series:
     """An object array of texts (None/NaN → NA) as a ``str`` Series: each distinct text is
     converted once (record-level label arrays repeat a few texts many times)."""
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    values = np.asarray(values, dtype=object)
+    at = np.flatnonzero(pd.notna(values))
+    if len(at) < len(values) // 2:  # mostly NA (error codes, candidates): factorize the rest
+        sub, distinct = pd.factorize(values[at])
+        codes = np.full(len(values), -1, dtype=np.int64)
+        codes[at] = sub
+    else:
+        codes, distinct = pd.factorize(values)
     return _from_codes(codes, [str(v) for v in distinct])
 
 
@@ -387,6 +395,7 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
                 "created_date": r(_col(frame, "created_date", _DT), _DT),
                 "last_modified_date": r(_col(frame, "last_modified_date", _DT), _DT),
                 "is_person": is_person,
+                "obj_code": np.full(n, _SF_OBJECTS.index(obj), dtype=np.int64),
                 "src_pos": np.arange(n),
                 "row": frame.index.to_numpy(),
             }
@@ -881,7 +890,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(
             undecided.copy(), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
-    sf_is_lead = (sf["sf_object"] == "Lead").to_numpy(dtype=bool)
+    sf_is_lead = sf["obj_code"].to_numpy() == _SF_OBJECTS.index("Lead")
     claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
     claimed[target[(target >= 0) & (outcome != "out_of_scope")]] = True
     eligible = (~sf["is_deleted"] & sf["match_key"].notna()).to_numpy()
@@ -912,7 +921,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         c_pos=c_pair,
         claimed=claimed[c_pair],
         is_lead=sf_is_lead[c_pair],
-        link_id=_take_str(sf["link_id"], c_pair),
     )
     # Records already linked to another prospect by CRM id cannot link again (M-1).
     taken = pairs[pairs["claimed"]]
@@ -941,6 +949,8 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     several = n_in[inn["p_pos"].to_numpy()] > 1
     one = inn[~several]
     inn = inn[several]
+    # Record ids, the last tie-break key and the candidate list, only where there is a tie.
+    inn = inn.assign(link_id=_take_str(sf["link_id"], inn["c_pos"].to_numpy()).set_axis(inn.index))
     if settings.tie_break == "oldest":
         order = inn.sort_values(
             ["p_pos", "rank_obj", "created_date", "last_modified_date", "link_id"],
@@ -953,7 +963,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             ascending=[True, True, False, True],
             na_position="last",
         )
-    picks = pd.concat([one, order.drop_duplicates("p_pos", keep="first")])
+    picks = pd.concat([one, order.drop_duplicates("p_pos", keep="first").drop(columns="link_id")])
     multi_cand = order[order["p_pos"].duplicated(keep=False)]
     cand_list = _join_groups(multi_cand["p_pos"].to_numpy(), multi_cand["link_id"])
     # One Salesforce record, one prospect (M-1): same-email prospects competing for one record.
@@ -1146,12 +1156,14 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     notes.add_reason(
         mds_unknown, "the Marketing Data Sharing rule field is not in the export: scope unknown"
     )
+    obj_code = np.full(n, -1, dtype=np.int64)  # the linked record's object, as a code
+    obj_code[tgt] = sf["obj_code"].to_numpy()[target[tgt]]
     prospects = pd.DataFrame(
         {
             "prospect_id": _col(P, "prospect_id").astype("str").reset_index(drop=True),
             "email": p_email.astype("str").reset_index(drop=True),
             "outcome": _labels(outcome),
-            "sf_object": _take_str(sf["sf_object"], target),
+            "sf_object": _from_codes(obj_code, list(_SF_OBJECTS)),
             "sf_id": _take_str(sf["link_id"], target),
             "owner_sf_user_id": owner_out,
             "reason": _labels(notes.reason),
@@ -1290,7 +1302,7 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     # Pairs per object, once (not per mapping).
     sels = {}
     for o in ("Lead", "Contact"):
-        sel = (sf["sf_object"] == o).to_numpy(dtype=bool)[c_pos]
+        sel = sf["obj_code"].to_numpy()[c_pos] == _SF_OBJECTS.index(o)
         sels[o] = sel, p_pos[sel], src[sel]
     n = len(P)
     write_fail: dict[str, np.ndarray] = {}
