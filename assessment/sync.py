@@ -1046,7 +1046,10 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             m, "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
         ),
     )
-    valid_email = email_is_valid(p_email.fillna("")).to_numpy(dtype=bool)
+    # Only records that create a lead are looked at below: test just their emails.
+    valid_email = np.ones(n, dtype=bool)
+    at = np.flatnonzero(creating)
+    valid_email[at] = email_is_valid(p_email.iloc[at].fillna("")).to_numpy(dtype=bool)
     bad_email = creating & ~valid_email
     notes.policy("invalid_email", bad_email)
     if settings.invalid_email == "no_match":
