@@ -517,6 +517,12 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
     return sf
 
 
+def _scope_texts(sf: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """The scope reasons of the records at ``pos`` as an object array (from the category codes)."""
+    scope = sf["scope_reason"].array
+    return np.asarray(scope.categories, dtype=object)[np.asarray(scope.codes)[pos]]
+
+
 # ----------------------------------------------------------------------------- users
 def _sf_user_ids(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame):
     """Per prospect: Pardot user id, mapped Salesforce user id, resolved flag, active state."""
@@ -860,7 +866,9 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     scope_ok = np.zeros(n, dtype=bool)
     scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
     m = decide(open_crm & ~scope_ok, "out_of_scope")
-    notes.add_reason(m, _take(sf["scope_reason"], pos, ""))
+    scope_text = np.full(n, "", dtype=object)  # the record's scope reason, where it is used
+    scope_text[m] = _scope_texts(sf, pos[m])
+    notes.add_reason(m, scope_text)
     notes.add_reason(m, "AE will archive the prospect (D-6)")
     target[m] = pos[m]
     m = decide(open_crm & scope_ok, "linked")
@@ -1027,9 +1035,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     out_reason = np.full(n, "", dtype=object)
     if len(out):
         first_out = out.drop_duplicates("p_pos")
-        out_reason[first_out["p_pos"].to_numpy()] = sf["scope_reason"].to_numpy(dtype=object)[
-            first_out["c_pos"].to_numpy()
-        ]
+        out_reason[first_out["p_pos"].to_numpy()] = _scope_texts(sf, first_out["c_pos"].to_numpy())
 
     def out_text(mask: np.ndarray, prefix: str) -> np.ndarray:
         text = np.full(n, None, dtype=object)  # built only where it is used
