@@ -660,6 +660,9 @@ def _pair_text(values: pd.Series, pos: np.ndarray, settings, is_sf: bool) -> pd.
     value at all gives all NA without a take."""
     if values.count() == 0:
         return pd.Series(np.nan, index=pd.RangeIndex(len(pos)), dtype="str")
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # Text: taken in arrow (no index to carry along), then compared as ``iloc`` would be.
+        return _compare_text(_str_series(pc.take(_arrow(values), pa.array(pos))), settings, is_sf)
     return _compare_text(values.iloc[pos], settings, is_sf).reset_index(drop=True)
 
 
