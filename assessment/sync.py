@@ -94,6 +94,7 @@ _COUNT_COLUMNS = [
     "write_errors",
 ]
 _DT = "datetime64[us, UTC]"
+_SF_OBJECTS = ("Lead", "PersonAccount", "Contact", "")  # sf["obj_code"] → sf["sf_object"]
 _NUMBER_RE = r"-?\d+(?:\.\d+)?"
 _MATCHED = ("linked", "match_email", "match_email_tie")
 _TEXT_TYPES = {
@@ -177,7 +178,14 @@ def _from_codes(codes: np.ndarray, labels: list[str]) -> pd.Series:
 def _labels(values: np.ndarray) -> pd.Series:
     """An object array of texts (None/NaN → NA) as a ``str`` Series: each distinct text is
     converted once (record-level label arrays repeat a few texts many times)."""
-    codes, distinct = pd.factorize(np.asarray(values, dtype=object))
+    values = np.asarray(values, dtype=object)
+    at = np.flatnonzero(pd.notna(values))
+    if len(at) < len(values) // 2:  # mostly NA (error codes, candidates): factorize the rest
+        sub, distinct = pd.factorize(values[at])
+        codes = np.full(len(values), -1, dtype=np.int64)
+        codes[at] = sub
+    else:
+        codes, distinct = pd.factorize(values)
     return _from_codes(codes, [str(v) for v in distinct])
 
 
@@ -387,6 +395,7 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
                 "created_date": r(_col(frame, "created_date", _DT), _DT),
                 "last_modified_date": r(_col(frame, "last_modified_date", _DT), _DT),
                 "is_person": is_person,
+                "obj_code": np.full(n, _SF_OBJECTS.index(obj), dtype=np.int64),
                 "src_pos": np.arange(n),
                 "row": frame.index.to_numpy(),
             }
@@ -506,6 +515,12 @@ def _sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
     sf["scope_reason"] = pd.Categorical.from_codes(scope_reason, categories=list(scope_texts))
     sf["mds_unknown"] = mds_unknown
     return sf
+
+
+def _scope_texts(sf: pd.DataFrame, pos: np.ndarray) -> np.ndarray:
+    """The scope reasons of the records at ``pos`` as an object array (from the category codes)."""
+    scope = sf["scope_reason"].array
+    return np.asarray(scope.categories, dtype=object)[np.asarray(scope.codes)[pos]]
 
 
 # ----------------------------------------------------------------------------- users
@@ -640,6 +655,17 @@ def _compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -
     return out
 
 
+def _pair_text(values: pd.Series, pos: np.ndarray, settings, is_sf: bool) -> pd.Series:
+    """``_compare_text`` of ``values`` at positions ``pos``, on a RangeIndex; a column with no
+    value at all gives all NA without a take."""
+    if values.count() == 0:
+        return pd.Series(np.nan, index=pd.RangeIndex(len(pos)), dtype="str")
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # Text: taken in arrow (no index to carry along), then compared as ``iloc`` would be.
+        return _compare_text(_str_series(pc.take(_arrow(values), pa.array(pos))), settings, is_sf)
+    return _compare_text(values.iloc[pos], settings, is_sf).reset_index(drop=True)
+
+
 def _write_errors(
     values: pd.Series, meta: dict | None, settings: ConnectorSettings
 ) -> list[tuple[np.ndarray, str | None, str]]:
@@ -680,6 +706,21 @@ def _write_errors(
         too_long = (values.str.len() > int(length)).fillna(False).to_numpy(dtype=bool)
         # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
         add(too_long, "STRING_TOO_LONG" if settings.long_values == "error" else None, "long_values")
+    return found
+
+
+def _write_errors_at(
+    values: pd.Series, at: np.ndarray, n: int, meta: dict | None, settings: ConnectorSettings
+) -> list[tuple[np.ndarray, str | None, str]]:
+    """``_write_errors`` of the values written at positions ``at`` (of ``n`` records), with masks
+    over all ``n``: every test is per value, so only the written values are looked at."""
+    found: list[tuple[np.ndarray, str | None, str]] = []
+    if meta is None or len(at) == 0:
+        return found
+    for bad, code, policy in _write_errors(values.reset_index(drop=True), meta, settings):
+        mask = np.zeros(n, dtype=bool)
+        mask[at[bad]] = True
+        found.append((mask, code, policy))
     return found
 
 
@@ -828,7 +869,9 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     scope_ok = np.zeros(n, dtype=bool)
     scope_ok[open_crm] = sf["in_scope"].to_numpy()[pos[open_crm]]
     m = decide(open_crm & ~scope_ok, "out_of_scope")
-    notes.add_reason(m, _take(sf["scope_reason"], pos, ""))
+    scope_text = np.full(n, "", dtype=object)  # the record's scope reason, where it is used
+    scope_text[m] = _scope_texts(sf, pos[m])
+    notes.add_reason(m, scope_text)
     notes.add_reason(m, "AE will archive the prospect (D-6)")
     target[m] = pos[m]
     m = decide(open_crm & scope_ok, "linked")
@@ -858,7 +901,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         notes.add_reason(
             undecided.copy(), "no CRM id and the AMPSEA email fallback is off (M-9, M-10)"
         )
-    sf_is_lead = (sf["sf_object"] == "Lead").to_numpy(dtype=bool)
+    sf_is_lead = sf["obj_code"].to_numpy() == _SF_OBJECTS.index("Lead")
     claimed = np.zeros(len(sf), dtype=bool)  # records held by a CRM-id link (M-1)
     claimed[target[(target >= 0) & (outcome != "out_of_scope")]] = True
     eligible = (~sf["is_deleted"] & sf["match_key"].notna()).to_numpy()
@@ -889,7 +932,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
         c_pos=c_pair,
         claimed=claimed[c_pair],
         is_lead=sf_is_lead[c_pair],
-        link_id=_take_str(sf["link_id"], c_pair),
     )
     # Records already linked to another prospect by CRM id cannot link again (M-1).
     taken = pairs[pairs["claimed"]]
@@ -918,6 +960,8 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     several = n_in[inn["p_pos"].to_numpy()] > 1
     one = inn[~several]
     inn = inn[several]
+    # Record ids, the last tie-break key and the candidate list, only where there is a tie.
+    inn = inn.assign(link_id=_take_str(sf["link_id"], inn["c_pos"].to_numpy()).set_axis(inn.index))
     if settings.tie_break == "oldest":
         order = inn.sort_values(
             ["p_pos", "rank_obj", "created_date", "last_modified_date", "link_id"],
@@ -930,7 +974,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             ascending=[True, True, False, True],
             na_position="last",
         )
-    picks = pd.concat([one, order.drop_duplicates("p_pos", keep="first")])
+    picks = pd.concat([one, order.drop_duplicates("p_pos", keep="first").drop(columns="link_id")])
     multi_cand = order[order["p_pos"].duplicated(keep=False)]
     cand_list = _join_groups(multi_cand["p_pos"].to_numpy(), multi_cand["link_id"])
     # One Salesforce record, one prospect (M-1): same-email prospects competing for one record.
@@ -994,9 +1038,7 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     out_reason = np.full(n, "", dtype=object)
     if len(out):
         first_out = out.drop_duplicates("p_pos")
-        out_reason[first_out["p_pos"].to_numpy()] = sf["scope_reason"].to_numpy(dtype=object)[
-            first_out["c_pos"].to_numpy()
-        ]
+        out_reason[first_out["p_pos"].to_numpy()] = _scope_texts(sf, first_out["c_pos"].to_numpy())
 
     def out_text(mask: np.ndarray, prefix: str) -> np.ndarray:
         text = np.full(n, None, dtype=object)  # built only where it is used
@@ -1013,7 +1055,10 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
             m, "creates a duplicate lead: the only same-email record is out of scope (M-3, D-6): "
         ),
     )
-    valid_email = email_is_valid(p_email.fillna("")).to_numpy(dtype=bool)
+    # Only records that create a lead are looked at below: test just their emails.
+    valid_email = np.ones(n, dtype=bool)
+    at = np.flatnonzero(creating)
+    valid_email[at] = email_is_valid(p_email.iloc[at].fillna("")).to_numpy(dtype=bool)
     bad_email = creating & ~valid_email
     notes.policy("invalid_email", bad_email)
     if settings.invalid_email == "no_match":
@@ -1123,12 +1168,14 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     notes.add_reason(
         mds_unknown, "the Marketing Data Sharing rule field is not in the export: scope unknown"
     )
+    obj_code = np.full(n, -1, dtype=np.int64)  # the linked record's object, as a code
+    obj_code[tgt] = sf["obj_code"].to_numpy()[target[tgt]]
     prospects = pd.DataFrame(
         {
             "prospect_id": _col(P, "prospect_id").astype("str").reset_index(drop=True),
             "email": p_email.astype("str").reset_index(drop=True),
             "outcome": _labels(outcome),
-            "sf_object": _take_str(sf["sf_object"], target),
+            "sf_object": _from_codes(obj_code, list(_SF_OBJECTS)),
             "sf_id": _take_str(sf["link_id"], target),
             "owner_sf_user_id": owner_out,
             "reason": _labels(notes.reason),
@@ -1228,6 +1275,7 @@ def _create_checks(
                 P[col].isna().to_numpy(dtype=bool),
                 f"required Lead field {meta['name']} is blank (F-15)",
             )
+    at_create = np.flatnonzero(create)
     for r in mappings.to_dict("records"):
         if r["pardot_field_id"] in _NOT_WRITTEN or pd.isna(r["sf_field"]):
             continue
@@ -1235,9 +1283,9 @@ def _create_checks(
         meta = lead_meta.get(header_key(r["sf_field"]))
         if meta is None or pd.isna(col) or col not in P.columns:
             continue
-        values = _compare_text(P[col], settings, is_sf=False).reset_index(drop=True)
         # Only the values of created leads are written: others must not decide the error kind.
-        for bad, code, policy in _write_errors(values.where(create), meta, settings):
+        values = _compare_text(P[col].iloc[at_create], settings, is_sf=False)
+        for bad, code, policy in _write_errors_at(values, at_create, n, meta, settings):
             if policy:
                 notes.policy(policy, create & bad)
             if code:
@@ -1266,7 +1314,7 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
     # Pairs per object, once (not per mapping).
     sels = {}
     for o in ("Lead", "Contact"):
-        sel = (sf["sf_object"] == o).to_numpy(dtype=bool)[c_pos]
+        sel = sf["obj_code"].to_numpy()[c_pos] == _SF_OBJECTS.index(o)
         sels[o] = sel, p_pos[sel], src[sel]
     n = len(P)
     write_fail: dict[str, np.ndarray] = {}
@@ -1320,14 +1368,14 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                     sf_vals = contact_account_names()
                 else:
                     sf_vals = frame[scol]
-                a = _compare_text(P[pcol].iloc[pp], settings, False).reset_index(drop=True)
-                s = _compare_text(sf_vals.iloc[ss], settings, True).reset_index(drop=True)
+                a = _pair_text(P[pcol], pp, settings, False)
+                s = _pair_text(sf_vals, ss, settings, True)
                 if isinstance(frame[scol].dtype, pd.BooleanDtype):
                     pol.add("checkbox_false_is_value")  # F-3/F-7
                 a_b, s_b = a.isna().to_numpy(), s.isna().to_numpy()
                 eq = (a == s).fillna(False).to_numpy(dtype=bool)
                 numeric = _NUMBER_RE
-                maybe = ~eq  # only unequal pairs need the (costly) number test
+                maybe = ~eq & ~a_b & ~s_b  # only unequal values need the (costly) number test
                 if maybe.any():
                     idx = np.flatnonzero(maybe)
                     maybe[idx] = a.iloc[idx].str.fullmatch(numeric).fillna(False).to_numpy(
@@ -1367,21 +1415,18 @@ def _field_outcomes(snapshot, P, sf, mappings, settings, outcome, target, error_
                     continue  # package fields / owner are not value writes (F-5)
                 sf_name = r["sf_field"] if o == "Lead" else r["contact_sf_field"]
                 meta = metas[o].get(header_key(sf_name)) if pd.notna(sf_name) else None
-                for bad, code, policy in _write_errors(a.where(writes), meta, settings):
-                    bad &= writes
+                at = np.flatnonzero(writes)
+                for bad, code, policy in _write_errors_at(a.iloc[at], pp[at], n, meta, settings):
+                    # ``bad``: over all prospects, set only at written pairs.
                     if policy and bad.any():
                         pol.add(policy)
-                        mask = np.zeros(n, dtype=bool)
-                        mask[pp[bad]] = True
-                        notes.policy(policy, mask)
+                        notes.policy(policy, bad)
                     if code and bad.any():
                         counts["write_errors"] += int(bad.sum())
                         codes.add(code)
-                        mask = np.zeros(n, dtype=bool)
-                        mask[pp[bad]] = True
-                        write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | mask
+                        write_fail[code] = write_fail.get(code, np.zeros(n, dtype=bool)) | bad
                         notes.add_reason(
-                            mask, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
+                            bad, f"{sf_name}: AE→Salesforce write fails, {code} (F-2, §3.7)"
                         )
         winner = {
             "use_pardot": "pardot",
