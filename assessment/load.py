@@ -779,9 +779,12 @@ def _normalise(
     n = len(frame)
     for name, values in (out | derived).items():
         # absent columns: an all-NA column of the converted dtype (no reindex: fast on 1M rows)
-        frame[name] = (
-            values if len(values) == n else pd.Series(index=frame.index, dtype=values.dtype)
-        )
+        if len(values) == n:
+            frame[name] = values
+        elif values.dtype == "str":
+            frame[name] = nz.null_strings(frame.index)
+        else:
+            frame[name] = pd.Series(index=frame.index, dtype=values.dtype)
     return frame
 
 
@@ -963,7 +966,7 @@ def build_table(
         )
     absent = [c.name for c in sch.columns if c.name not in frame.columns]
     for c in absent:
-        frame[c] = pd.Series(pd.NA, index=frame.index, dtype="str")
+        frame[c] = nz.null_strings(frame.index)
     key = KEY_COLUMN.get(table)
     raw_key = frame[key].copy() if key in frame.columns else None
     frame = _normalise(frame, table, source, settings, problems, frozenset(absent))

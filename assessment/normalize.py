@@ -111,6 +111,11 @@ def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(values), index=index, dtype="str", name=name)
 
 
+def null_strings(index: pd.Index, name=None) -> pd.Series:
+    """An all-NA pandas ``str`` Series (pyarrow nulls: far cheaper than broadcasting ``pd.NA``)."""
+    return str_series(pa.nulls(len(index), pa.large_string()), index, name)
+
+
 def _bytes_of(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
     """(len(rows), width) uint8 matrix of the bytes of ``rows`` (each exactly ``width`` long)."""
     buffers = arr.buffers()
