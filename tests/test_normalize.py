@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,6 +84,29 @@ def test_mixed_widths_blanks_and_junk_keep_row_order():
     assert was15.tolist() == [True, False, False, False, False, True, False]
     assert invalid.tolist() == [False, False, False, True, False, False, False]
     assert ids.index.tolist() == list(range(10, 17)) and str(ids.dtype) == "str"
+
+
+@pytest.mark.parametrize("width", [15, 16, 18])
+def test_head_scan_word_checks_match_the_byte_tables(width):
+    # ID-2: the 8-bytes-at-a-time letter/digit and upper-case checks give what the per-byte
+    # tables give, for every byte value at every head position (non-ASCII, edges like @ [ ` {).
+    rng = np.random.default_rng(width)
+    edges = np.frombuffer(b"azAZ09@[`{/:\x7f\x80\xc1\xe1\xff", dtype=np.uint8)
+    blocks = [rng.integers(0, 256, (5000, width)), rng.choice(edges, (5000, width))]
+    for pos in range(15):
+        for fill in b"aZ5":
+            block = np.full((256, width), fill)
+            block[:, pos] = np.arange(256)
+            blocks.append(block)
+    u8 = np.concatenate(blocks).astype(np.uint8)
+    alnum, upper = nz._head_scan(u8)
+    assert (alnum == nz._ALNUM[u8[:, :15]].all(axis=1)).all()
+    bits = nz._UPPER[u8[:, :15]].reshape(-1, 3, 5)
+    codes = np.packbits(bits, axis=2, bitorder="little").reshape(-1, 3)
+    assert (nz._codes_of(upper) == codes).all()
+    assert (nz._checksum_codes(u8) == codes).all()
+    empty = nz._head_scan(np.zeros((0, width), dtype=np.uint8))
+    assert len(empty[0]) == 0 and len(empty[1]) == 0
 
 
 def test_to_id18_rejects_junk():
