@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import normalize as nz
@@ -861,6 +862,84 @@ def pandera_schema(table: str):
     return pa_.DataFrameSchema(columns, strict=False, name=table)
 
 
+def _fixed_width_bytes(arr: pa.Array, width: int) -> np.ndarray | None:
+    """(non-null count, width) bytes of a string array whose values are all ``width`` bytes
+    (nulls hold none, as :func:`normalize.sf_id18` writes them); None for any other shape."""
+    present = len(arr) - arr.null_count
+    buffers = arr.buffers()
+    if present == 0 or buffers[2] is None:
+        return None
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    if end - start != present * width:
+        return None
+    lengths = np.diff(offsets)
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        lengths = lengths - np.where(valid, width, 0)
+        if lengths.any():
+            return None
+    elif (lengths != width).any():
+        return None
+    return np.frombuffer(buffers[2], dtype=np.uint8)[start:end].reshape(-1, width)
+
+
+def _prefixes_ok(values: pd.Series, prefixes: tuple[str, ...]) -> bool:
+    """True when every present value starts with one of ``prefixes`` (what the ID-3 pandera check
+    accepts); False when some may not, or the values are not 18-byte ids (pandera decides)."""
+    arr = nz.arrow_strings(values)
+    if arr.null_count == len(arr):
+        return True
+    u8 = _fixed_width_bytes(arr, 18)
+    if u8 is None:
+        return False
+    head = (u8[:, 0].astype(np.int32) << 16) | (u8[:, 1].astype(np.int32) << 8) | u8[:, 2]
+    allowed = [int.from_bytes(p.encode("ascii"), "big") for p in prefixes]
+    return bool(np.isin(head, allowed).all())
+
+
+_MIX = [np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)]
+
+
+def _keys_unique(values: pd.Series) -> bool:
+    """True when the keys are surely all present and distinct: a 64-bit value per key (the bytes
+    of 18-byte ids mixed, or the number of a digit key), sorted, with no two equal. Equal values
+    may still be different keys, so False only means pandera decides."""
+    arr = nz.arrow_strings(values)
+    if arr.null_count or len(arr) == 0:
+        return False
+    u8 = _fixed_width_bytes(arr, 18)
+    if u8 is not None:
+        u8 = np.ascontiguousarray(u8)
+        words = [
+            np.ndarray((len(u8),), dtype="<u8", buffer=u8, offset=at, strides=(18,))
+            for at in (0, 8, 10)  # bytes 0–7, 8–15, 10–17: all 18
+        ]
+        mixed = words[0] * _MIX[0]
+        mixed += words[1] * _MIX[1]
+        mixed += words[2] * _MIX[2]
+    else:
+        try:
+            mixed = pc.cast(arr, pa.int64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+    mixed = np.sort(mixed)
+    return not (mixed[1:] == mixed[:-1]).any()
+
+
+def _surely_valid(frame: pd.DataFrame, table: str, sch) -> bool:
+    """Quick vectorised pass: True only when pandera would find no failure (keys present and
+    unique, ID-3 prefixes right), so the schema need not run on a clean table."""
+    key = KEY_COLUMN.get(table)
+    for column in sch.columns:
+        if column == key and not _keys_unique(frame[column]):
+            return False
+        prefixes = ID_PREFIXES.get((table, column))
+        if prefixes is not None and not _prefixes_ok(frame[column], prefixes):
+            return False
+    return True
+
+
 def _validate(
     frame: pd.DataFrame,
     table: str,
@@ -876,7 +955,7 @@ def _validate(
     import pandera.errors as pe
 
     sch = pandera_schema(table)
-    if not sch.columns:
+    if not sch.columns or _surely_valid(frame, table, sch):
         return
     try:
         sch.validate(frame[list(sch.columns)], lazy=True)

@@ -753,3 +753,47 @@ def test_big_file_ragged_row_names_its_line():
     with pytest.raises(InputError) as err:
         load.read_text_table(data, "Lead.csv")
     assert err.value.row == _BIG_ROWS + 2 and "wrong number of fields" in str(err.value)
+
+
+def _ids(values):
+    return pd.Series(values, dtype="str")
+
+
+def test_quick_validity_pass_only_vouches_for_clean_tables():
+    # A clean table skips pandera; any doubt (dup, blank, wrong prefix, odd shape) hands it over.
+    lead = ["00Q000000000001EAA", "00Q000000000002EAA"]
+    owner = ["005000000000001AAA", None]
+    sch = load.pandera_schema("sf_leads")
+
+    clean = pd.DataFrame({c: _ids([None, None]) for c in sch.columns})
+    clean["id"], clean["owner_id"] = _ids(lead), _ids(owner)
+    assert load._surely_valid(clean, "sf_leads", sch)
+    for ids in ([lead[0], lead[0]], [lead[0], None], ["003000000000001AAA", lead[1]]):
+        bad = clean.copy()
+        bad["id"] = _ids(ids)
+        assert not load._surely_valid(bad, "sf_leads", sch), ids
+    wrong_owner = clean.copy()
+    wrong_owner["owner_id"] = _ids([None, "00Q000000000001EAA"])
+    assert not load._surely_valid(wrong_owner, "sf_leads", sch)
+    queue_owner = clean.copy()
+    queue_owner["owner_id"] = _ids(["00G000000000001AAA", None])
+    assert load._surely_valid(queue_owner, "sf_leads", sch)
+    short = clean.copy()
+    short["owner_id"] = _ids(["005", None])  # not an 18-byte id: pandera decides
+    assert not load._surely_valid(short, "sf_leads", sch)
+
+
+def test_quick_key_check_digit_keys_and_collisions():
+    assert load._keys_unique(_ids(["1", "2", "30"]))
+    assert not load._keys_unique(_ids(["1", "2", "1"]))
+    assert not load._keys_unique(_ids(["12", "012"]))  # same number, different keys: pandera
+    assert not load._keys_unique(_ids(["a1", "b2"]))  # not numbers: pandera
+    assert not load._keys_unique(_ids([]))
+
+
+def test_digit_keys_equal_as_numbers_are_not_duplicates(tmp_path):
+    # The quick pass doubts "7" vs "07"; pandera (the schema) decides: distinct keys, no INP003.
+    _write(tmp_path, "prospects.csv", "id,email\n7,a@x.com\n07,b@x.com\n8,c@x.com\n")
+    snap = load_org(tmp_path, progress=False)
+    assert _problems(snap, "INP003").empty
+    assert snap.tables["pardot_prospects"]["prospect_id"].tolist() == ["7", "07", "8"]
