@@ -7,6 +7,8 @@ cells that could not be converted (the loader turns those into problems naming f
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -41,6 +43,10 @@ EMAIL_MAX_LENGTH = 80  # Lead/Contact Email is email(80) (M-15, X6)
 
 _TRUE = {"true", "t", "1", "1.0", "yes", "y", "x", "checked", "on"}
 _FALSE = {"false", "f", "0", "0.0", "no", "n", "unchecked", "off"}
+_BOOL_SETS = {
+    flag: pa.array(sorted(words), pa.large_string())
+    for flag, words in ((True, _TRUE), (False, _FALSE))
+}
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -171,9 +177,17 @@ def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(values), index=index, dtype="str", name=name)
 
 
+@lru_cache(maxsize=4)
+def _nulls(n: int) -> pa.Array:
+    return pa.nulls(n, pa.large_string())
+
+
 def null_strings(index: pd.Index, name=None) -> pd.Series:
-    """An all-NA pandas ``str`` Series (pyarrow nulls: far cheaper than broadcasting ``pd.NA``)."""
-    return str_series(pa.nulls(len(index), pa.large_string()), index, name)
+    """An all-NA pandas ``str`` Series (pyarrow nulls: far cheaper than broadcasting ``pd.NA``).
+
+    Columns of one length share one immutable null array (pandas replaces, never writes, it).
+    """
+    return str_series(_nulls(len(index)), index, name)
 
 
 def _bytes_of(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
@@ -274,12 +288,16 @@ def crm_id(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Serie
 
 def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Booleans in their many spellings (true/false, 1/0, yes/no, …) → pandas ``boolean``."""
-    text = as_text(values).str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False)] = True
-    out[text.isin(_FALSE).fillna(False)] = False
-    bad = (text.notna() & out.isna()).astype(bool)
-    return out, bad
+    # In pyarrow, as as_text(…).str.lower() would do it (same trim and lower kernels).
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_strings(values)))
+    is_true, is_false = (
+        pc.fill_null(pc.is_in(text, value_set=_BOOL_SETS[flag]), False).to_numpy(False)
+        for flag in (True, False)
+    )
+    known = is_true | is_false
+    out = pd.Series(pd.arrays.BooleanArray(is_true, ~known), index=values.index)
+    present = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(False)  # blank → NA
+    return out, pd.Series(present & ~known, index=values.index)
 
 
 _OFFSET_RE = r"(?:Z|\d:\d\d(?::\d\d(?:[.,]\d+)?)? ?[+-]\d\d(?::?\d\d)?)$"

@@ -289,3 +289,15 @@ def test_parse_number(raw, value, bad):
 def test_email_key_non_ascii_casefold():
     out = nz.email_key(pd.Series(["Straße@X.de", "ÀB@x.com", "A@B.com"], dtype="str"))
     assert out.tolist() == ["strasse@x.de", "àb@x.com", "a@b.com"]
+
+
+def test_null_strings_share_storage_but_not_writes():
+    # Absent columns of one length share one pyarrow null array; writing to one copy never
+    # shows in another (pandas replaces the array on write).
+    a, b = nz.null_strings(pd.RangeIndex(3)), nz.null_strings(pd.RangeIndex(3))
+    a.iloc[1] = "x"
+    frame = pd.DataFrame({"c": b})
+    frame.loc[0, "c"] = "z"
+    assert a.isna().tolist() == [True, False, True]
+    assert b.isna().all() and nz.null_strings(pd.RangeIndex(3)).isna().all()
+    assert str(b.dtype) == "str"
