@@ -255,27 +255,32 @@ _EDGE = 1 << 16  # bytes decoded at each end of a UTF-8 file: the header and any
 
 
 def _utf8_edges(data: bytes) -> tuple[bytes, str, str, int, str] | None:
-    """For a file that looks like UTF-8: (body, head text, tail text, tail offset, encoding).
+    """For a file that looks like UTF-8: (data, head text, tail text, tail offset, encoding).
 
     Only the two ends are decoded here; pyarrow checks the UTF-8 of every value while it reads,
-    so a large file is never held twice as Python text. None when an end is not UTF-8.
+    so a large file is never held twice as Python text. The bytes are returned whole, a UTF-8
+    BOM included (pyarrow skips it; no copy of the file). None when an end is not UTF-8.
     """
-    enc, body = ("utf-8-sig", data[3:]) if data.startswith(b"\xef\xbb\xbf") else ("utf-8", data)
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    enc = "utf-8-sig" if bom else "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff"), bom) or data.startswith(
+        (b"\xff\xfe", b"\xfe\xff")
+    ):
         return None
-    if len(body) <= 2 * _EDGE:
+    if len(data) - bom <= 2 * _EDGE:
         try:
-            text = body.decode("utf-8")
+            text = data[bom:].decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return body, text, text, 0, enc
-    head_end = body.rfind(b"\n", 0, _EDGE) + 1 or _EDGE
-    tail_start = body.find(b"\n", len(body) - _EDGE) + 1  # a line start: a character boundary
+        return data, text, text, bom, enc
+    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1 or bom + _EDGE
+    newline = data.find(b"\n", len(data) - _EDGE)
+    tail_start = newline + 1 if newline >= 0 else bom  # a line start: a character boundary
     try:
         return (
-            body,
-            body[:head_end].decode("utf-8"),
-            body[tail_start:].decode("utf-8"),
+            data,
+            data[bom:head_end].decode("utf-8"),
+            data[tail_start:].decode("utf-8"),
             tail_start,
             enc,
         )
@@ -309,15 +314,17 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
         text, footer_note = _strip_footer(text)
         payload = text.encode("utf-8") if (footer_note or enc != "utf-8") else data
         head = text[:_EDGE]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+        bom = 0
     else:
         body, head, tail, tail_start, enc = edges
+        bom = 3 if enc == "utf-8-sig" else 0
         warnings = []
         _check_is_table(data, head, source)
         kept, footer_note = _strip_footer(tail)
         payload = body
         if footer_note:  # cut the body where the footer starts (a line start of the tail)
             payload = body[: tail_start + len(kept.encode("utf-8"))]
-            if tail_start == 0:
+            if tail_start == bom:
                 head = kept[:_EDGE]
         text = None  # decoded only if a message needs line numbers
     if footer_note:
@@ -357,7 +364,7 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
             raise _NotUtf8 from None
         raise InputError(f"malformed CSV: {exc}", file=source) from None
     if ragged and text is None:
-        text = payload.decode("utf-8", errors="replace")
+        text = payload[bom:].decode("utf-8", errors="replace")
     if ragged:
         problems = []
         for expected, actual, fragment in ragged[:50]:

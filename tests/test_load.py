@@ -748,6 +748,22 @@ def test_big_file_report_footer_is_dropped():
     assert any("footer" in n for n in raw.notes) and raw.encoding == "utf-8"
 
 
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_bom_file_read_in_place_with_footer(size):
+    # The UTF-8 BOM stays in the bytes handed to pyarrow (no copy of the file): same headers,
+    # rows, footer cut and encoding as for the file without it.
+    footer = '\n"Grand Totals (3 records)"\n"Copyright (c) 2000-2024 salesforce.com, inc."\n'
+    text = (
+        _big_csv("Mid,mid@x.com\n", footer) if size == "big" else "LastName,Email\nA,a@x\n" + footer
+    )
+    plain = load.read_text_table(text.encode("utf-8"), "Lead.csv")
+    raw = load.read_text_table(("\ufeff" + text).encode("utf-8"), "Lead.csv")
+    assert raw.encoding == "utf-8-sig" and raw.headers == plain.headers == ["LastName", "Email"]
+    assert raw.notes == plain.notes and any("footer" in n for n in raw.notes)
+    for got, want in zip(raw.columns, plain.columns, strict=True):
+        pd.testing.assert_series_equal(got, want)
+
+
 def test_big_file_ragged_row_names_its_line():
     data = ("\ufeff" + _big_csv("Bad,row,extra\n")).encode("utf-8")
     with pytest.raises(InputError) as err:
