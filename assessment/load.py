@@ -15,7 +15,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -1145,6 +1145,22 @@ def _load_table(
     except OSError as exc:
         out.error = InputError(f"cannot read the file: {exc.strerror}", file=out.source)
         return out
+    # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digest = hasher.submit(_sha256, data)
+        _parse_table(out, table, file_path, data, settings, digest)
+    return out
+
+
+def _parse_table(
+    out: _LoadedTable,
+    table: str,
+    file_path: Path,
+    data: bytes,
+    settings: ConnectorSettings,
+    digest: Future[str],
+) -> None:
+    """Parse, resolve and normalise the bytes of one table file into ``out``."""
     try:
         raw = read_raw(file_path, data, out.source)
         frame, mapping, unmatched, absent = build_table(
@@ -1152,7 +1168,7 @@ def _load_table(
         )
     except AssessmentError as exc:
         out.error = exc
-        return out
+        return
     for w in raw.warnings:
         out.problems.add(table=table, **w)
     out.notes = list(raw.notes)
@@ -1161,13 +1177,12 @@ def _load_table(
         table=table,
         path=out.source,
         rows=len(frame),
-        sha256=_sha256(data),
+        sha256=digest.result(),
         encoding=raw.encoding,
         columns=mapping,
         unmatched=unmatched,
         absent=absent,
     )
-    return out
 
 
 def load_org(
