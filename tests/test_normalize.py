@@ -301,3 +301,18 @@ def test_null_strings_share_storage_but_not_writes():
     assert a.isna().tolist() == [True, False, True]
     assert b.isna().all() and nz.null_strings(pd.RangeIndex(3)).isna().all()
     assert str(b.dtype) == "str"
+
+
+def test_as_text_trims_and_blanks_like_pandas_strip():
+    raw = pd.Series(["a", " b ", "", "  ", None, "\t\n", "\u00a0x\u00a0", "\u3000"], name="c")
+    text = nz.as_text(raw)
+    expected = raw.astype("str").str.strip()
+    pd.testing.assert_series_equal(text, expected.mask(expected == ""))
+    assert text.tolist()[:2] == ["a", "b"] and text.iloc[2:6].isna().all()
+    assert text.name == "c" and str(text.dtype) == "str"
+    mixed = pd.Series([1, 2.5, None], dtype="object", index=[7, 8, 9])
+    assert nz.as_text(mixed).tolist()[:2] == ["1", "2.5"] and nz.as_text(mixed).index.tolist() == [
+        7,
+        8,
+        9,
+    ]
