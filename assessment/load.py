@@ -616,7 +616,12 @@ def parse_pardot_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_pardot_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Pardot numeric ids as digit strings (a spreadsheet's trailing ``.0`` dropped)."""
-    text = nz.as_text(values).str.replace(r"\.0+$", "", regex=True)
+    text = nz.as_text(values)
+    arr = nz.arrow_strings(text)
+    if arr.null_count < len(arr) and pc.all(pc.ascii_is_decimal(arr)).as_py():
+        # Only ASCII digits: no ".0" to drop and every value matches \d+ (the usual export).
+        return text, pd.Series(False, index=values.index, name=values.name)
+    text = text.str.replace(r"\.0+$", "", regex=True)
     ok = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
     bad = (text.notna() & ~ok).astype(bool)
     return text.where(ok), bad

@@ -813,3 +813,19 @@ def test_digit_keys_equal_as_numbers_are_not_duplicates(tmp_path):
     snap = load_org(tmp_path, progress=False)
     assert _problems(snap, "INP003").empty
     assert snap.tables["pardot_prospects"]["prospect_id"].tolist() == ["7", "07", "8"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["1", " 22 ", "", None, "0003"],  # ASCII digits only: the quick path
+        ["1", "2.0", "x", "\u0663", "1e3", "-1", None],  # anything else: the regex path
+    ],
+)
+def test_parse_pardot_id_quick_and_regex_paths_agree(raw):
+    values = pd.Series(raw, dtype="str", index=range(2, 2 + len(raw)), name="prospect_id")
+    text = load.nz.as_text(values).str.replace(r"\.0+$", "", regex=True)
+    ok = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    ids, bad = load.parse_pardot_id(values)
+    pd.testing.assert_series_equal(ids, text.where(ok))
+    pd.testing.assert_series_equal(bad, (text.notna() & ~ok).astype(bool))
