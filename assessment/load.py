@@ -15,7 +15,7 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import normalize as nz
@@ -254,27 +255,32 @@ _EDGE = 1 << 16  # bytes decoded at each end of a UTF-8 file: the header and any
 
 
 def _utf8_edges(data: bytes) -> tuple[bytes, str, str, int, str] | None:
-    """For a file that looks like UTF-8: (body, head text, tail text, tail offset, encoding).
+    """For a file that looks like UTF-8: (data, head text, tail text, tail offset, encoding).
 
     Only the two ends are decoded here; pyarrow checks the UTF-8 of every value while it reads,
-    so a large file is never held twice as Python text. None when an end is not UTF-8.
+    so a large file is never held twice as Python text. The bytes are returned whole, a UTF-8
+    BOM included (pyarrow skips it; no copy of the file). None when an end is not UTF-8.
     """
-    enc, body = ("utf-8-sig", data[3:]) if data.startswith(b"\xef\xbb\xbf") else ("utf-8", data)
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")) or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    enc = "utf-8-sig" if bom else "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff"), bom) or data.startswith(
+        (b"\xff\xfe", b"\xfe\xff")
+    ):
         return None
-    if len(body) <= 2 * _EDGE:
+    if len(data) - bom <= 2 * _EDGE:
         try:
-            text = body.decode("utf-8")
+            text = data[bom:].decode("utf-8")
         except UnicodeDecodeError:
             return None
-        return body, text, text, 0, enc
-    head_end = body.rfind(b"\n", 0, _EDGE) + 1 or _EDGE
-    tail_start = body.find(b"\n", len(body) - _EDGE) + 1  # a line start: a character boundary
+        return data, text, text, bom, enc
+    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1 or bom + _EDGE
+    newline = data.find(b"\n", len(data) - _EDGE)
+    tail_start = newline + 1 if newline >= 0 else bom  # a line start: a character boundary
     try:
         return (
-            body,
-            body[:head_end].decode("utf-8"),
-            body[tail_start:].decode("utf-8"),
+            data,
+            data[bom:head_end].decode("utf-8"),
+            data[tail_start:].decode("utf-8"),
             tail_start,
             enc,
         )
@@ -308,15 +314,17 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
         text, footer_note = _strip_footer(text)
         payload = text.encode("utf-8") if (footer_note or enc != "utf-8") else data
         head = text[:_EDGE]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+        bom = 0
     else:
         body, head, tail, tail_start, enc = edges
+        bom = 3 if enc == "utf-8-sig" else 0
         warnings = []
         _check_is_table(data, head, source)
         kept, footer_note = _strip_footer(tail)
         payload = body
         if footer_note:  # cut the body where the footer starts (a line start of the tail)
             payload = body[: tail_start + len(kept.encode("utf-8"))]
-            if tail_start == 0:
+            if tail_start == bom:
                 head = kept[:_EDGE]
         text = None  # decoded only if a message needs line numbers
     if footer_note:
@@ -356,7 +364,7 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
             raise _NotUtf8 from None
         raise InputError(f"malformed CSV: {exc}", file=source) from None
     if ragged and text is None:
-        text = payload.decode("utf-8", errors="replace")
+        text = payload[bom:].decode("utf-8", errors="replace")
     if ragged:
         problems = []
         for expected, actual, fragment in ragged[:50]:
@@ -608,7 +616,12 @@ def parse_pardot_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 def parse_pardot_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Pardot numeric ids as digit strings (a spreadsheet's trailing ``.0`` dropped)."""
-    text = nz.as_text(values).str.replace(r"\.0+$", "", regex=True)
+    text = nz.as_text(values)
+    arr = nz.arrow_strings(text)
+    if arr.null_count < len(arr) and pc.all(pc.ascii_is_decimal(arr)).as_py():
+        # Only ASCII digits: no ".0" to drop and every value matches \d+ (the usual export).
+        return text, pd.Series(False, index=values.index, name=values.name)
+    text = text.str.replace(r"\.0+$", "", regex=True)
     ok = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
     bad = (text.notna() & ~ok).astype(bool)
     return text.where(ok), bad
@@ -779,9 +792,12 @@ def _normalise(
     n = len(frame)
     for name, values in (out | derived).items():
         # absent columns: an all-NA column of the converted dtype (no reindex: fast on 1M rows)
-        frame[name] = (
-            values if len(values) == n else pd.Series(index=frame.index, dtype=values.dtype)
-        )
+        if len(values) == n:
+            frame[name] = values
+        elif values.dtype == "str":
+            frame[name] = nz.null_strings(frame.index)
+        else:
+            frame[name] = pd.Series(index=frame.index, dtype=values.dtype)
     return frame
 
 
@@ -858,6 +874,84 @@ def pandera_schema(table: str):
     return pa_.DataFrameSchema(columns, strict=False, name=table)
 
 
+def _fixed_width_bytes(arr: pa.Array, width: int) -> np.ndarray | None:
+    """(non-null count, width) bytes of a string array whose values are all ``width`` bytes
+    (nulls hold none, as :func:`normalize.sf_id18` writes them); None for any other shape."""
+    present = len(arr) - arr.null_count
+    buffers = arr.buffers()
+    if present == 0 or buffers[2] is None:
+        return None
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    start, end = int(offsets[0]), int(offsets[-1])
+    if end - start != present * width:
+        return None
+    lengths = np.diff(offsets)
+    if arr.null_count:
+        valid = arr.is_valid().to_numpy(zero_copy_only=False)
+        lengths = lengths - np.where(valid, width, 0)
+        if lengths.any():
+            return None
+    elif (lengths != width).any():
+        return None
+    return np.frombuffer(buffers[2], dtype=np.uint8)[start:end].reshape(-1, width)
+
+
+def _prefixes_ok(values: pd.Series, prefixes: tuple[str, ...]) -> bool:
+    """True when every present value starts with one of ``prefixes`` (what the ID-3 pandera check
+    accepts); False when some may not, or the values are not 18-byte ids (pandera decides)."""
+    arr = nz.arrow_strings(values)
+    if arr.null_count == len(arr):
+        return True
+    u8 = _fixed_width_bytes(arr, 18)
+    if u8 is None:
+        return False
+    head = (u8[:, 0].astype(np.int32) << 16) | (u8[:, 1].astype(np.int32) << 8) | u8[:, 2]
+    allowed = [int.from_bytes(p.encode("ascii"), "big") for p in prefixes]
+    return bool(np.isin(head, allowed).all())
+
+
+_MIX = [np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)]
+
+
+def _keys_unique(values: pd.Series) -> bool:
+    """True when the keys are surely all present and distinct: a 64-bit value per key (the bytes
+    of 18-byte ids mixed, or the number of a digit key), sorted, with no two equal. Equal values
+    may still be different keys, so False only means pandera decides."""
+    arr = nz.arrow_strings(values)
+    if arr.null_count or len(arr) == 0:
+        return False
+    u8 = _fixed_width_bytes(arr, 18)
+    if u8 is not None:
+        u8 = np.ascontiguousarray(u8)
+        words = [
+            np.ndarray((len(u8),), dtype="<u8", buffer=u8, offset=at, strides=(18,))
+            for at in (0, 8, 10)  # bytes 0–7, 8–15, 10–17: all 18
+        ]
+        mixed = words[0] * _MIX[0]
+        mixed += words[1] * _MIX[1]
+        mixed += words[2] * _MIX[2]
+    else:
+        try:
+            mixed = pc.cast(arr, pa.int64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+    mixed = np.sort(mixed)
+    return not (mixed[1:] == mixed[:-1]).any()
+
+
+def _surely_valid(frame: pd.DataFrame, table: str, sch) -> bool:
+    """Quick vectorised pass: True only when pandera would find no failure (keys present and
+    unique, ID-3 prefixes right), so the schema need not run on a clean table."""
+    key = KEY_COLUMN.get(table)
+    for column in sch.columns:
+        if column == key and not _keys_unique(frame[column]):
+            return False
+        prefixes = ID_PREFIXES.get((table, column))
+        if prefixes is not None and not _prefixes_ok(frame[column], prefixes):
+            return False
+    return True
+
+
 def _validate(
     frame: pd.DataFrame,
     table: str,
@@ -873,7 +967,7 @@ def _validate(
     import pandera.errors as pe
 
     sch = pandera_schema(table)
-    if not sch.columns:
+    if not sch.columns or _surely_valid(frame, table, sch):
         return
     try:
         sch.validate(frame[list(sch.columns)], lazy=True)
@@ -963,7 +1057,7 @@ def build_table(
         )
     absent = [c.name for c in sch.columns if c.name not in frame.columns]
     for c in absent:
-        frame[c] = pd.Series(pd.NA, index=frame.index, dtype="str")
+        frame[c] = nz.null_strings(frame.index)
     key = KEY_COLUMN.get(table)
     raw_key = frame[key].copy() if key in frame.columns else None
     frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
@@ -1056,6 +1150,22 @@ def _load_table(
     except OSError as exc:
         out.error = InputError(f"cannot read the file: {exc.strerror}", file=out.source)
         return out
+    # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digest = hasher.submit(_sha256, data)
+        _parse_table(out, table, file_path, data, settings, digest)
+    return out
+
+
+def _parse_table(
+    out: _LoadedTable,
+    table: str,
+    file_path: Path,
+    data: bytes,
+    settings: ConnectorSettings,
+    digest: Future[str],
+) -> None:
+    """Parse, resolve and normalise the bytes of one table file into ``out``."""
     try:
         raw = read_raw(file_path, data, out.source)
         frame, mapping, unmatched, absent = build_table(
@@ -1063,7 +1173,7 @@ def _load_table(
         )
     except AssessmentError as exc:
         out.error = exc
-        return out
+        return
     for w in raw.warnings:
         out.problems.add(table=table, **w)
     out.notes = list(raw.notes)
@@ -1072,13 +1182,12 @@ def _load_table(
         table=table,
         path=out.source,
         rows=len(frame),
-        sha256=_sha256(data),
+        sha256=digest.result(),
         encoding=raw.encoding,
         columns=mapping,
         unmatched=unmatched,
         absent=absent,
     )
-    return out
 
 
 def load_org(

@@ -7,6 +7,8 @@ cells that could not be converted (the loader turns those into problems naming f
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -41,12 +43,18 @@ EMAIL_MAX_LENGTH = 80  # Lead/Contact Email is email(80) (M-15, X6)
 
 _TRUE = {"true", "t", "1", "1.0", "yes", "y", "x", "checked", "on"}
 _FALSE = {"false", "f", "0", "0.0", "no", "n", "unchecked", "off"}
+_BOOL_SETS = {
+    flag: pa.array(sorted(words), pa.large_string())
+    for flag, words in ((True, _TRUE), (False, _FALSE))
+}
 
 
 def as_text(values: pd.Series) -> pd.Series:
     """Values as the pandas ``str`` dtype, stripped; blank and whitespace-only become NA."""
-    text = values.astype("str").str.strip()
-    return text.mask(text == "")
+    # pyarrow's trim (what .str.strip() runs) and one if_else: no pandas mask round trip.
+    text = pc.utf8_trim_whitespace(arrow_strings(values))
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    return str_series(text, values.index, values.name)
 
 
 def email_key(values: pd.Series) -> pd.Series:
@@ -75,8 +83,63 @@ def email_has_variant(values: pd.Series) -> pd.Series:
 
 def _checksum_codes(u8: np.ndarray) -> np.ndarray:
     """(n, 3) codes 0–31 of the case checksum of (n, 15) id heads: bit i = char i is upper (ID-2)."""
-    upper = _UPPER[u8[:, :15]].reshape(-1, 3, 5)
-    return np.packbits(upper, axis=2, bitorder="little").reshape(-1, 3)
+    return _codes_of(_head_scan(u8)[1])
+
+
+def _rep(byte: int) -> np.uint64:
+    return np.uint64(int.from_bytes(bytes([byte]) * 8, "little"))
+
+
+_HIGH = _rep(0x80)
+
+
+def _in(x: np.ndarray, lo: str, hi: str) -> np.ndarray:
+    """Per byte of 7-bit words: 0x80 where lo <= byte <= hi (adding never carries across bytes)."""
+    ge_lo = x + _rep(0x80 - ord(lo))
+    ge_lo &= _HIGH
+    above = x + _rep(0x80 - ord(hi) - 1)
+    above &= _HIGH
+    ge_lo &= ~above
+    return ge_lo
+
+
+def _bits(mask: np.ndarray) -> np.ndarray:
+    """The 0x80 flags of the 8 bytes of each word as 8 bits (byte i → bit i)."""
+    return ((mask >> np.uint64(7)) * np.uint64(0x0102040810204080)) >> np.uint64(56)
+
+
+def _head_scan(u8: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For (n, ≥15) id bytes: (alnum, upper) over the first 15 characters, 8 bytes at a time.
+
+    ``alnum`` is True where all 15 are ASCII letters or digits (same as the byte tables);
+    ``upper`` is the 15-bit pattern of upper-case letters (bit i = char i), the ID-2 checksum.
+    """
+    u8 = np.ascontiguousarray(u8, dtype=np.uint8)
+    n, width = u8.shape
+    if n == 0:
+        return np.zeros(0, dtype=bool), np.zeros(0, dtype=np.uint64)
+    alnum, upper = [], []
+    for start in (0, 7):  # bytes 0–7 and 7–14 of each row, read as little-endian words
+        word = np.ndarray((n,), dtype="<u8", buffer=u8, offset=start, strides=(width,))
+        ascii7 = ~word  # 0x80 where the byte is ASCII
+        ascii7 &= _HIGH
+        low7 = word & ~_HIGH
+        letter = _in(low7 | _rep(0x20), "a", "z")  # | 0x20: upper → lower case
+        letter &= ascii7
+        ok = _in(low7, "0", "9")
+        ok &= ascii7
+        ok |= letter
+        alnum.append(ok == _HIGH)
+        letter &= ~(low7 << np.uint64(2))  # case bit 0x20 moved to 0x80: clear = upper case
+        upper.append(_bits(letter))
+    return alnum[0] & alnum[1], upper[0] | ((upper[1] >> np.uint64(1)) << np.uint64(8))
+
+
+def _codes_of(upper: np.ndarray) -> np.ndarray:
+    """(n, 3) checksum codes (5 bits each) of 15-bit upper-case patterns (ID-2)."""
+    return np.stack([(upper >> np.uint64(s)) & np.uint64(31) for s in (0, 5, 10)], axis=1).astype(
+        np.uint8
+    )
 
 
 def _id18_from_bytes(u8: np.ndarray) -> np.ndarray:
@@ -84,14 +147,19 @@ def _id18_from_bytes(u8: np.ndarray) -> np.ndarray:
     return np.concatenate([u8, _ALPHABET[_checksum_codes(u8)]], axis=1)
 
 
-def _restore_case(u8: np.ndarray) -> np.ndarray:
+def _restore_case(u8: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
     """For (n, 18) ids: rebuild the case of the first 15 from the checksum, so case-mangled
-    18-character ids (spreadsheets, case-insensitive tools) compare equal (ID-1, ID-5)."""
+    18-character ids (spreadsheets, case-insensitive tools) compare equal (ID-1, ID-5).
+    ``upper``: the heads' upper-case patterns, when :func:`_head_scan` already has them."""
+    if upper is None:
+        upper = _head_scan(u8)[1]
     head, codes = u8[:, :15], _DECODE[u8[:, 15:]]
     suffix = _ALPHABET[codes]
     # Most ids are already canonical (head case matches the checksum): fix only the others.
-    same = (_checksum_codes(head) == codes).all(axis=1)
-    if same.all():
+    wanted = (
+        codes[:, 0] | (codes[:, 1].astype(np.uint64) << 5) | (codes[:, 2].astype(np.uint64) << 10)
+    )
+    if (upper == wanted).all():
         return u8 if (u8[:, 15:] == suffix).all() else np.concatenate([head, suffix], axis=1)
     upper_bits = _CASE_BITS[codes].reshape(-1, 15).view(np.uint8)
     lower = head | 0x20
@@ -109,6 +177,19 @@ def arrow_strings(values: pd.Series) -> pa.Array:
 def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:
     """A pandas ``str`` Series over a pyarrow string array (no copy through Python objects)."""
     return pd.Series(pd.arrays.ArrowStringArray(values), index=index, dtype="str", name=name)
+
+
+@lru_cache(maxsize=4)
+def _nulls(n: int) -> pa.Array:
+    return pa.nulls(n, pa.large_string())
+
+
+def null_strings(index: pd.Index, name=None) -> pd.Series:
+    """An all-NA pandas ``str`` Series (pyarrow nulls: far cheaper than broadcasting ``pd.NA``).
+
+    Columns of one length share one immutable null array (pandas replaces, never writes, it).
+    """
+    return str_series(_nulls(len(index)), index, name)
 
 
 def _bytes_of(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
@@ -143,12 +224,16 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         if not len(rows):
             continue
         u8 = _bytes_of(arr, rows, width)
-        valid = _ALNUM[u8[:, :15]].all(axis=1)
+        valid, upper = _head_scan(u8)
         if width == 18:
             # The checksum suffix only uses A-Z and 0-5 (ID-2); anything else is not an id.
             valid &= _SUFFIX[u8[:, 15:]].all(axis=1)
-        chosen = u8 if valid.all() else u8[valid]
-        fixed = _id18_from_bytes(chosen) if width == 15 else _restore_case(chosen)
+        if not valid.all():
+            u8, upper = u8[valid], upper[valid]
+        if width == 15:
+            fixed = np.concatenate([u8, _ALPHABET[_codes_of(upper)]], axis=1)
+        else:
+            fixed = _restore_case(u8, upper)
         ok[rows[valid]] = True
         if width == 15:
             was15[rows[valid]] = True
@@ -205,12 +290,16 @@ def crm_id(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Serie
 
 def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Booleans in their many spellings (true/false, 1/0, yes/no, …) → pandas ``boolean``."""
-    text = as_text(values).str.lower()
-    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
-    out[text.isin(_TRUE).fillna(False)] = True
-    out[text.isin(_FALSE).fillna(False)] = False
-    bad = (text.notna() & out.isna()).astype(bool)
-    return out, bad
+    # In pyarrow, as as_text(…).str.lower() would do it (same trim and lower kernels).
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_strings(values)))
+    is_true, is_false = (
+        pc.fill_null(pc.is_in(text, value_set=_BOOL_SETS[flag]), False).to_numpy(False)
+        for flag in (True, False)
+    )
+    known = is_true | is_false
+    out = pd.Series(pd.arrays.BooleanArray(is_true, ~known), index=values.index)
+    present = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(False)  # blank → NA
+    return out, pd.Series(present & ~known, index=values.index)
 
 
 _OFFSET_RE = r"(?:Z|\d:\d\d(?::\d\d(?:[.,]\d+)?)? ?[+-]\d\d(?::?\d\d)?)$"

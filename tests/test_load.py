@@ -748,8 +748,84 @@ def test_big_file_report_footer_is_dropped():
     assert any("footer" in n for n in raw.notes) and raw.encoding == "utf-8"
 
 
+@pytest.mark.parametrize("size", ["small", "big"])
+def test_bom_file_read_in_place_with_footer(size):
+    # The UTF-8 BOM stays in the bytes handed to pyarrow (no copy of the file): same headers,
+    # rows, footer cut and encoding as for the file without it.
+    footer = '\n"Grand Totals (3 records)"\n"Copyright (c) 2000-2024 salesforce.com, inc."\n'
+    text = (
+        _big_csv("Mid,mid@x.com\n", footer) if size == "big" else "LastName,Email\nA,a@x\n" + footer
+    )
+    plain = load.read_text_table(text.encode("utf-8"), "Lead.csv")
+    raw = load.read_text_table(("\ufeff" + text).encode("utf-8"), "Lead.csv")
+    assert raw.encoding == "utf-8-sig" and raw.headers == plain.headers == ["LastName", "Email"]
+    assert raw.notes == plain.notes and any("footer" in n for n in raw.notes)
+    for got, want in zip(raw.columns, plain.columns, strict=True):
+        pd.testing.assert_series_equal(got, want)
+
+
 def test_big_file_ragged_row_names_its_line():
     data = ("\ufeff" + _big_csv("Bad,row,extra\n")).encode("utf-8")
     with pytest.raises(InputError) as err:
         load.read_text_table(data, "Lead.csv")
     assert err.value.row == _BIG_ROWS + 2 and "wrong number of fields" in str(err.value)
+
+
+def _ids(values):
+    return pd.Series(values, dtype="str")
+
+
+def test_quick_validity_pass_only_vouches_for_clean_tables():
+    # A clean table skips pandera; any doubt (dup, blank, wrong prefix, odd shape) hands it over.
+    lead = ["00Q000000000001EAA", "00Q000000000002EAA"]
+    owner = ["005000000000001AAA", None]
+    sch = load.pandera_schema("sf_leads")
+
+    clean = pd.DataFrame({c: _ids([None, None]) for c in sch.columns})
+    clean["id"], clean["owner_id"] = _ids(lead), _ids(owner)
+    assert load._surely_valid(clean, "sf_leads", sch)
+    for ids in ([lead[0], lead[0]], [lead[0], None], ["003000000000001AAA", lead[1]]):
+        bad = clean.copy()
+        bad["id"] = _ids(ids)
+        assert not load._surely_valid(bad, "sf_leads", sch), ids
+    wrong_owner = clean.copy()
+    wrong_owner["owner_id"] = _ids([None, "00Q000000000001EAA"])
+    assert not load._surely_valid(wrong_owner, "sf_leads", sch)
+    queue_owner = clean.copy()
+    queue_owner["owner_id"] = _ids(["00G000000000001AAA", None])
+    assert load._surely_valid(queue_owner, "sf_leads", sch)
+    short = clean.copy()
+    short["owner_id"] = _ids(["005", None])  # not an 18-byte id: pandera decides
+    assert not load._surely_valid(short, "sf_leads", sch)
+
+
+def test_quick_key_check_digit_keys_and_collisions():
+    assert load._keys_unique(_ids(["1", "2", "30"]))
+    assert not load._keys_unique(_ids(["1", "2", "1"]))
+    assert not load._keys_unique(_ids(["12", "012"]))  # same number, different keys: pandera
+    assert not load._keys_unique(_ids(["a1", "b2"]))  # not numbers: pandera
+    assert not load._keys_unique(_ids([]))
+
+
+def test_digit_keys_equal_as_numbers_are_not_duplicates(tmp_path):
+    # The quick pass doubts "7" vs "07"; pandera (the schema) decides: distinct keys, no INP003.
+    _write(tmp_path, "prospects.csv", "id,email\n7,a@x.com\n07,b@x.com\n8,c@x.com\n")
+    snap = load_org(tmp_path, progress=False)
+    assert _problems(snap, "INP003").empty
+    assert snap.tables["pardot_prospects"]["prospect_id"].tolist() == ["7", "07", "8"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ["1", " 22 ", "", None, "0003"],  # ASCII digits only: the quick path
+        ["1", "2.0", "x", "\u0663", "1e3", "-1", None],  # anything else: the regex path
+    ],
+)
+def test_parse_pardot_id_quick_and_regex_paths_agree(raw):
+    values = pd.Series(raw, dtype="str", index=range(2, 2 + len(raw)), name="prospect_id")
+    text = load.nz.as_text(values).str.replace(r"\.0+$", "", regex=True)
+    ok = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    ids, bad = load.parse_pardot_id(values)
+    pd.testing.assert_series_equal(ids, text.where(ok))
+    pd.testing.assert_series_equal(bad, (text.notna() & ~ok).astype(bool))

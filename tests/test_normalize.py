@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -83,6 +84,29 @@ def test_mixed_widths_blanks_and_junk_keep_row_order():
     assert was15.tolist() == [True, False, False, False, False, True, False]
     assert invalid.tolist() == [False, False, False, True, False, False, False]
     assert ids.index.tolist() == list(range(10, 17)) and str(ids.dtype) == "str"
+
+
+@pytest.mark.parametrize("width", [15, 16, 18])
+def test_head_scan_word_checks_match_the_byte_tables(width):
+    # ID-2: the 8-bytes-at-a-time letter/digit and upper-case checks give what the per-byte
+    # tables give, for every byte value at every head position (non-ASCII, edges like @ [ ` {).
+    rng = np.random.default_rng(width)
+    edges = np.frombuffer(b"azAZ09@[`{/:\x7f\x80\xc1\xe1\xff", dtype=np.uint8)
+    blocks = [rng.integers(0, 256, (5000, width)), rng.choice(edges, (5000, width))]
+    for pos in range(15):
+        for fill in b"aZ5":
+            block = np.full((256, width), fill)
+            block[:, pos] = np.arange(256)
+            blocks.append(block)
+    u8 = np.concatenate(blocks).astype(np.uint8)
+    alnum, upper = nz._head_scan(u8)
+    assert (alnum == nz._ALNUM[u8[:, :15]].all(axis=1)).all()
+    bits = nz._UPPER[u8[:, :15]].reshape(-1, 3, 5)
+    codes = np.packbits(bits, axis=2, bitorder="little").reshape(-1, 3)
+    assert (nz._codes_of(upper) == codes).all()
+    assert (nz._checksum_codes(u8) == codes).all()
+    empty = nz._head_scan(np.zeros((0, width), dtype=np.uint8))
+    assert len(empty[0]) == 0 and len(empty[1]) == 0
 
 
 def test_to_id18_rejects_junk():
@@ -265,3 +289,30 @@ def test_parse_number(raw, value, bad):
 def test_email_key_non_ascii_casefold():
     out = nz.email_key(pd.Series(["Straße@X.de", "ÀB@x.com", "A@B.com"], dtype="str"))
     assert out.tolist() == ["strasse@x.de", "àb@x.com", "a@b.com"]
+
+
+def test_null_strings_share_storage_but_not_writes():
+    # Absent columns of one length share one pyarrow null array; writing to one copy never
+    # shows in another (pandas replaces the array on write).
+    a, b = nz.null_strings(pd.RangeIndex(3)), nz.null_strings(pd.RangeIndex(3))
+    a.iloc[1] = "x"
+    frame = pd.DataFrame({"c": b})
+    frame.loc[0, "c"] = "z"
+    assert a.isna().tolist() == [True, False, True]
+    assert b.isna().all() and nz.null_strings(pd.RangeIndex(3)).isna().all()
+    assert str(b.dtype) == "str"
+
+
+def test_as_text_trims_and_blanks_like_pandas_strip():
+    raw = pd.Series(["a", " b ", "", "  ", None, "\t\n", "\u00a0x\u00a0", "\u3000"], name="c")
+    text = nz.as_text(raw)
+    expected = raw.astype("str").str.strip()
+    pd.testing.assert_series_equal(text, expected.mask(expected == ""))
+    assert text.tolist()[:2] == ["a", "b"] and text.iloc[2:6].isna().all()
+    assert text.name == "c" and str(text.dtype) == "str"
+    mixed = pd.Series([1, 2.5, None], dtype="object", index=[7, 8, 9])
+    assert nz.as_text(mixed).tolist()[:2] == ["1", "2.5"] and nz.as_text(mixed).index.tolist() == [
+        7,
+        8,
+        9,
+    ]
