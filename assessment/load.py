@@ -148,15 +148,16 @@ class RawTable:
 
 def _decode(data: bytes, source: str) -> tuple[str, str, list[dict]]:
     """Text of a file and the encoding used; Windows-1252 fallback adds a warning problem."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="strict"), "utf-8-sig", []
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    bom = data.startswith(b"\xef\xbb\xbf")
+    if bom:
+        data = data[3:]  # a UTF-8 BOM with a bad byte later still falls back to Windows-1252
+    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
             return data.decode("utf-16"), "utf-16", []
         except UnicodeDecodeError as exc:
             raise InputError(f"invalid UTF-16 text at byte {exc.start}", file=source) from None
     try:
-        return data.decode("utf-8"), "utf-8", []
+        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
     except UnicodeDecodeError as exc:
         bad_line = data.count(b"\n", 0, exc.start) + 1
     try:

@@ -829,3 +829,10 @@ def test_parse_pardot_id_quick_and_regex_paths_agree(raw):
     ids, bad = load.parse_pardot_id(values)
     pd.testing.assert_series_equal(ids, text.where(ok))
     pd.testing.assert_series_equal(bad, (text.notna() & ~ok).astype(bool))
+
+
+def test_utf8_bom_file_with_a_windows_1252_byte_falls_back_with_a_warning():
+    data = b"\xef\xbb\xbf" + _big_csv("Café,cafe@x.com\n").encode("cp1252")
+    raw = load.read_text_table(data, "Lead.csv")
+    assert raw.encoding == "cp1252" and raw.warnings[0]["row"] == _BIG_ROWS + 2
+    assert raw.headers == ["LastName", "Email"] and raw.columns[0][_BIG_ROWS] == "Café"
