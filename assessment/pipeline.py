@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,15 +35,25 @@ class AssessmentResult:
     checks: list = field(repr=False, default_factory=list)
 
 
-def analyse(data_dir: Path, settings_file: Path | None = None, progress=None):
-    """Load, simulate and check one org in memory; returns (snapshot, simulation, check results)."""
+def analyse(
+    data_dir: Path, settings_file: Path | None = None, progress=None, timings: dict | None = None
+):
+    """Load, simulate and check one org in memory; returns (snapshot, simulation, check results).
+
+    ``timings``, when given, receives the seconds of each stage (``load``, ``simulate``, ``checks``).
+    """
     from .checks import run_checks
     from .load import load_org
     from .sync import simulate
 
+    t0 = time.perf_counter()
     snapshot = load_org(Path(data_dir), settings_file=settings_file, progress=progress)
+    t1 = time.perf_counter()
     simulation = simulate(snapshot)
+    t2 = time.perf_counter()
     results = run_checks(snapshot, simulation)
+    if timings is not None:
+        timings.update(load=t1 - t0, simulate=t2 - t1, checks=time.perf_counter() - t2)
     return snapshot, simulation, results
 
 

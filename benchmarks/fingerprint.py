@@ -11,14 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 
-from assessment.checks import run_checks
-from assessment.load import load_org
-from assessment.sync import simulate
+from assessment.pipeline import analyse
 
 
 def frame_hash(frame) -> list | str | None:
@@ -39,13 +36,8 @@ def _plain(value):
 
 def fingerprint(folder: Path) -> tuple[dict, dict]:
     """The fingerprint of load → simulate → checks on ``folder``, and the stage times."""
-    t0 = time.perf_counter()
-    snapshot = load_org(folder)
-    t1 = time.perf_counter()
-    simulation = simulate(snapshot)
-    t2 = time.perf_counter()
-    results = run_checks(snapshot, simulation)
-    t3 = time.perf_counter()
+    timings: dict = {}
+    snapshot, simulation, results = analyse(folder, timings=timings)
     fp: dict = {"tables": {}, "sim": {}, "checks": {}}
     for name, frame in sorted(snapshot.tables.items()):
         fp["tables"][name] = frame_hash(frame)
@@ -66,7 +58,7 @@ def fingerprint(folder: Path) -> tuple[dict, dict]:
             "population": r.population,
             "findings": frame_hash(r.findings),
         }
-    return fp, {"load": t1 - t0, "simulate": t2 - t1, "checks": t3 - t2}
+    return fp, timings
 
 
 def main() -> None:
