@@ -138,15 +138,6 @@ def _strs(values) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def _take(values, pos: np.ndarray, fill=None) -> np.ndarray:
-    """``values[pos]`` as an object array, ``fill`` where ``pos`` is -1."""
-    arr = np.asarray(values, dtype=object)
-    out = np.full(len(pos), fill, dtype=object)
-    ok = pos >= 0
-    out[ok] = arr[pos[ok]]
-    return out
-
-
 def _take_str(values: pd.Series, pos: np.ndarray) -> pd.Series:
     """``values`` at positions ``pos`` (-1 → NA) as a ``str`` Series, taken in arrow."""
     if len(values) == 0:

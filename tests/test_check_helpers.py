@@ -12,7 +12,6 @@ from assessment.checks.common import (
     has_policy,
     live_leads,
     live_positions,
-    live_rows,
 )
 from assessment.checks.dup import _factorize_together
 from assessment.checks.registry import CheckContext
@@ -38,10 +37,10 @@ def _leads():
     )
 
 
-def test_live_rows_equal_live_leads_columns_first():
+def test_live_positions_select_the_live_leads():
     leads = _leads()
     ctx = CheckContext(_Snap({"sf_leads": leads}), None)
-    got = live_rows(ctx, "sf_leads", ["id", "email"])
+    got = leads[["id", "email"]].take(live_positions(ctx, "sf_leads"))
     pd.testing.assert_frame_equal(got, live_leads(leads)[["id", "email"]])
     assert "live_positions:sf_leads" in ctx.cache  # computed once for the run
     assert live_positions(ctx, "sf_leads") is ctx.cache["live_positions:sf_leads"]

@@ -78,14 +78,6 @@ def live_positions(ctx: CheckContext, table: str) -> np.ndarray:
     )
 
 
-def live_rows(ctx: CheckContext, table: str, columns: list[str]) -> pd.DataFrame:
-    """Some columns of a table's live rows: ``live_leads(t)[columns]`` etc., but columns first.
-
-    Selecting the few columns before the rows avoids copying every wide text column.
-    """
-    return ctx.table(table)[columns].take(live_positions(ctx, table))
-
-
 def first_match_values(keys: pd.Series, ids: pd.Series, values: pd.Series) -> pd.Series:
     """Per key, ``values`` at the first row whose id equals it, as nullable booleans.
 
