@@ -876,25 +876,14 @@ def pandera_schema(table: str):
 
 
 def _fixed_width_bytes(arr: pa.Array, width: int) -> np.ndarray | None:
-    """(non-null count, width) bytes of a string array whose values are all ``width`` bytes
-    (nulls hold none, as :func:`normalize.sf_id18` writes them); None for any other shape."""
+    """(non-null count, width) bytes of a string array whose values are all ``width`` bytes;
+    None for any other shape (the bytes themselves come from :func:`normalize.bytes_matrix`)."""
     present = len(arr) - arr.null_count
-    buffers = arr.buffers()
-    if present == 0 or buffers[2] is None:
+    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy()
+    rows = np.flatnonzero(lengths == width)
+    if present == 0 or len(rows) != present:
         return None
-    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
-    start, end = int(offsets[0]), int(offsets[-1])
-    if end - start != present * width:
-        return None
-    lengths = np.diff(offsets)
-    if arr.null_count:
-        valid = arr.is_valid().to_numpy(zero_copy_only=False)
-        lengths = lengths - np.where(valid, width, 0)
-        if lengths.any():
-            return None
-    elif (lengths != width).any():
-        return None
-    return np.frombuffer(buffers[2], dtype=np.uint8)[start:end].reshape(-1, width)
+    return nz.bytes_matrix(arr, rows, width)
 
 
 def _prefixes_ok(values: pd.Series, prefixes: tuple[str, ...]) -> bool:
@@ -1135,7 +1124,7 @@ class _LoadedTable:
     source: str
     frame: pd.DataFrame | None = None
     file: LoadedFile | None = None
-    problems: _Problems = field(default_factory=lambda: _Problems())
+    problems: _Problems = field(default_factory=_Problems)
     notes: list[str] = field(default_factory=list)
     error: AssessmentError | None = None
 

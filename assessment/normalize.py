@@ -192,7 +192,7 @@ def null_strings(index: pd.Index, name=None) -> pd.Series:
     return str_series(_nulls(len(index)), index, name)
 
 
-def _bytes_of(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
+def bytes_matrix(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
     """(len(rows), width) uint8 matrix of the bytes of ``rows`` (each exactly ``width`` long)."""
     buffers = arr.buffers()
     offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
@@ -223,7 +223,7 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         rows = np.flatnonzero(lengths == width)
         if not len(rows):
             continue
-        u8 = _bytes_of(arr, rows, width)
+        u8 = bytes_matrix(arr, rows, width)
         valid, upper = _head_scan(u8)
         if width == 18:
             # The checksum suffix only uses A-Z and 0-5 (ID-2); anything else is not an id.
