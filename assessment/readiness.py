@@ -172,8 +172,14 @@ def _simulation_json(simulation) -> dict[str, Any]:
     }
 
 
-def build_readiness(snapshot, simulation, results, tool_version: str, generated_at: str) -> dict:
-    """The readiness.json document: the contract §3 keys, then score_breakdown and assumptions."""
+def build_readiness(
+    snapshot, simulation, results, tool_version: str, generated_at: str, plan=None
+) -> dict:
+    """The readiness.json document: the contract §3 keys, then score_breakdown and assumptions.
+
+    ``plan`` (an ``assessment.plan.Plan``, absent with ``--no-plan``) adds ``plan`` and
+    ``recommendations``.
+    """
     value, breakdown = explain_score(results)
     doc = {
         "tool_version": tool_version,
@@ -190,6 +196,8 @@ def build_readiness(snapshot, simulation, results, tool_version: str, generated_
         "assumptions": assumptions(simulation),
         "problems": problems_summary(snapshot),
     }
+    if plan is not None:
+        doc.update(plan.to_json())  # "plan" and "recommendations" (issue #18)
     return _plain(doc)
 
 

@@ -28,7 +28,9 @@ __all__ = [
     "Recommendation",
     "combined_effect",
     "make_plan",
+    "plan_frame",
     "rule",
+    "write_plan_csv",
 ]
 
 
@@ -59,9 +61,7 @@ class Plan:
             "plan": {
                 "note": ORDER_NOTE,
                 "steps": steps.to_dict("records"),
-                "seconds": round(self.seconds, 3),
-                "what_ifs_run": self.what_ifs,
-                "what_if_seconds": round(self.what_if_seconds, 3),
+                "what_ifs_run": self.what_ifs,  # times are not written: outputs stay reproducible
             },
             "recommendations": [r.to_dict() for r in self.recommendations],
         }
@@ -110,3 +110,31 @@ def combined_effect(plan: Plan, accepted: list[str] | None = None) -> dict[str, 
         ),
     }
     return out
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plan_frame(plan: Plan, mask_pii: bool = False) -> pd.DataFrame:
+    """The steps as plan.csv holds them: formula-safe text, emails masked on request."""
+    frame = plan.steps.copy()
+    for col in ("title", "detail", "action_file", "ref", "source", "phase"):
+        text = frame[col].astype("str")
+        if mask_pii:
+            from ..report import mask_text
+
+            text = mask_text(text).where(text.notna(), pd.NA)
+        risky = text.str.startswith(_FORMULA_START).fillna(False)
+        frame[col] = text.mask(risky, "'" + text)  # PITFALLS: CSV injection
+    return frame
+
+
+def write_plan_csv(plan: Plan, out_dir, mask_pii: bool = False):
+    """Write OUT_DIR/plan.csv (atomically); returns its path."""
+    from pathlib import Path
+
+    from ..actions import write_csv_atomic
+
+    path = Path(out_dir) / "plan.csv"
+    write_csv_atomic(plan_frame(plan, mask_pii), path)
+    return path

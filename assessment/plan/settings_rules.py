@@ -181,7 +181,15 @@ def same_email(ctx: PlanContext) -> Recommendation:
     rec.changes = {"allow_multiple_prospects_same_email": True}
     rec.policies = ["ampsea_email_fallback", "tie_break"]
     gain = problems(sim.prospect_counts()) - problems(wi.other.prospect_counts())
+    moved_sf = wi.changed_salesforce
+    gained = int(
+        (
+            (moved_sf["outcome"] == "no_prospect") & (moved_sf["outcome_other"] != "out_of_scope")
+        ).sum()
+    )
     rec.evidence["problem_outcomes_removed"] = gain
+    rec.evidence["salesforce_records_gaining_a_prospect"] = gained  # CR-10
+    gain += gained
     rec.risks = [
         "irreversible: same-email mode cannot be switched off (H3)",
         "the initial load becomes an import by CRM id; imports by email create duplicates (M-11)",
@@ -190,7 +198,8 @@ def same_email(ctx: PlanContext) -> Recommendation:
         rec.action, rec.recommended = "change", True
         rec.why = (
             f"{records} prospects share an email in {groups} groups; with same-email mode "
-            f"{gain} fewer prospects end on a tie, an error or a lost link (dry run)"
+            f"{gain} fewer records end on a tie, an error, a lost link or without a prospect "
+            "(dry run; CR-10, M-9)"
         )
     else:
         rec.why = (
