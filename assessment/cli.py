@@ -1,7 +1,8 @@
 """Command line (contract.md §2): ``run``, ``batch``, ``synth``.
 
 Exit codes: 0 ran (whatever the verdict), 2 unusable input (the message names file, row,
-column), 1 internal failure. No traceback reaches the user for bad input.
+column), 1 internal failure, 3 ``batch`` finished but at least one org failed. No traceback
+reaches the user for bad input.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.orgs_dir, args.out, report=not args.no_report, mask_pii=args.mask_pii
         )
         print(summary.describe())
-        return 0
+        return 3 if summary.failed else 0  # contract.md §2: batch finished, an org failed
     if args.command == "synth":
         from .synth import generate
 

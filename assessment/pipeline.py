@@ -99,8 +99,12 @@ def assess(
     report: bool = True,
     mask_pii: bool = False,
     progress=None,
+    timings: dict | None = None,
 ) -> AssessmentResult:
-    """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report."""
+    """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
+
+    ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
+    """
     from .actions import write_action_files
     from .readiness import build_readiness, write_json_atomic
     from .sync import write_outcomes
@@ -110,7 +114,7 @@ def assess(
     if not data_dir.is_dir():
         raise InputError("the export folder does not exist or is not a folder", file=str(data_dir))
     _check_out_dir(data_dir, out_dir)
-    snapshot, simulation, results = analyse(data_dir, settings_file, progress)
+    snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
