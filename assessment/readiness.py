@@ -195,6 +195,8 @@ def build_readiness(
         "score_breakdown": breakdown,
         "assumptions": assumptions(simulation),
         "problems": problems_summary(snapshot),
+        # Folder entries not read (files, archives, subfolders), so the report can list them.
+        "ignored_inputs": snapshot.load_report.ignored_inputs(),
     }
     if plan is not None:
         doc.update(plan.to_json())  # "plan" and "recommendations" (issue #18)
