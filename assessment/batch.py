@@ -1,7 +1,10 @@
 """Batch runs: assess every org folder below ORGS_DIR and write an index across orgs.
 
 An org that fails does not stop the batch: its row records the error message and exit class
-(``input`` for unusable input, exit 2; ``internal`` for anything else, exit 1).
+(``input`` for unusable input, exit 2; ``internal`` for anything else, exit 1); the command then
+exits 3 (contract.md §2). A folder is an org when it holds at least one recognisable export file
+(``load.classify_file``); other folders are skipped with a note. When ORGS_DIR itself holds
+exports it is one org, and its subfolders (``describe/``, ``_truth/``) are not orgs.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class BatchSummary:
 
     out_dir: Path
     runs: list[OrgRun] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # folders skipped and why
 
     @property
     def failed(self) -> list[OrgRun]:
@@ -85,20 +89,50 @@ class BatchSummary:
                 )
             else:
                 lines.append(f"  {r.org}: FAILED ({r.exit_class}) {r.error}")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        if self.failed:
+            names = ", ".join(r.folder for r in self.failed)
+            lines.append(f"{len(self.failed)} org(s) failed: {names}")
         return "\n".join(lines)
 
 
-def _org_folders(orgs_dir: Path, out_dir: Path) -> list[Path]:
-    """Subfolders of ORGS_DIR, except hidden ones and the output folder if it sits inside."""
-    out = out_dir.resolve()
-    return sorted(
-        (
-            p
-            for p in orgs_dir.iterdir()
-            if p.is_dir() and not p.name.startswith(".") and p.resolve() != out
-        ),
-        key=lambda p: p.name.lower(),
+def holds_exports(folder: Path) -> bool:
+    """True when the folder directly holds at least one file named like an export table."""
+    from .load import classify_file
+
+    return any(
+        p.is_file()
+        and not p.name.startswith((".", "_", "~$"))
+        and (kind := classify_file(p.name)) is not None
+        and not kind.startswith("describe:")
+        for p in folder.iterdir()
     )
+
+
+def find_orgs(orgs_dir: Path, out_dir: Path) -> tuple[list[Path], list[str]]:
+    """The org folders of a batch and notes on the folders skipped.
+
+    ORGS_DIR holding exports itself is one org (its subfolders are its own, not orgs); otherwise
+    every visible subfolder with recognisable exports is an org. Folders starting with ``.`` or
+    ``_`` and the output folder are never orgs (load.py ignores the same names).
+    """
+    out = out_dir.resolve()
+    if holds_exports(orgs_dir):
+        return [orgs_dir], [
+            f"{orgs_dir.name or orgs_dir} holds exports itself: assessed as one org "
+            "(its subfolders are not orgs)"
+        ]
+    folders, notes = [], []
+    for p in sorted(orgs_dir.iterdir(), key=lambda p: p.name.lower()):
+        if not p.is_dir() or p.name.startswith(".") or p.resolve() == out:
+            continue
+        if p.name.startswith("_"):
+            notes.append(f"skipped {p.name}/: names starting with _ are not orgs")
+        elif p.name.lower() == "describe" or not holds_exports(p):
+            notes.append(f"skipped {p.name}/: no recognisable export files")
+        else:
+            folders.append(p)
+    return folders, notes
 
 
 def _counts(readiness: dict) -> tuple[int, int]:
@@ -123,11 +157,14 @@ def run_batch(orgs_dir, out_dir, report: bool = True, mask_pii: bool = False) ->
     orgs_dir, out_dir = Path(orgs_dir), Path(out_dir)
     if not orgs_dir.is_dir():
         raise InputError("the orgs folder does not exist or is not a folder", file=str(orgs_dir))
-    folders = _org_folders(orgs_dir, out_dir)
+    folders, notes = find_orgs(orgs_dir, out_dir)
     if not folders:
-        raise InputError("the orgs folder holds no org subfolders", file=str(orgs_dir))
+        raise InputError(
+            "the orgs folder holds no org subfolders (no folder with recognisable export files)",
+            file=str(orgs_dir),
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = BatchSummary(out_dir)
+    summary = BatchSummary(out_dir, notes=notes)
     for i, folder in enumerate(folders, 1):
         _progress(i, len(folders), folder.name, sys.stderr)
         started = time.perf_counter()
@@ -177,7 +214,8 @@ def write_index(summary: BatchSummary) -> None:
     frame = summary.frame()
     rows = [asdict(r) for r in summary.runs]
     out = summary.out_dir
-    _atomic(out / "index.json", json.dumps({"orgs": rows}, indent=2, default=str))
+    payload = {"orgs": rows, "failed": [r.folder for r in summary.failed], "notes": summary.notes}
+    _atomic(out / "index.json", json.dumps(payload, indent=2, default=str))
     _atomic(out / "index.csv", _csv_safe(frame).to_csv(index=False))
     _atomic(out / "index.html", index_html(summary))
 
@@ -204,6 +242,8 @@ def index_html(summary: BatchSummary) -> str:
                 f"</td><td></td><td></td><td></td><td>{esc(r.error or '')}</td></tr>"
             )
     ok = len(summary.runs) - len(summary.failed)
+    failed = ", ".join(esc(r.folder) for r in summary.failed)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in summary.notes)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Connector readiness: batch index</title><style>"
@@ -212,8 +252,11 @@ def index_html(summary: BatchSummary) -> str:
         ".ready{background:#d4edda}.ready_with_warnings{background:#fff3cd}"
         ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}"
         "</style></head><body><h1>Connector readiness: batch index</h1>"
-        f"<p>{len(summary.runs)} org(s): {ok} assessed, {len(summary.failed)} failed.</p>"
-        "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
+        f"<p>{len(summary.runs)} org(s): {ok} assessed, {len(summary.failed)} failed"
+        + (f" ({failed})" if failed else "")
+        + ".</p>"
+        + (f"<ul class='notes'>{notes}</ul>" if notes else "")
+        + "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
         "<th>warnings failed</th><th>report / failure reason</th></tr>"
         + "".join(body)
         + "</table></body></html>"

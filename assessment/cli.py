@@ -1,7 +1,8 @@
 """Command line (contract.md §2): ``run``, ``batch``, ``synth``.
 
 Exit codes: 0 ran (whatever the verdict), 2 unusable input (the message names file, row,
-column), 1 internal failure. No traceback reaches the user for bad input.
+column), 1 internal failure, 3 ``batch`` finished but at least one org failed. No traceback
+reaches the user for bad input.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-report", action="store_true", help="skip the notebook and HTML report")
     run.add_argument("--mask-pii", action="store_true", help="mask emails and names in the report")
+    run.add_argument(
+        "--no-plan", action="store_true", help="skip recommendations and plan.csv (assessment only)"
+    )
 
     batch = sub.add_parser("batch", help="assess every org folder below ORGS_DIR")
     batch.add_argument("orgs_dir", type=Path, help="folder whose subfolders are org export folders")
@@ -57,6 +61,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             settings_file=args.settings,
             report=not args.no_report,
             mask_pii=args.mask_pii,
+            plan=not args.no_plan,
         )
         print(f"{result.org}: {result.verdict} (score {result.score}) -> {args.out}")
         return 0
@@ -67,7 +72,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             args.orgs_dir, args.out, report=not args.no_report, mask_pii=args.mask_pii
         )
         print(summary.describe())
-        return 0
+        return 3 if summary.failed else 0  # contract.md §2: batch finished, an org failed
     if args.command == "synth":
         from .synth import generate
 

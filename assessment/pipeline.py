@@ -92,6 +92,18 @@ def _publish(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def _plan(snapshot, simulation, results, staging: Path, mask_pii: bool, timings: dict | None):
+    """Recommendations and plan (issue #18), plan.csv written; timed as its own stage."""
+    from .plan import make_plan, write_plan_csv
+
+    t0 = time.perf_counter()
+    planned = make_plan(snapshot, simulation, results)
+    write_plan_csv(planned, staging, mask_pii=mask_pii)
+    if timings is not None:
+        timings["plan"] = time.perf_counter() - t0
+    return planned
+
+
 def assess(
     data_dir: Path | str,
     out_dir: Path | str,
@@ -99,8 +111,13 @@ def assess(
     report: bool = True,
     mask_pii: bool = False,
     progress=None,
+    timings: dict | None = None,
+    plan: bool = True,
 ) -> AssessmentResult:
-    """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report."""
+    """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
+
+    ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
+    """
     from .actions import write_action_files
     from .readiness import build_readiness, write_json_atomic
     from .sync import write_outcomes
@@ -110,19 +127,21 @@ def assess(
     if not data_dir.is_dir():
         raise InputError("the export folder does not exist or is not a folder", file=str(data_dir))
     _check_out_dir(data_dir, out_dir)
-    snapshot, simulation, results = analyse(data_dir, settings_file, progress)
+    snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     try:
         write_outcomes(simulation, staging)
         write_action_files(results, staging / "actions")
+        planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None
         readiness = build_readiness(
             snapshot,
             simulation,
             results,
             tool_version=__version__,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            plan=planned,
         )
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
         if report:

@@ -123,7 +123,7 @@ def _column_gaps(results) -> list[dict[str, Any]]:
 
 def _codes_in(text: str) -> set[str]:
     codes = set()
-    for area, a, area2, b in _CODE.findall(text):
+    for area, a, _area2, b in _CODE.findall(text):
         codes.update(f"{area}{n:03d}" for n in range(int(a), int(b or a) + 1))
     return codes
 
@@ -262,8 +262,14 @@ def _simulation_json(simulation) -> dict[str, Any]:
     }
 
 
-def build_readiness(snapshot, simulation, results, tool_version: str, generated_at: str) -> dict:
-    """The readiness.json document: the contract §3 keys, then score_breakdown and assumptions."""
+def build_readiness(
+    snapshot, simulation, results, tool_version: str, generated_at: str, plan=None
+) -> dict:
+    """The readiness.json document: the contract §3 keys, then score_breakdown and assumptions.
+
+    ``plan`` (an ``assessment.plan.Plan``, absent with ``--no-plan``) adds ``plan`` and
+    ``recommendations``.
+    """
     settings = snapshot.settings
     results = escalate(results, getattr(settings, "thresholds", None))
     value, breakdown = explain_score(results)
@@ -281,9 +287,14 @@ def build_readiness(snapshot, simulation, results, tool_version: str, generated_
         "score_breakdown": breakdown,
         "assumptions": assumptions(simulation),
         "problems": problems_summary(snapshot),
+        # Folder entries not read (files, archives, subfolders), so the report can list them.
+        "ignored_inputs": snapshot.load_report.ignored_inputs(),
+        # What to add for an "incomplete" verdict, and the escalation shares used (severity.py).
         "missing_inputs": missing_inputs(results),
         "thresholds": sev.resolved(getattr(settings, "thresholds", None)),
     }
+    if plan is not None:
+        doc.update(plan.to_json())  # "plan" and "recommendations" (issue #18)
     return _plain(doc)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -11,6 +12,8 @@ import pytest
 
 from assessment import batch, pipeline
 from assessment.errors import InputError
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 def _fake_assess(data_dir, out_dir, settings_file=None, report=True, mask_pii=False):
@@ -37,9 +40,9 @@ def _fake_assess(data_dir, out_dir, settings_file=None, report=True, mask_pii=Fa
 def orgs(tmp_path, monkeypatch):
     monkeypatch.setattr(pipeline, "assess", _fake_assess)
     root = tmp_path / "orgs"
-    for name in ("good <i>", "bad", "crash", "=evil"):
+    for name in ("good <i>", "bad", "crash", "=evil", ".hidden"):
         (root / name).mkdir(parents=True)
-    (root / ".hidden").mkdir()
+        (root / name / "prospects.csv").write_text("Prospect Id,Email\n1,a@example.com\n")
     (root / "stray.csv").write_text("x\n", encoding="utf-8")
     return root
 
@@ -85,6 +88,60 @@ def test_batch_bad_orgs_dir(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="no org subfolders"):
         batch.run_batch(tmp_path / "empty", tmp_path / "out")
+    (tmp_path / "empty" / "notes").mkdir()
+    (tmp_path / "empty" / "notes" / "readme.txt").write_text("hello")
+    with pytest.raises(InputError, match="no org subfolders"):
+        batch.run_batch(tmp_path / "empty", tmp_path / "out")
+
+
+def test_folders_without_exports_are_skipped_with_a_note(orgs, tmp_path):
+    (orgs / "notes").mkdir()
+    (orgs / "notes" / "minutes.docx").write_text("x")
+    (orgs / "_truth").mkdir()
+    (orgs / "_truth" / "prospects.csv").write_text("Prospect Id\n1\n")
+    (orgs / "describe").mkdir()
+    (orgs / "describe" / "Lead.json").write_text("{}")
+    (orgs / "empty").mkdir()
+    summary = batch.run_batch(orgs, tmp_path / "out", report=False)
+    assert sorted(r.folder for r in summary.runs) == ["=evil", "bad", "crash", "good <i>"]
+    assert len(summary.failed) == 2  # the skipped folders are notes, not failures
+    notes = " ".join(summary.notes)
+    for name in ("notes/", "_truth/", "describe/", "empty/"):
+        assert name in notes
+    index = json.loads((tmp_path / "out" / "index.json").read_text(encoding="utf-8"))
+    assert index["failed"] == ["bad", "crash"] and len(index["notes"]) == 4
+    assert "skipped notes/" in summary.describe()
+
+
+def test_a_folder_that_is_an_org_is_one_org(tmp_path, monkeypatch):
+    monkeypatch.setattr(pipeline, "assess", _fake_assess)
+    org = tmp_path / "acme"
+    (org / "describe").mkdir(parents=True)
+    (org / "describe" / "Lead.json").write_text("{}")
+    (org / "_truth").mkdir()
+    (org / "_truth" / "prospects.csv").write_text("Prospect Id\n1\n")
+    (org / "Lead.csv").write_text("Id\n00Q000000000001AAA\n")
+    summary = batch.run_batch(org, tmp_path / "out", report=False)
+    assert [r.folder for r in summary.runs] == ["acme"] and not summary.failed
+    assert "holds exports itself" in summary.notes[0]
+
+
+@pytest.mark.skipif(not (SAMPLE / "prospects.csv").exists(), reason="sample not generated")
+def test_sample_folder_is_one_org_not_three():
+    folders, notes = batch.find_orgs(SAMPLE, SAMPLE.parent / "out")
+    assert folders == [SAMPLE] and len(notes) == 1
+
+
+def test_cli_batch_exit_3_names_each_failed_org(orgs, tmp_path, capsys):
+    from assessment.cli import main
+
+    assert main(["batch", str(orgs), "--out", str(tmp_path / "out"), "--no-report"]) == 3
+    console = capsys.readouterr().out
+    assert "2 org(s) failed: bad, crash" in console
+    assert "bad: FAILED (input)" in console and "crash: FAILED (internal)" in console
+    for name in ("bad", "crash"):
+        shutil.rmtree(orgs / name)
+    assert main(["batch", str(orgs), "--out", str(tmp_path / "out2"), "--no-report"]) == 0
 
 
 def _real_pipeline_available() -> bool:

@@ -52,7 +52,10 @@ def res(code, severity, status, affected=0, population=None):
         ),
         # An unverified blocker is never "ready": the verdict is incomplete (contract §3).
         ([res("FLD001", "blocker", "not_run")], "incomplete"),
-        ([res("FLD001", "blocker", "not_run"), res("DUP001", "warning", "fail", 1, 9)], "incomplete"),
+        (
+            [res("FLD001", "blocker", "not_run"), res("DUP001", "warning", "fail", 1, 9)],
+            "incomplete",
+        ),
         ([res("FLD001", "blocker", "not_run"), res("FLD002", "blocker", "fail", 1)], "not_ready"),
         # A warning that can escalate to a blocker, unchecked: incomplete too.
         ([res("SYN001", "warning", "not_run")], "incomplete"),
@@ -106,7 +109,8 @@ def test_build_readiness_end_to_end(tmp_path):
     )
     assert list(doc)[: len(TOP_LEVEL_KEYS)] == list(TOP_LEVEL_KEYS)
     assert set(doc) - set(TOP_LEVEL_KEYS) == {
-        "score_breakdown", "assumptions", "problems", "missing_inputs", "thresholds",
+        "score_breakdown", "assumptions", "problems", "ignored_inputs", "missing_inputs",
+        "thresholds",
     }  # fmt: skip
     assert doc["verdict"] == "not_ready"  # FLD001, FLD009, USR002 … fail as blockers
     assert doc["score"] <= NOT_READY_CAP
