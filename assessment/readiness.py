@@ -189,6 +189,8 @@ def build_readiness(snapshot, simulation, results, tool_version: str, generated_
         "score_breakdown": breakdown,
         "assumptions": assumptions(simulation),
         "problems": problems_summary(snapshot),
+        # Folder entries not read (files, archives, subfolders), so the report can list them.
+        "ignored_inputs": snapshot.load_report.ignored_inputs(),
     }
     return _plain(doc)
 
