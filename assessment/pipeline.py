@@ -65,6 +65,18 @@ def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
     outputs.check_fixed_outputs(out_dir)
 
 
+def _plan(snapshot, simulation, results, staging: Path, mask_pii: bool, timings: dict | None):
+    """Recommendations and plan (issue #18), plan.csv written; timed as its own stage."""
+    from .plan import make_plan, write_plan_csv
+
+    t0 = time.perf_counter()
+    planned = make_plan(snapshot, simulation, results)
+    write_plan_csv(planned, staging, mask_pii=mask_pii)
+    if timings is not None:
+        timings["plan"] = time.perf_counter() - t0
+    return planned
+
+
 def assess(
     data_dir: Path | str,
     out_dir: Path | str,
@@ -73,6 +85,7 @@ def assess(
     mask_pii: bool = False,
     progress=None,
     timings: dict | None = None,
+    plan: bool = True,
 ) -> AssessmentResult:
     """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
 
@@ -92,12 +105,14 @@ def assess(
     with outputs.staging(out_dir) as staging:
         write_outcomes(simulation, staging)
         write_action_files(results, staging / "actions")
+        planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None
         readiness = build_readiness(
             snapshot,
             simulation,
             results,
             tool_version=__version__,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            plan=planned,
         )
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
         if report:
