@@ -284,3 +284,15 @@ def test_diff_of_a_folder_that_is_no_output_exits_2(tmp_path):
     (tmp_path / "a").mkdir()
     done = _cli("diff", tmp_path / "a", tmp_path / "a")
     assert done.returncode == 2 and "readiness.json" in done.stderr
+
+
+@needs_sample
+def test_baseline_may_be_the_out_folder_itself(cleaned, tmp_path):
+    _, base, org, removed = cleaned
+    out = tmp_path / "acme"
+    shutil.copytree(base, out)
+    done = _cli("run", org, "--out", out, "--no-report", "--baseline", out)
+    assert done.returncode == 0, done.stderr
+    doc = json.loads((out / "readiness.json").read_text(encoding="utf-8"))["baseline"]
+    assert doc["moved_records"]["prospects"] >= len(removed)
+    assert "DUP001" in [c["code"] for c in doc["checks"]["fixed"]]
