@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-report", action="store_true", help="skip the notebook and HTML report")
     run.add_argument("--mask-pii", action="store_true", help="mask emails and names in the report")
     run.add_argument(
+        "--no-plan", action="store_true", help="skip recommendations and plan.csv (assessment only)"
+    )
+    run.add_argument(
         "--baseline", type=Path, help="an earlier output folder of this org to compare with"
     )
     run.add_argument(
@@ -72,6 +75,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             settings_file=args.settings,
             report=not args.no_report,
             mask_pii=args.mask_pii,
+            plan=not args.no_plan,
             baseline=args.baseline,
             force_baseline=args.force_baseline,
         )

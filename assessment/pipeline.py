@@ -92,6 +92,18 @@ def _publish(staging: Path, out_dir: Path) -> None:
         shutil.rmtree(backup, ignore_errors=True)
 
 
+def _plan(snapshot, simulation, results, staging: Path, mask_pii: bool, timings: dict | None):
+    """Recommendations and plan (issue #18), plan.csv written; timed as its own stage."""
+    from .plan import make_plan, write_plan_csv
+
+    t0 = time.perf_counter()
+    planned = make_plan(snapshot, simulation, results)
+    write_plan_csv(planned, staging, mask_pii=mask_pii)
+    if timings is not None:
+        timings["plan"] = time.perf_counter() - t0
+    return planned
+
+
 def assess(
     data_dir: Path | str,
     out_dir: Path | str,
@@ -100,6 +112,7 @@ def assess(
     mask_pii: bool = False,
     progress=None,
     timings: dict | None = None,
+    plan: bool = True,
     baseline: Path | str | None = None,
     force_baseline: bool = False,
 ) -> AssessmentResult:
@@ -130,12 +143,14 @@ def assess(
     try:
         write_outcomes(simulation, staging)
         write_action_files(results, staging / "actions")
+        planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None
         readiness = build_readiness(
             snapshot,
             simulation,
             results,
             tool_version=__version__,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            plan=planned,
         )
         if previous is not None:
             from .baseline import attach
