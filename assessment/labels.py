@@ -248,11 +248,13 @@ REASONS: dict[str, str] = {
 _SPEC_REF = re.compile(
     r"\s*\((?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*|X\d+)"
     r"(?:\s*(?:,|;|and)\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*|X\d+))*"
-    r"(?:\s*,?\s*(?:UNCONFIRMED|DISAGREE))?\)"
+    r"(?:\s*,?\s*(?i:unconfirmed|disagree))?\)"
     r"|\s*§\s?\d+(?:\.\d+)*"
     r"|\s*\[\[[^\]]*\]\]:?"
     r"|,?\s*\b(?:UNCONFIRMED|DISAGREE)\b"
+    r"|\s*\((?:[^()]*\bpolicy\b|[^()]*\b[a-z0-9]+(?:_[a-z0-9]+)+=)[^()]*\)"
 )
+_POLICY = re.compile(r"\bpolic(?:y|ies)\s+([a-z0-9]+(?:_[a-z0-9]+)+)")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
 
 
@@ -262,6 +264,11 @@ def plain_text(text: Any) -> str:
         return ""
     out = _SPEC_REF.sub("", str(text))
     return re.sub(r"\s{2,}", " ", out).strip()
+
+
+def policies_in(text: Any) -> list[str]:
+    """The policy names a text says it rests on (``policy blank_last_name=risk``)."""
+    return _POLICY.findall(str(text)) if text is not None and not _isna(text) else []
 
 
 def humanize(key: Any) -> str:
@@ -335,6 +342,14 @@ def column_label(column: Any) -> str:
     if col in COLUMNS:
         return COLUMNS[col]
     return humanize(col) if _SNAKE.match(col) else col
+
+
+def field_label(name: Any) -> str:
+    """A field or export named in a finding: ``last_name`` → Last name (others as given)."""
+    text = str(name)
+    if text in TABLES:
+        return TABLES[text]
+    return humanize(text) if _SNAKE.match(text) else text
 
 
 def sync_behavior_label(value: Any) -> str:
@@ -464,6 +479,8 @@ def display_frame(frame: pd.DataFrame, kind: str = "prospects") -> pd.DataFrame:
             shown = reason_labels(frame.get("reason_code"), series)
         elif col == "area":
             shown = series.map(area_label)
+        elif col in ("field", "table"):
+            shown = series.map(lambda v: "" if _isna(v) else field_label(v))
         elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             shown = series.map(fmt_int)
         else:
