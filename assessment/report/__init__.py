@@ -25,7 +25,9 @@ from .views import (
     CHECK_COLUMNS,
     EMAIL_COLUMNS,
     NAME_COLUMNS,
+    NOTEBOOK_DIR,
     PROSPECT_OUTCOMES,
+    REPO_DIR,
     SALESFORCE_OUTCOMES,
     STYLE,
     TABLE_ROWS,
@@ -53,7 +55,8 @@ from .views import (
 )
 
 __all__ = [
-    "AREAS", "CHECK_COLUMNS", "EMAIL_COLUMNS", "HOW_TO_PRODUCE", "NAME_COLUMNS",
+    "AREAS", "CHECK_COLUMNS", "EMAIL_COLUMNS", "HOW_TO_PRODUCE", "NAME_COLUMNS", "NOTEBOOK_DIR",
+    "REPO_DIR",
     "PROSPECT_OUTCOMES", "REPORT_NOTEBOOK", "SALESFORCE_OUTCOMES", "SECTIONS", "STYLE",
     "TABLE_ROWS", "Html", "ReportData", "area_view", "build", "checks_frame", "environment", "esc",
     "external_references", "fields_html", "fields_view", "figure_html", "filter_checks",
