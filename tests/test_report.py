@@ -469,3 +469,22 @@ def test_widgets_drive_the_core_functions(tmp_path, capsys):
     what_if.children[0].value = True  # same-email mode
     what_if.children[4].click()
     assert "with changes" in capsys.readouterr().out
+
+
+def test_kernel_talks_over_ipc_quietly_and_leaves_nothing_behind(tmp_path, capfd):
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    out = write_stub(tmp_path / "out")
+    runtime = Path(jupyter_runtime_dir())
+    before = set(runtime.glob("*")) if runtime.exists() else set()
+    with report.render.kernel_options(out) as options:
+        assert options["config"].KernelManager.transport == "ipc"  # Linux: Unix sockets
+    report.render_report(out, None)
+    assert "without encryption" not in capfd.readouterr().err
+    assert (set(runtime.glob("*")) if runtime.exists() else set()) == before
+    assert sorted(p.name for p in out.iterdir()) == [
+        "actions",
+        "readiness.json",
+        "report.html",
+        "report.ipynb",
+    ]
