@@ -94,9 +94,17 @@ def page(tmp_path_factory):
     profile = tmp_path_factory.mktemp("chromium-profile")
     proc = subprocess.Popen(
         [
-            exe, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-            "--disable-extensions", "--disable-background-networking", "--hide-scrollbars",
-            "--remote-debugging-port=0", f"--user-data-dir={profile}", "about:blank",
+            exe,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={profile}",
+            "about:blank",
         ],  # fmt: skip
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
