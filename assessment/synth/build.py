@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
 from .arrow import _s
@@ -173,14 +174,44 @@ def _accounts(ctx: _Ctx, contacts: int) -> None:
     )
 
 
+def _drift(p: dict[str, Any], rng: np.random.Generator) -> dict[str, Any]:
+    """The prospect side of linked pairs, with some values differing from the Salesforce side.
+
+    So the dry run of an ordinary org shows what the first sync does to values: job titles the
+    Salesforce value overwrites (F-1, FLD006), regions the Pardot value overwrites, Pardot
+    phones left blank that the Salesforce value fills, and opt-outs that disagree (FLD009).
+    Drawn from a stream of its own, so every other generated value stays as it was.
+    """
+    from .catalog import REGIONS, TITLES
+
+    n = len(p["email"])
+    r = rng.random(n)
+    q = dict(p)
+    other_title = pa.array(TITLES).take(pa.array(rng.integers(0, len(TITLES), n)))
+    q["title"] = pc.if_else(pa.array(r < 0.10), other_title, p["title"])
+    other_region = pa.array(REGIONS).take(pa.array(rng.integers(0, len(REGIONS), n)))
+    q["region"] = pc.if_else(pa.array((r >= 0.10) & (r < 0.15)), other_region, p["region"])
+    q["phone"] = pc.if_else(
+        pa.array((r >= 0.15) & (r < 0.20)), pa.nulls(n, pa.string()), p["phone"]
+    )
+    flip = (r >= 0.20) & (r < 0.23)
+    q["opted_out"] = np.where(flip, ~np.asarray(p["opted_out"]), p["opted_out"])
+    return q
+
+
 def _base(ctx: _Ctx, base_l: int, base_c: int) -> None:
-    """Clean pairs; 80 % linked by CRM id (M-2), 20 % by email (M-5)."""
+    """Clean pairs; 80 % linked by CRM id (M-2), 20 % by email (M-5).
+
+    Outside clean orgs some values differ inside pairs (:func:`_drift`), from a second stream.
+    """
     org = ctx.org
+    drift = np.random.default_rng([org.rng.bit_generator.seed_seq.entropy, 14])
     for table, n in (("leads", base_l), ("contacts", base_c)):
         if n == 0:
             continue
         obj = "Lead" if table == "leads" else "Contact"
         p, ids, u = ctx.lead_pair(n) if table == "leads" else ctx.contact_pair(n)
+        p = p if org.clean else _drift(p, drift)
         linked = ctx.rng.random(n) < 0.8
         col = "crm_lead" if table == "leads" else "crm_contact"
         crm = np.where(linked, ids, b"")
