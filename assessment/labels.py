@@ -256,6 +256,12 @@ _SPEC_REF = re.compile(
 )
 _POLICY = re.compile(r"\bpolic(?:y|ies)\s+([a-z0-9]+(?:_[a-z0-9]+)+)")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_SNAKE_IN_TEXT = re.compile(r"(?<![\w./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w/-]|\.\w)")
+_IN_TEXT = {
+    "use_salesforce": "\u201cUse Salesforce's value\u201d",
+    "use_pardot": "\u201cUse Pardot's value\u201d",
+    "most_recent": "\u201cUse the most recently updated record\u201d",
+}
 
 
 def plain_text(text: Any) -> str:
@@ -263,6 +269,7 @@ def plain_text(text: Any) -> str:
     if text is None or (not isinstance(text, str) and _isna(text)):
         return ""
     out = _SPEC_REF.sub("", str(text))
+    out = _SNAKE_IN_TEXT.sub(lambda m: _IN_TEXT.get(m[1], m[1].replace("_", " ")), out)
     return re.sub(r"\s{2,}", " ", out).strip()
 
 

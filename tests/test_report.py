@@ -488,3 +488,43 @@ def test_kernel_talks_over_ipc_quietly_and_leaves_nothing_behind(tmp_path, capfd
         "report.html",
         "report.ipynb",
     ]
+
+
+def test_org_summary_for_the_batch_index_links_inside_the_org_folder(tmp_path):
+    data = report.load(write_stub(tmp_path / "out"))
+    card = str(report.org_summary(data, "acme/"))
+    assert 'href="acme/report.html"' in card and 'href="acme/actions/DUP002.csv"' in card
+    assert "acme &lt;b&gt;corp&lt;/b&gt;" in card
+
+
+def test_report_of_a_million_record_org_stays_under_a_megabyte(tmp_path):
+    """Samples in the report, full lists in the CSVs: size does not grow with the records."""
+    from assessment.checks.registry import CHECKS
+
+    out = tmp_path / "out"
+    (out / "actions").mkdir(parents=True)
+    long_value = "x" * 200
+    rows = "\n".join(
+        f"DUP002,Lead,00Q{i},,00Q{i},lead{i}@example.com,last_name,{long_value},dup,merge"
+        for i in range(100_000)
+    )
+    (out / "actions" / "big.csv").write_text(FINDING_HEADER + "\n" + rows + "\n", encoding="utf-8")
+    checks = [
+        dict(READINESS["checks"][0], code=code, area=code[:3], affected=1_000_000,
+             action_file="actions/big.csv")
+        for code in sorted(CHECKS)
+    ]  # fmt: skip
+    fields = [
+        dict(READINESS["simulation"]["fields"][0], pardot_field_name=f"Field {i}")
+        for i in range(500)
+    ]
+    readiness = dict(
+        READINESS,
+        checks=checks,
+        simulation=dict(READINESS["simulation"], fields=fields),
+        inputs={f"f{i}.csv": {"table": "sf_leads", "rows": 1_000_000} for i in range(12)},
+    )
+    (out / "readiness.json").write_text(json.dumps(readiness), encoding="utf-8")
+    page = report.render_html(report.load(out))
+    assert len(page.encode()) < 1_000_000
+    assert "1,000,000" in page

@@ -15,6 +15,7 @@ from .render import (
     SECTIONS,
     environment,
     external_references,
+    org_summary,
     render_html,
     render_partial,
     render_report,
@@ -61,7 +62,7 @@ __all__ = [
     "TABLE_ROWS", "Html", "ReportData", "area_view", "build", "checks_frame", "environment", "esc",
     "external_references", "fields_html", "fields_view", "figure_html", "filter_checks",
     "fix_first", "load", "load_view", "lookup_email", "mask_email", "mask_frame", "mask_name",
-    "mask_text", "outcome_delta", "outcome_table", "render_html", "render_partial",
+    "mask_text", "org_summary", "outcome_delta", "outcome_table", "render_html", "render_partial",
     "render_report", "resolve_path", "section", "settings_view", "simulation_view", "table_html",
     "what_if_view",
 ]  # fmt: skip

@@ -81,6 +81,11 @@ def section(data: ReportData | None, name: str, area: str | None = None) -> Html
     return Html(tpl.render(d=data, area=None, partial=SECTIONS[name]))
 
 
+def org_summary(data: ReportData, prefix: str = "") -> Html:
+    """One org as a few lines (verdict, score, top fixes) for the batch index; links get ``prefix``."""
+    return Html(render_partial("_org_summary.html.j2", d=data, prefix=prefix))
+
+
 def render_partial(name: str, **context: Any) -> str:
     """A template of the report folder rendered with any context (the batch index uses it)."""
     return environment().get_template(name).render(**context)

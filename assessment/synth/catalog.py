@@ -19,6 +19,14 @@ LONG_TITLE = (
 DOMAINS = ["example.com", "example.org", "example.net"]
 CONNECTOR_USER = "integration"
 
+# Shares of the clean linked pairs whose prospect side differs in one value (build._drift).
+DRIFT_SHARES = {
+    "title_overwritten": 0.10,
+    "region_overwritten": 0.05,
+    "phone_blank_filled": 0.05,
+    "opt_out_undone": 0.03,
+}
+
 # Injected problem kinds: name -> (spec rule, checks it feeds, description, size factor).
 KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
     "duplicate_leads": (
@@ -168,6 +176,32 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "leads/contacts with an email and no prospect; auto-create is off and not retroactive: "
         "no_prospect",
         0.5,
+    ),
+    # Drift inside linked pairs (build._drift): sized by DRIFT_SHARES, not by the factor.
+    "title_overwritten": (
+        "F-1",
+        ("FLD006",),
+        "linked pair, job titles differ; Salesforce's value wins: the prospect's title is overwritten",
+        0.0,
+    ),
+    "region_overwritten": (
+        "F-1",
+        ("FLD006",),
+        "linked pair, regions differ; Pardot's value wins: the Salesforce region is overwritten",
+        0.0,
+    ),
+    "phone_blank_filled": (
+        "F-2",
+        (),
+        "linked pair, the prospect's phone is blank: the Salesforce value fills it (no overwrite)",
+        0.0,
+    ),
+    "opt_out_undone": (
+        "F-1",
+        ("FLD006", "FLD009"),
+        "linked pair, the prospect opted out and the Salesforce record did not: with Salesforce's "
+        "value winning, the sync would undo the opt-out",
+        0.0,
     ),
 }
 
