@@ -20,6 +20,7 @@ NOTEBOOKS = [
     "06_user_mapping.ipynb",
     "07_sync_dry_run.ipynb",
     "08_readiness_report.ipynb",
+    "09_since_last_assessment.ipynb",
 ]
 AREA_OF = {
     "02": "CON",
@@ -175,3 +176,20 @@ def test_masked_report_shows_no_email_or_name(org):
     long_names = {n for n in last if len(n) > 3}
     assert long_names and not (long_names & words)
     assert "***@" in page  # masked emails are shown
+
+
+@needs_pipeline
+def test_since_last_assessment_notebook_compares_with_the_baseline(org, tmp_path):
+    data, out, result = org
+    now = tmp_path / "now"
+    text = _execute(
+        "09_since_last_assessment.ipynb",
+        tmp_path,
+        data_dir=str(data),
+        previous_out=str(out),
+        out_dir=str(now),
+    )
+    baseline = json.loads((now / "readiness.json").read_text(encoding="utf-8"))["baseline"]
+    assert baseline["previous_out"] == str(out)
+    assert baseline["verdict"] == {"before": result.verdict, "after": result.verdict}
+    assert "none (identical checksums)" in text and "<td>rules</td>" in text
