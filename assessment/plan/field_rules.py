@@ -301,6 +301,12 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
         rec.why = f"{m['sf_field']} is read-only in Salesforce (formula or not updateable, §3.7)"
     else:
         best, rec.why = _choose(ev, current)
+        if best != current:
+            rec.why += (
+                f": {LABELS.get(best, best)}. With {LABELS.get(current, current)}, "
+                f"{over.get(current)} values are overwritten, "
+                f"{newer_lost(ev).get(current, 0)} of them newer than the value replacing them"
+            )
     rec.recommended = best
     rec.action = "change" if best != current else "confirm"
     rec.effect = {
