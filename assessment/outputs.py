@@ -35,7 +35,6 @@ FIXED_OUTPUTS = (
     "outcomes/prospects.csv",
     "outcomes/salesforce.csv",
     "outcomes/fields.csv",
-    "plan.csv",  # absent with --no-plan (issue #18)
 )
 # A folder written before manifests existed (it holds readiness.json but no manifest): the
 # toolkit then wrote the whole folder, so its fixed outputs and the CSVs below these are its own.
