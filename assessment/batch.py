@@ -355,7 +355,11 @@ def _cross_unit(summary: BatchSummary) -> None:
     from .cross_unit import check_units, for_unit
     from .readiness import write_json_atomic
 
-    ok = {r.folder: summary.out_dir / r.folder for r in summary.runs if r.status == "ok"}
+    ok = {
+        r.folder: summary.out_dir / r.folder
+        for r in summary.runs
+        if r.status == "ok" and (summary.out_dir / r.folder / "readiness.json").is_file()
+    }
     if len(ok) < 2:
         return
     try:
