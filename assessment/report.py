@@ -18,6 +18,7 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,12 @@ CHECK_COLUMNS = [
 
 REPO_DIR = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO_DIR / "notebooks"
-REPORT_NOTEBOOK = NOTEBOOK_DIR / "08_readiness_report.ipynb"
+# The report notebook is package data (found through the installed package, so a plain
+# `pip install .` renders reports); notebooks/08_readiness_report.ipynb is the identical copy
+# people open in JupyterLab (tests/test_packaging.py keeps the two the same).
+REPORT_NOTEBOOK = Path(
+    str(resources.files("assessment").joinpath("templates", "08_readiness_report.ipynb"))
+)
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE_NAME = "readiness"
 
@@ -919,7 +925,7 @@ def render_report(
                 execution_timeout=timeout,
                 log_output=False,
                 progress_bar=False,
-                cwd=str(notebook.parent),
+                cwd=str(out_dir),  # the kernel starts inside the output folder
             )
         except Exception as exc:  # papermill raises PapermillExecutionError with the cell
             raise _cell_error(exc, tmp_nb) from None

@@ -395,9 +395,10 @@ def test_simulator_agrees_with_the_ground_truth(org):
 
 
 def test_chunked_csv_writing_gives_the_same_bytes(org, tmp_path, monkeypatch):
+    import assessment.synth.csvfile  # noqa: F401
     from assessment import synth
 
     out, _ = org
-    monkeypatch.setattr(synth, "_CHUNK_ROWS", 7)
+    monkeypatch.setattr(synth.csvfile, "_CHUNK_ROWS", 7)
     generate(tmp_path / "chunked", seed=7, **COUNTS)
     assert _hashes(tmp_path / "chunked") == _hashes(out)
