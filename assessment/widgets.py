@@ -62,7 +62,10 @@ def org_folders(root) -> list[Path]:
         (p for p in base.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))),
         key=lambda p: p.name,
     )
-    return ([base] if any(p.is_file() for p in base.iterdir()) else []) + folders
+    exports = any(  # ROOT is an org itself when it holds export files (not only settings)
+        p.is_file() and p.suffix.lower() not in (".yml", ".yaml", ".md") for p in base.iterdir()
+    )
+    return ([base] if exports else []) + folders
 
 
 def settings_files(folder, root=None) -> list[Path]:
@@ -202,18 +205,20 @@ class Session:
     def lookup(self, query: str = "") -> Panel:
         """Type an email, prospect id or Salesforce id: one prospect explained end to end."""
         box = w.Text(
-            value=query or workbench.example_record(self.run),
+            value=query or workbench.example_record(self.run, by_id=self.mask_pii),
             description="Record",
             continuous_update=False,
         )
         result = self.view(lambda run: views.record_view(run, box.value, self.mask_pii))
-        box.observe(
-            lambda _c: setattr(
-                result, "value", str(views.record_view(self.run, box.value, self.mask_pii))
-            ),
-            names="value",
-        )
-        return Panel([box], result, lambda: f"Record looked up: {box.value}")
+
+        def refresh(_change=None):
+            result.value = str(views.record_view(self.run, box.value, self.mask_pii))
+
+        def said():
+            return f"Record looked up: {views.masked_text(box.value, self.mask_pii)}"
+
+        box.observe(refresh, names="value")
+        return Panel([box], result, said)
 
     def what_if(self, changes: dict | None = None) -> Panel:
         """Toggle the settings that change outcomes; see counts side by side and the records that move."""

@@ -106,9 +106,14 @@ class Parameters(dict):
     """The parameters in force, shown as a small table (a static record of the run)."""
 
     def _repr_html_(self) -> str:
+        shown = {k: repr(v) for k, v in self.items()}
+        if self.get("mask_pii"):  # a record parameter may be an email
+            from .views import masked_text
+
+            shown = {k: masked_text(v, True) for k, v in shown.items()}
         rows = "".join(
-            f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(repr(v))}</code></td></tr>"
-            for k, v in self.items()
+            f"<tr><th>{html.escape(str(k))}</th><td><code>{html.escape(v)}</code></td></tr>"
+            for k, v in shown.items()
         )
         return f"<table class='rr-table rr-kv'><caption>Parameters</caption>{rows}</table>"
 

@@ -62,6 +62,15 @@ def masked(frame: pd.DataFrame, mask_pii: bool) -> pd.DataFrame:
     return mask_frame(frame)
 
 
+def masked_text(text: str, mask_pii: bool) -> str:
+    """TEXT with the emails in it masked when MASK_PII."""
+    if not mask_pii:
+        return str(text)
+    from ..report import mask_text
+
+    return str(mask_text(pd.Series([str(text)], dtype="str")).iloc[0])
+
+
 def csv_link(path: Path | None = None, frame: pd.DataFrame | None = None, name: str = "") -> str:
     """A link to the full list: the CSV of a finished run, else the frame embedded as a download."""
     if path is not None:
@@ -445,7 +454,8 @@ def record_view(run, query: str, mask_pii: bool = False) -> Html:
     found = explain(run, query)
     parts = [STYLE]
     if found.prospect is None:
-        return Html(STYLE + f"<p>{esc(query)}: {esc('; '.join(found.notes))}.</p>")
+        said = masked_text(query, mask_pii)
+        return Html(STYLE + f"<p>{esc(said)}: {esc('; '.join(found.notes))}.</p>")
     p = found.prospect
     if len(found.matches) > 1:
         parts.append(f"<p>{len(found.matches):,} prospects match; the first is explained.</p>")

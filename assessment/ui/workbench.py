@@ -262,13 +262,14 @@ def clear() -> None:
     _WHAT_IF.clear()
 
 
-def example_record(run: Run) -> str:
-    """An email worth explaining: a prospect linking by email (several candidates first), else any."""
+def example_record(run: Run, by_id: bool = False) -> str:
+    """A prospect worth explaining (several candidates first): its email, or its id when BY_ID."""
     prospects = run.prospects
     if prospects.empty:
         return ""
+    column = "prospect_id" if by_id else "email"
     for outcome in ("match_email_tie", "match_email", "linked"):
-        hit = prospects.loc[(prospects["outcome"] == outcome) & prospects["email"].notna(), "email"]
+        hit = prospects.loc[(prospects["outcome"] == outcome) & prospects["email"].notna(), column]
         if len(hit):
             return str(hit.iloc[0])
     return str(prospects["prospect_id"].iloc[0])
