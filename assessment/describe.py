@@ -15,6 +15,7 @@ import pandas as pd
 
 from .errors import InputError
 from .schema import header_key
+from .textio import decode_text, read_limited
 
 DESCRIBE_COLUMNS = [
     "name",
@@ -98,22 +99,65 @@ def describe_frame(data: Any, source: str = "describe") -> pd.DataFrame:
     return frame
 
 
-def read_describe(path: Path | str, source: str | None = None) -> tuple[str | None, pd.DataFrame]:
-    """Parse a describe file; returns (object name from the body, field frame)."""
-    path = Path(path)
-    source = source or str(path)
+# Bounds for JSON inputs: a describe of 800 fields is about 3 MB; real bodies nest under 10 levels.
+MAX_DESCRIBE_BYTES = 256 << 20
+MAX_JSON_DEPTH = 64
+
+
+def json_depth_ok(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when a parsed JSON value nests at most ``limit`` levels (checked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return False
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values() if isinstance(v, dict | list))
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item if isinstance(v, dict | list))
+    return True
+
+
+def parse_json(data: bytes, source: str, limit: int) -> tuple[Any, str, list[dict]]:
+    """Decode and parse a JSON input, bounded in size and depth (InputError, never a
+    RecursionError); returns (value, encoding, decoding warnings)."""
+    if len(data) > limit:
+        raise InputError(
+            f"the JSON file is larger than {limit >> 20} MB: export the records as CSV instead",
+            file=source,
+        )
+    text, enc, warnings = decode_text(data, source)
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror}", file=source) from None
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 JSON", file=source) from None
+        value = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(
             f"not valid JSON: {exc.msg}", file=source, row=exc.lineno, column=f"char {exc.colno}"
         ) from None
+    except RecursionError:
+        value = None
+        depth_ok = False
+    else:
+        depth_ok = json_depth_ok(value)
+    if not depth_ok:
+        raise InputError(
+            f"JSON nested more than {MAX_JSON_DEPTH} levels deep: not an export of records "
+            "or a describe",
+            file=source,
+        )
+    return value, enc, warnings
+
+
+def read_describe(path: Path | str, source: str | None = None) -> tuple[str | None, pd.DataFrame]:
+    """Parse a describe file; returns (object name from the body, field frame)."""
+    path = Path(path)
+    source = source or str(path)
+    raw = read_limited(path, source, MAX_DESCRIBE_BYTES)
+    return describe_from_bytes(raw, source)
+
+
+def describe_from_bytes(raw: bytes, source: str) -> tuple[str | None, pd.DataFrame]:
+    """Parse the bytes of a describe file; returns (object name from the body, field frame)."""
+    data, _, _ = parse_json(raw, source, MAX_DESCRIBE_BYTES)
     body = describe_body(data, source)
     name = body.get("name")
     return (str(name) if name else None), describe_frame(body, source)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import re
 import xml.etree.ElementTree as ET
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,12 +27,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import normalize as nz
-from .describe import OBJECTS, read_describe
+from .describe import MAX_DESCRIBE_BYTES, OBJECTS, describe_from_bytes, parse_json
 from .errors import AssessmentError, InputError, SettingsError
 from .progress import Progress, resolve
 from .schema import TABLES, header_key, schema
-from .settings import ConnectorSettings, find_settings_file, given_keys, load_settings
+from .settings import ConnectorSettings, find_settings_file, read_settings
 from .snapshot import PROBLEM_COLUMNS, LoadedFile, LoadReport, OrgSnapshot
+from .textio import decode_text, read_limited
 
 TEXT_EXTS = {".csv", ".txt", ".tsv"}
 XLSX_EXTS = {".xlsx", ".xlsm"}
@@ -41,6 +41,9 @@ API_EXTS = {".json", ".xml"}
 TABLE_EXTS = TEXT_EXTS | XLSX_EXTS | API_EXTS | {".xls"}
 
 # Files that belong in an export folder but are not tables (no note when skipped).
+# JSON record files are parsed whole into Python objects (about ten times their size).
+MAX_JSON_TABLE_BYTES = 512 << 20
+
 _QUIET_FILES = {"manifest.json", "connector.yml", "connector.yaml", "readme.md", "readme.txt"}
 
 # --- file names → tables -------------------------------------------------------------------
@@ -148,35 +151,7 @@ class RawTable:
 
 def _decode(data: bytes, source: str) -> tuple[str, str, list[dict]]:
     """Text of a file and the encoding used; Windows-1252 fallback adds a warning problem."""
-    bom = data.startswith(b"\xef\xbb\xbf")
-    if bom:
-        data = data[3:]  # a UTF-8 BOM with a bad byte later still falls back to Windows-1252
-    elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16", []
-        except UnicodeDecodeError as exc:
-            raise InputError(f"invalid UTF-16 text at byte {exc.start}", file=source) from None
-    try:
-        return data.decode("utf-8"), "utf-8-sig" if bom else "utf-8", []
-    except UnicodeDecodeError as exc:
-        bad_line = data.count(b"\n", 0, exc.start) + 1
-    try:
-        text = data.decode("cp1252")
-        enc = "cp1252"
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-        enc = "latin-1"
-    warning = {
-        "code": "INP002",
-        "severity": "warning",
-        "file": source,
-        "row": bad_line,
-        "column": None,
-        "value": None,
-        "message": f"file is not UTF-8 (first bad byte on line {bad_line}); read as {enc} "
-        "(Windows-1252). Check accented characters; export as UTF-8 to be sure",
-    }
-    return text, enc, [warning]
+    return decode_text(data, source)
 
 
 _FOOTER_RE = re.compile(
@@ -469,14 +444,8 @@ def _records_table(records: list[dict], source: str, encoding: str) -> RawTable:
 
 def read_json_table(data: bytes, source: str) -> RawTable:
     """Pardot API v5 JSON (``{"values": [...]}`` or a list of objects) as all-string columns."""
-    text, enc, warnings = _decode(data, source)
     _check_is_table(data, None, source)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", file=source, row=exc.lineno, column=f"char {exc.colno}"
-        ) from None
+    doc, enc, warnings = parse_json(data, source, MAX_JSON_TABLE_BYTES)
     if isinstance(doc, dict) and isinstance(doc.get("result"), dict):
         doc = doc["result"]  # sf data query --json: {"status": 0, "result": {"records": [...]}}
     if isinstance(doc, dict) and isinstance(doc.get("fields"), list):
@@ -1070,34 +1039,89 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+_ARCHIVE_EXTS = {".zip", ".gz", ".tgz", ".7z", ".rar", ".tar", ".bz2", ".xz"}
+_LINK_REFUSED = (
+    "this is a link to a file outside the export folder; it is not read (its content is never "
+    "quoted): copy the file itself into the folder"
+)
+
+
+def _links_outside(path: Path, root: Path) -> bool:
+    """True for a symbolic link (at any level) whose target lies outside the export folder."""
+    try:
+        return not path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return True
+
+
+def _ignore_reason(child: Path) -> tuple[str, str] | None:
+    """(kind, reason) when a folder entry is not read; None for a candidate table/describe."""
+    name, low = child.name, child.name.lower()
+    if name.startswith("~$"):
+        return "file", "an Office lock file (the workbook is open in Excel)"
+    if name.startswith((".", "_")):
+        what = "folder" if child.is_dir() else "file"
+        return what, f"{what} names starting with '.' or '_' are skipped (tool or system files)"
+    if child.is_dir():
+        if low == "describe":
+            return None
+        return "folder", "subfolders are not read: move its export files up into the folder"
+    if low in _QUIET_FILES:
+        return "file", "not a table (export manifest or read-me)"
+    if child.suffix.lower() in _ARCHIVE_EXTS or low.endswith(".tar.gz"):
+        return "archive", "archives are not read: unpack the export files into the folder"
+    return None
+
+
 def _find_files(
-    root: Path, notes: list[str]
+    root: Path, notes: list[str], ignored: list[dict], refused: list[str]
 ) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
-    """Table files and describe files of the folder, by table / object."""
+    """Table files and describe files of the folder, by table / object.
+
+    Everything not read is listed in ``ignored`` (path, kind, reason) and, except tool files,
+    in ``notes``; links to files outside the folder are listed in ``refused`` (never read).
+    """
     tables: dict[str, list[Path]] = {}
     describes: dict[str, list[Path]] = {}
+
+    def skip(path: str, kind: str, reason: str, note: str | None = None) -> None:
+        ignored.append({"path": path, "kind": kind, "reason": reason})
+        if note:
+            notes.append(note)
+
+    settings_names = {"connector.yml", "connector.yaml"}
     for child in sorted(root.iterdir(), key=lambda p: p.name.lower()):
         name = child.name
-        if name.startswith((".", "_", "~$")):
+        if name.lower() in settings_names and child.is_file():
+            continue  # read by _resolve_settings
+        why = _ignore_reason(child)
+        if why is not None:
+            kind, reason = why
+            quiet = name.startswith((".", "_")) or name.lower() in _QUIET_FILES
+            suffix = "/" if child.is_dir() else ""
+            note = None if quiet else f"ignored {kind} {name}{suffix}: {reason}"
+            if kind == "folder" and not quiet:
+                note = f"ignored subfolder {name}/: {reason}"
+            skip(name + suffix, kind, reason, note)
             continue
-        if child.is_dir():
-            if name.lower() == "describe":
-                for f in sorted(child.iterdir(), key=lambda p: p.name.lower()):
-                    if not f.is_file() or f.suffix.lower() != ".json":
-                        continue
-                    obj = f.stem.split(".")[0].capitalize()
-                    if obj in OBJECTS:
-                        describes.setdefault(obj, []).append(f)
-                    else:
-                        notes.append(f"ignored describe/{f.name} (only {', '.join(OBJECTS)} used)")
-            else:
-                notes.append(f"ignored subfolder {name}/")
-            continue
-        if name.lower() in _QUIET_FILES:
+        if child.is_dir():  # describe/
+            for f in sorted(child.iterdir(), key=lambda p: p.name.lower()):
+                rel = f"{name}/{f.name}"
+                obj = f.stem.split(".")[0].capitalize()
+                if not f.is_file() or f.suffix.lower() != ".json" or obj not in OBJECTS:
+                    reason = f"only {', '.join(OBJECTS)} describe .json files are used"
+                    skip(rel, "file", reason, f"ignored {rel} ({reason})")
+                elif _links_outside(f, root):
+                    refused.append(rel)
+                else:
+                    describes.setdefault(obj, []).append(f)
             continue
         kind = classify_file(name)
         if kind is None:
-            notes.append(f"ignored {name}: not a known export table name")
+            reason = "not a known export table name"
+            skip(name, "file", reason, f"ignored {name}: {reason}")
+        elif _links_outside(child, root):
+            refused.append(name)
         elif kind.startswith("describe:"):
             describes.setdefault(kind.split(":", 1)[1], []).append(child)
         else:
@@ -1107,16 +1131,18 @@ def _find_files(
 
 def _resolve_settings(
     root: Path, settings_file: Path | str | None
-) -> tuple[ConnectorSettings, Path | None, list[str]]:
+) -> tuple[ConnectorSettings, Path | None, list[str], list[dict]]:
+    """Settings, their file, the keys it states and its decoding warnings (problems)."""
     if settings_file is not None:
         path = Path(settings_file)
         if not path.is_file():
             raise SettingsError("settings file not found", file=str(path))
     else:
         path = find_settings_file(root)
-    settings = load_settings(path)
-    given = sorted(given_keys(path)) if path is not None else []
-    return settings, path, given
+        if path is not None and _links_outside(path, root):
+            raise SettingsError(_LINK_REFUSED, file=_rel(path, root))
+    settings, given, warnings = read_settings(path)
+    return settings, path, sorted(given), warnings
 
 
 @dataclass
@@ -1180,6 +1206,23 @@ def _parse_table(
     )
 
 
+def _load_describe(obj: str, path: Path, source: str) -> tuple[pd.DataFrame, LoadedFile]:
+    """Read one describe file: its field frame and what readiness.json lists for it."""
+    data = read_limited(path, source, MAX_DESCRIBE_BYTES)
+    body_name, frame = describe_from_bytes(data, source)
+    if body_name and body_name != obj:
+        raise InputError(f"file name says {obj} but it describes {body_name}", file=source)
+    loaded = LoadedFile(
+        table=f"describe:{obj}",
+        path=source,
+        rows=len(frame),
+        sha256=_sha256(data),
+        encoding="json",
+        columns={},
+    )
+    return frame, loaded
+
+
 def load_org(
     path: Path | str,
     settings_file: Path | str | None = None,
@@ -1189,9 +1232,11 @@ def load_org(
     root = Path(path)
     if not root.is_dir():
         raise InputError("export folder not found (or not a folder)", file=str(root))
-    settings, settings_path, given = _resolve_settings(root, settings_file)
+    settings, settings_path, given, settings_warnings = _resolve_settings(root, settings_file)
     notes: list[str] = []
-    found, describe_files = _find_files(root, notes)
+    ignored: list[dict] = []
+    refused: list[str] = []
+    found, describe_files = _find_files(root, notes, ignored, refused)
 
     errors: list[str] = []
     first_error: AssessmentError | None = None
@@ -1201,6 +1246,8 @@ def load_org(
         first_error = first_error or exc
         errors.append(str(exc))
 
+    for name in refused:
+        fail(InputError(_LINK_REFUSED, file=name))
     for table, files in found.items():
         if len(files) > 1:
             names = " and ".join(_rel(f, root) for f in files)
@@ -1213,8 +1260,12 @@ def load_org(
     bar = resolve(progress)
     bar.start(len(found) + len(describe_files), "reading exports")
     problems = _Problems()
+    for w in settings_warnings:
+        problems.add(table="settings", **(w | {"file": _rel(settings_path, root)}))
     report = LoadReport(
-        settings_file=str(settings_path) if settings_path else None, settings_given=given
+        settings_file=str(settings_path) if settings_path else None,
+        settings_given=given,
+        ignored=ignored,
     )
     tables: dict[str, pd.DataFrame] = {}
     todo = [t for t in TABLES if t in found and len(found[t]) == 1]
@@ -1240,13 +1291,11 @@ def load_org(
             continue
         source = _rel(files[0], root)
         try:
-            body_name, frame = read_describe(files[0], source)
-            if body_name and body_name != obj:
-                raise InputError(f"file name says {obj} but it describes {body_name}", file=source)
+            describe[obj], loaded = _load_describe(obj, files[0], source)
         except AssessmentError as exc:
             fail(exc)
         else:
-            describe[obj] = frame
+            report.describe_files.append(loaded)
         bar.step(source)
     bar.done()
 

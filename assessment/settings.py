@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import SettingsError
+from .textio import decode_text, read_limited
 
 SETTINGS_FILE_NAMES = ("connector.yml", "connector.yaml")
 
@@ -381,29 +382,104 @@ def settings_from_mapping(
         raise
 
 
+# Bounds for connector.yml (PITFALLS.md: safe_load still expands aliases, so a few nested anchors
+# — "billion laughs" — exhaust memory). A settings file is a few dozen lines.
+MAX_SETTINGS_BYTES = 1 << 20
+MAX_YAML_NODES = 10_000
+MAX_YAML_ALIASES = 100
+MAX_YAML_DEPTH = 20
+
+
+class _YamlTooBig(Exception):
+    """The YAML document exceeds one of the bounds."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that stops before building a value with too many nodes (aliases
+    counted as expanded: each use adds the whole anchored value), aliases or levels. The bounds
+    are checked while the document is composed, before any Python value is constructed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes in its expanded value
+
+    def compose_node(self, parent, index):  # noqa: D102 (yaml API)
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _YamlTooBig(f"more than {MAX_YAML_ALIASES} aliases (*name references)")
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _YamlTooBig(f"nested more than {MAX_YAML_DEPTH} levels deep")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) not in self._sizes:
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            elif isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            else:
+                children = []
+            self._sizes[id(node)] = 1 + sum(self._sizes.get(id(c), 1) for c in children)
+            if self._sizes[id(node)] > MAX_YAML_NODES:
+                raise _YamlTooBig(f"more than {MAX_YAML_NODES} values once aliases are expanded")
+        return node
+
+
+def parse_settings_yaml(data: bytes, source: str) -> tuple[Any, list[dict]]:
+    """Decode (BOMs, UTF-16, Windows-1252 with a warning) and parse a settings file, bounded.
+
+    Returns the YAML value and the decoding warnings (problems). Any YAML that is invalid or over
+    the bounds raises :class:`SettingsError` naming the file (exit 2), never a traceback.
+    """
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise SettingsError(
+            f"the settings file is larger than {MAX_SETTINGS_BYTES >> 20} MB; "
+            "connector.yml holds a few dozen lines",
+            file=source,
+        )
+    text, _, warnings = decode_text(data, source)
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data(), warnings
+    except _YamlTooBig as exc:
+        raise SettingsError(f"settings file refused: {exc}", file=source) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SettingsError(
+            f"not valid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}",
+            file=source,
+            row=(mark.line + 1) if mark else None,
+        ) from None
+    except RecursionError:
+        raise SettingsError("settings file refused: nested too deeply", file=source) from None
+    finally:
+        loader.dispose()
+
+
+def read_settings(path: Path | None) -> tuple[ConnectorSettings, set[str], list[dict]]:
+    """Settings of a file, the names it states explicitly, and decoding warnings (problems)."""
+    if path is None or not Path(path).exists():
+        return ConnectorSettings(), set(), []
+    source = str(path)
+    data = read_limited(path, source, MAX_SETTINGS_BYTES)
+    value, warnings = parse_settings_yaml(data, source)
+    settings = settings_from_mapping(value, source=source)
+    given = {_KEYS[_key(k)] for k in (value or {}) if _key(k) in _KEYS}
+    return settings, given, warnings
+
+
 def given_keys(path: Path | None) -> set[str]:
     """Names of the settings a file states explicitly (the rest are defaults)."""
-    if path is None or not path.exists():
-        return set()
-    data = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
-    return {_KEYS[_key(k)] for k in data if _key(k) in _KEYS}
+    return read_settings(path)[1]
 
 
 def load_settings(path: Path | None) -> ConnectorSettings:
     """Read connector.yml; a missing file gives the documented defaults."""
-    if path is None or not Path(path).exists():
-        return ConnectorSettings()
-    path = Path(path)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise SettingsError(
-            f"not valid YAML: {getattr(exc, 'problem', exc)}",
-            file=str(path),
-            row=(mark.line + 1) if mark else None,
-        ) from None
-    return settings_from_mapping(data, source=str(path))
+    return read_settings(path)[0]
 
 
 def find_settings_file(folder: Path) -> Path | None:

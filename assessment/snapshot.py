@@ -36,13 +36,21 @@ class LoadReport:
     settings_file: str | None = None
     settings_given: list[str] = field(default_factory=list)  # keys stated in connector.yml
     notes: list[str] = field(default_factory=list)  # ignored files, dropped footers (not problems)
+    # Every folder entry not read: {"path", "kind" (file | archive | folder), "reason"}.
+    ignored: list[dict] = field(default_factory=list)
+    # Describe files read (table ``describe:Lead`` …, rows = fields).
+    describe_files: list[LoadedFile] = field(default_factory=list)
 
     def inputs(self) -> dict[str, dict]:
-        """The ``inputs`` section of readiness.json: file → rows, sha256."""
+        """The ``inputs`` section of readiness.json: file → table, rows, sha256, encoding."""
         return {
             f.path: {"table": f.table, "rows": f.rows, "sha256": f.sha256, "encoding": f.encoding}
-            for f in self.files
+            for f in [*self.files, *self.describe_files]
         }
+
+    def ignored_inputs(self) -> list[dict]:
+        """The ``ignored_inputs`` section of readiness.json: what was in the folder but not read."""
+        return [dict(entry) for entry in self.ignored]
 
 
 @dataclass

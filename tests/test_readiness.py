@@ -100,7 +100,12 @@ def test_build_readiness_end_to_end(tmp_path):
         snapshot, simulation, list(results.values()), "1.2.3", "2026-11-29T00:00:00+00:00"
     )
     assert list(doc)[: len(TOP_LEVEL_KEYS)] == list(TOP_LEVEL_KEYS)
-    assert set(doc) - set(TOP_LEVEL_KEYS) == {"score_breakdown", "assumptions", "problems"}
+    assert set(doc) - set(TOP_LEVEL_KEYS) == {
+        "score_breakdown",
+        "assumptions",
+        "problems",
+        "ignored_inputs",
+    }
     assert doc["verdict"] == "not_ready"  # FLD001, FLD009, USR002 … fail as blockers
     assert doc["score"] <= NOT_READY_CAP
     assert doc["tool_version"] == "1.2.3"
