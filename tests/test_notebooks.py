@@ -54,8 +54,8 @@ def test_notebook_committed_clean_and_parameterised(name):
     defaults = {n.target.id: ast.literal_eval(n.value) for n in tree.body}
     assert defaults["data_dir"] == "../data/sample"
     assert all(isinstance(n, ast.AnnAssign) for n in tree.body)  # annotated
-    lines = [ln for ln in params[0].source.splitlines() if not ln.startswith("#")]
-    assert all("  # " in ln for ln in lines)  # a help comment per parameter
+    lines = params[0].source.splitlines()
+    assert all("  # " in lines[n.lineno - 1] for n in tree.body)  # a help comment per parameter
     assert nb.cells[0].cell_type == "markdown"
     for cell in code:  # thin cells: no business logic in notebooks
         assert not re.search(r"^\s*(for|while|if|def|class)\b", cell.source, re.MULTILINE)
@@ -118,6 +118,9 @@ def _execute(name, tmp, **params):
             assert output.get("output_type") != "error"
             data = output.get("data", {})
             text.append(data.get("text/html", "") + data.get("text/plain", ""))
+        if cell.cell_type == "code" and re.search(r"\bsession\.\w+\(", cell.source):
+            html = [o.get("data", {}).get("text/html", "") for o in cell.get("outputs", [])]
+            assert any(html), f"{name}: {cell.source!r} left no static HTML"  # widget, no kernel
     return "\n".join(text)
 
 
@@ -145,8 +148,8 @@ def test_stage_notebook_runs_on_org(name, org, executed):
     assert codes and all(code in text for code in codes)  # every check of its area shown
     if name.startswith("07"):
         counts = result.readiness["simulation"]["prospects"]
-        for outcome, n in counts.items():
-            assert re.search(rf"<td>{outcome}</td>\s*<td>{n}</td>", text)
+        for outcome, n in counts.items():  # code, then count (outcomes with records)
+            assert not n or re.search(rf"<td>{outcome}</td>\s*<td>{n:,}</td>", text)
 
 
 @needs_pipeline
