@@ -104,12 +104,12 @@ def _needs(size: dict[str, int], blank_l: int, blank_c: int, np_l: int, np_c: in
         + size["stale_crm_ids"] + size["crm_deleted_sentinel"] + size["crm_ignore_sentinel"]
         + size["converted_leads"] + size["invalid_prospect_email"]
         + size["restricted_picklist_value"] + size["value_too_long"] + size["blank_last_name"]
-        + size["person_accounts"]
+        + size["person_accounts"] + size["opt_out_conflict"] + size["region_conflict"]
     )  # fmt: skip
     use_l = (
         2 * size["duplicate_leads"] + size["lead_contact_shared_email"]
         + size["unassigned_will_link"] + size["short_crm_ids"] + size["converted_leads"]
-        + blank_l + np_l
+        + blank_l + np_l + size["opt_out_conflict"] + size["region_conflict"]
     )  # fmt: skip
     use_c = (
         2 * size["duplicate_contacts"] + size["lead_contact_shared_email"]
@@ -178,12 +178,11 @@ def _drift(p: dict[str, Any], rng: np.random.Generator) -> tuple[dict[str, Any],
     """The prospect side of linked pairs, with some values differing from the Salesforce side.
 
     So the dry run of an ordinary org shows what the first sync does to values: job titles the
-    Salesforce value overwrites (F-1, FLD006), regions the Pardot value overwrites, Pardot
-    phones left blank that the Salesforce value fills, and opt-outs the Salesforce value would
-    undo (FLD009). Each drifted pair differs in one field only; drawn from a stream of its own,
-    so every other generated value stays as it was. Returns the values and the drift masks.
+    Salesforce value overwrites (F-1, FLD006) and Pardot phones left blank that the Salesforce
+    value fills (F-2). Each drifted pair differs in one field only; drawn from a stream of its
+    own, so every other generated value stays as it was. Returns the values and the drift masks.
     """
-    from .catalog import REGIONS, TITLES
+    from .catalog import TITLES
 
     n = len(p["email"])
     order = rng.permutation(n)
@@ -196,12 +195,8 @@ def _drift(p: dict[str, Any], rng: np.random.Generator) -> tuple[dict[str, Any],
         bands[name], start = mask, start + size
     q = dict(p)
     q["title"] = _other(p["title"], TITLES, bands["title_overwritten"], rng)
-    q["region"] = _other(p["region"], REGIONS, bands["region_overwritten"], rng)
     blank = pa.array(bands["phone_blank_filled"])
     q["phone"] = pc.if_else(blank, pa.nulls(n, pa.string()), p["phone"])
-    opted = np.asarray(p["opted_out"], dtype=bool)
-    bands["opt_out_undone"] &= ~opted  # Pardot opted out, Salesforce not: the sync would undo it
-    q["opted_out"] = opted | bands["opt_out_undone"]
     return q, bands
 
 

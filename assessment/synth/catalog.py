@@ -20,12 +20,8 @@ DOMAINS = ["example.com", "example.org", "example.net"]
 CONNECTOR_USER = "integration"
 
 # Shares of the clean linked pairs whose prospect side differs in one value (build._drift).
-DRIFT_SHARES = {
-    "title_overwritten": 0.10,
-    "region_overwritten": 0.05,
-    "phone_blank_filled": 0.05,
-    "opt_out_undone": 0.03,
-}
+# (Region and opt-out conflicts are injected kinds of their own: region_conflict, opt_out_conflict.)
+DRIFT_SHARES = {"title_overwritten": 0.10, "phone_blank_filled": 0.05}
 
 # Injected problem kinds: name -> (spec rule, checks it feeds, description, size factor).
 KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
@@ -177,6 +173,22 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "no_prospect",
         0.5,
     ),
+    "opt_out_conflict": (
+        "F-7",
+        ("FLD009", "FLD006"),
+        "linked lead/prospect pairs: Pardot opted out, Salesforce HasOptedOutOfEmail false; under "
+        "Opted Out's default (Salesforce's value) the opt-out is lost (the plan recommends "
+        "the Account Engagement value)",
+        0.3,
+    ),
+    "region_conflict": (
+        "F-1",
+        ("FLD006",),
+        "linked lead/prospect pairs whose Region differs, the lead modified later; Region uses "
+        "Pardot's value, so newer Salesforce values are overwritten (the plan recommends "
+        "Salesforce's value)",
+        0.5,
+    ),
     # Drift inside linked pairs (build._drift): sized by DRIFT_SHARES, not by the factor.
     "title_overwritten": (
         "F-1",
@@ -184,23 +196,10 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "linked pair, job titles differ; Salesforce's value wins: the prospect's title is overwritten",
         0.0,
     ),
-    "region_overwritten": (
-        "F-1",
-        ("FLD006",),
-        "linked pair, regions differ; Pardot's value wins: the Salesforce region is overwritten",
-        0.0,
-    ),
     "phone_blank_filled": (
         "F-2",
         (),
         "linked pair, the prospect's phone is blank: the Salesforce value fills it (no overwrite)",
-        0.0,
-    ),
-    "opt_out_undone": (
-        "F-1",
-        ("FLD006", "FLD009"),
-        "linked pair, the prospect opted out and the Salesforce record did not: with Salesforce's "
-        "value winning, the sync would undo the opt-out",
         0.0,
     ),
 }
