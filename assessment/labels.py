@@ -283,12 +283,17 @@ _IN_TEXT = {
 }
 
 
-def plain_text(text: Any) -> str:
-    """Text with spec references ("(M-2)", "§3.7"), ``[[…]]`` markers and NA removed."""
+def plain_text(text: Any, words: bool = True) -> str:
+    """Text with spec references ("(M-2)", "§3.7"), ``[[…]]`` markers and NA removed.
+
+    ``words``: snake_case words in the text read as words too (``use_salesforce`` → “Use
+    Salesforce's value”); off for table cells, where a value may be a code shown on purpose.
+    """
     if text is None or (not isinstance(text, str) and _isna(text)):
         return ""
     out = _SPEC_REF.sub("", str(text))
-    out = _SNAKE_IN_TEXT.sub(lambda m: _IN_TEXT.get(m[1], m[1].replace("_", " ")), out)
+    if words:
+        out = _SNAKE_IN_TEXT.sub(lambda m: _IN_TEXT.get(m[1], m[1].replace("_", " ")), out)
     return re.sub(r"\s{2,}", " ", out).strip()
 
 
@@ -482,7 +487,7 @@ def fmt_value(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    return plain_text(value)
+    return plain_text(value, words=False)
 
 
 def display_frame(frame: pd.DataFrame, kind: str = "prospects") -> pd.DataFrame:
