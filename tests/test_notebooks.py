@@ -20,6 +20,7 @@ NOTEBOOKS = [
     "06_user_mapping.ipynb",
     "07_sync_dry_run.ipynb",
     "08_readiness_report.ipynb",
+    "10_plan.ipynb",
 ]
 AREA_OF = {
     "02": "CON",
@@ -175,3 +176,15 @@ def test_masked_report_shows_no_email_or_name(org):
     long_names = {n for n in last if len(n) > 3}
     assert long_names and not (long_names & words)
     assert "***@" in page  # masked emails are shown
+
+
+@needs_pipeline
+def test_plan_notebook_shows_every_recommendation_and_the_combined_what_if(org, tmp_path):
+    from assessment.plan import make_plan
+
+    data, _, result = org
+    text = _execute("10_plan.ipynb", tmp_path, data_dir=str(data))
+    plan = make_plan(result.snapshot, result.simulation, result.checks)
+    assert all(r.code in text for r in plan.recommendations if r.action != "confirm")
+    assert "The plan" in text and "order of doing" in text
+    assert "Prospect outcomes (now" in text or "Settings changed: none" in text

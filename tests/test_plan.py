@@ -497,3 +497,19 @@ def test_cli_no_plan_flag(tmp_path, flag):
     org(data, sf_leads=[lead(1, "a@x.com")], pardot_prospects=[prospect(1, "a@x.com")])
     assert main(["run", str(data), "--out", str(tmp_path / "out"), "--no-report", *flag]) == 0
     assert (tmp_path / "out" / "plan.csv").exists() == (not flag)
+
+
+def test_sample_org_calls_for_at_least_three_different_recommendations():
+    from pathlib import Path
+
+    from assessment.pipeline import analyse
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    snap, sim, results = analyse(sample)
+    p = make_plan(snap, sim, results)
+    changes = {r.code: r for r in p.recommendations if r.action == "change"}
+    assert {"REC-AUTO-CREATE", "REC-FIELD-opted_out", "REC-FIELD-Region"} <= set(changes)
+    assert changes["REC-FIELD-opted_out"].recommended == "use_pardot"  # protects opt-outs (F-7)
+    region = changes["REC-FIELD-Region"]
+    assert region.effect["newer_values_lost"]["use_pardot"] == region.evidence["differ"] > 0
+    assert p.steps["phase"].iloc[0] == "decide" and p.steps["phase"].iloc[-1] == "verify"

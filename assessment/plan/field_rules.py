@@ -92,9 +92,13 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _same(a: pd.Series, s: pd.Series) -> np.ndarray:
     """Exact equality, with equal numbers equal ("500000" vs "500000.0")."""
-    eq = (a == s).fillna(False).to_numpy(dtype=bool)
-    na, ns = pd.to_numeric(a, errors="coerce"), pd.to_numeric(s, errors="coerce")
-    return eq | (na == ns).fillna(False).to_numpy(dtype=bool)
+    eq = (a == s).fillna(False).to_numpy(dtype=bool, copy=True)
+    maybe = np.flatnonzero(~eq & a.notna().to_numpy() & s.notna().to_numpy())
+    if len(maybe):  # only unequal pairs need the (costly) number test
+        na = pd.to_numeric(a.iloc[maybe], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ns = pd.to_numeric(s.iloc[maybe], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        eq[maybe[na == ns]] = True
+    return eq
 
 
 def _field_arrays(ctx: PlanContext, m: dict, pairs: Pairs):
@@ -297,6 +301,12 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
         rec.why = f"{m['sf_field']} is read-only in Salesforce (formula or not updateable, §3.7)"
     else:
         best, rec.why = _choose(ev, current)
+        if best != current:
+            rec.why += (
+                f": {LABELS.get(best, best)}. With {LABELS.get(current, current)}, "
+                f"{over.get(current)} values are overwritten, "
+                f"{newer_lost(ev).get(current, 0)} of them newer than the value replacing them"
+            )
     rec.recommended = best
     rec.action = "change" if best != current else "confirm"
     rec.effect = {

@@ -14,7 +14,7 @@ import pandas as pd
 PHASES = ("decide", "fix", "configure", "backup", "unpause", "verify")
 ORDER_NOTE = (
     "The plan's order is the order of doing: settings and fixes that change which records link "
-    "come first. It can differ from the impact ranking of the checks above."
+    'come first. It can differ from the impact ranking of the checks ("Fix first").'
 )
 # Data fixes: checks whose fix changes matching come first (ids, duplicates, scope), then owners,
 # then lead creation, then field values; blockers before warnings inside a group.
