@@ -33,7 +33,7 @@ from .progress import Progress, resolve
 from .schema import TABLES, header_key, schema
 from .settings import ConnectorSettings, find_settings_file, read_settings
 from .snapshot import PROBLEM_COLUMNS, LoadedFile, LoadReport, OrgSnapshot
-from .textio import decode_text, read_limited
+from .textio import UTF16_BOMS, decode_text, read_limited, sniff_utf16
 
 TEXT_EXTS = {".csv", ".txt", ".tsv"}
 XLSX_EXTS = {".xlsx", ".xlsm"}
@@ -249,7 +249,10 @@ def _utf8_edges(data: bytes) -> tuple[bytes, str, str, int, str] | None:
         except UnicodeDecodeError:
             return None
         return data, text, text, bom, enc
-    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1 or bom + _EDGE
+    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1
+    if head_end == 0:  # a header row longer than _EDGE (a thousand columns): decode all of it
+        newline = data.find(b"\n", bom)
+        head_end = newline + 1 if newline >= 0 else len(data)
     newline = data.find(b"\n", len(data) - _EDGE)
     tail_start = newline + 1 if newline >= 0 else bom  # a line start: a character boundary
     try:
@@ -269,27 +272,58 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise InputError(f"this is {what}, not a CSV text table", file=source)
-    edges = _utf8_edges(data)
+    notes: list[str] = []
+    utf16 = data.startswith(UTF16_BOMS) or sniff_utf16(data) is not None
+    if not utf16 and data.find(b"\n") < 0 and data.find(b"\r") >= 0:
+        # Classic Mac line ends (CR only): in UTF-8 and Windows-1252 a CR byte is only ever a CR.
+        data = data.replace(b"\r", b"\n")
+        notes.append(f"{source}: classic Mac line ends (CR only) read as line breaks")
+    edges = None if utf16 else _utf8_edges(data)
     if edges is not None:
         try:
-            return _read_text_table(data, source, ext, edges)
+            return _read_text_table(data, source, ext, edges, notes)
         except _NotUtf8:
             pass  # a bad byte in the middle: decode the whole file (Windows-1252 fallback)
-    return _read_text_table(data, source, ext, None)
+    return _read_text_table(data, source, ext, None, notes)
+
+
+def _head_of(text: str) -> str:
+    """The start of a decoded file that holds the header row, however long that row is."""
+    newline = text.find("\n")
+    return text[: max(_EDGE, newline + 1)] if newline >= 0 else text
+
+
+_SEP_RE = re.compile(r'^\s*"?sep=(.)"?[\s,;]*$', re.IGNORECASE)
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray | None:
+    """Rows with no value in any cell (blank lines: pyarrow keeps them as all-null rows when
+    ``ignore_empty_lines`` is off); None when there are none. O(1) when a column has no null."""
+    if table.num_rows == 0 or any(col.null_count == 0 for col in table.columns):
+        return None
+    mask = table.column(0).is_null()
+    for col in table.columns[1:]:
+        mask = pc.and_(mask, col.is_null())
+    blank = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return blank if blank.any() else None
 
 
 class _NotUtf8(Exception):
     """pyarrow met a value that is not UTF-8 (the file's ends were)."""
 
 
-def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
-    notes: list[str] = []
+def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]) -> RawTable:
+    notes = list(notes)
     if edges is None:
         text, enc, warnings = _decode(data, source)
+        if enc.startswith("utf-16") and "\n" not in text and "\r" in text:
+            text = text.replace("\r", "\n")  # classic Mac line ends in a UTF-16 file
+            notes.append(f"{source}: classic Mac line ends (CR only) read as line breaks")
         _check_is_table(data, text, source)
         text, footer_note = _strip_footer(text)
-        payload = text.encode("utf-8") if (footer_note or enc != "utf-8") else data
-        head = text[:_EDGE]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+        changed = footer_note or enc != "utf-8" or len(notes)
+        payload = text.encode("utf-8") if changed else data
+        head = _head_of(text)  # the header row; never wrap the whole text (UCS-4 copy)
         bom = 0
     else:
         body, head, tail, tail_start, enc = edges
@@ -301,11 +335,18 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
         if footer_note:  # cut the body where the footer starts (a line start of the tail)
             payload = body[: tail_start + len(kept.encode("utf-8"))]
             if tail_start == bom:
-                head = kept[:_EDGE]
+                head = _head_of(kept)
         text = None  # decoded only if a message needs line numbers
     if footer_note:
         notes.append(f"{source}: {footer_note}")
-    delim = _sniff_delimiter(head.split("\n", 1)[0], ext)
+    first, _, rest = head.partition("\n")
+    sep = _SEP_RE.match(first)
+    skip = 1
+    if sep:  # Excel's "sep=;" first line names the delimiter; Excel hides it (rows unchanged)
+        delim, head, skip = sep.group(1), rest, 2
+        notes.append(f"{source}: Excel 'sep={delim}' line read as the delimiter")
+    else:
+        delim = _sniff_delimiter(first, ext)
     try:
         headers = next(csv.reader(io.StringIO(head), delimiter=delim))
     except (StopIteration, csv.Error):
@@ -324,9 +365,12 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
     try:
         table = pacsv.read_csv(
             io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
-                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_bad_row
+                delimiter=delim,
+                newlines_in_values=True,
+                invalid_row_handler=on_bad_row,
+                ignore_empty_lines=False,  # blank lines count as spreadsheet rows (dropped below)
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names},  # pandas' str storage
@@ -357,11 +401,16 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
             row=first_line_no,
             problems=problems,
         )
+    blank = _blank_rows(table)
+    if blank is None:
+        rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
+    else:  # blank lines are rows in a spreadsheet: later records keep their row numbers
+        rows = pd.Index(np.flatnonzero(~blank) + 2, name="row")
+        table = table.filter(pa.array(~blank))
     columns = [
         pd.Series(table.column(i).to_pandas(), dtype="str").reset_index(drop=True)
         for i in range(table.num_columns)
     ]
-    rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
     return RawTable(headers, columns, rows, enc, notes, warnings, blank_is_null=True)
 
 
@@ -377,43 +426,57 @@ def _cell_text(value: Any) -> Any:
     return str(value)
 
 
-def read_xlsx_table(data: bytes, source: str) -> RawTable:
-    """Read the first worksheet of an XLSX (openpyxl read-only) as all-string columns."""
-    import openpyxl
+def _xlsx_column(values: np.ndarray) -> pd.Series:
+    """One worksheet column (Python cell values from calamine) as ``str``; empty cell → NA."""
+    if (
+        pd.api.types.infer_dtype(values, skipna=True) == "string"
+    ):  # the usual case: no per-cell work
+        col = pd.Series(values, dtype="str")
+    else:  # numbers, booleans, dates: converted cell by cell (the reader hands out Python objects)
+        col = pd.Series([_cell_text(v) for v in values], dtype="str")
+    return col.mask(col == "")
 
+
+def read_xlsx_table(data: bytes, source: str) -> RawTable:
+    """Read the first worksheet of an XLSX (pandas' calamine engine) as all-string columns."""
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        sheet = pd.read_excel(
+            io.BytesIO(data),
+            engine="calamine",
+            sheet_name=0,
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[],
+        )
+    except Exception as exc:  # calamine errors, zip errors, a workbook without sheets …
         raise InputError(
             f"not a readable XLSX workbook ({type(exc).__name__})", file=source
         ) from None
-    try:
-        ws = wb.worksheets[0]
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None or not any(h is not None and str(h).strip() for h in header):
-            raise InputError("the first worksheet has no header row", file=source, row=1)
-        headers = ["" if h is None else str(h) for h in header]
-        width = len(headers)
-        records = [
-            [_cell_text(v) for v in r[:width]] + [None] * (width - len(r)) for r in rows_iter
-        ]  # openpyxl hands out cells one by one; this is the reader itself, not record logic
-    finally:
-        wb.close()
-    while records and all(v is None or not str(v).strip() for v in records[-1]):
-        records.pop()
+    cells = sheet.to_numpy(dtype=object)
+    if cells.shape[0] == 0 or not any(str(h).strip() for h in cells[0]):
+        raise InputError("the first worksheet has no header row", file=source, row=1)
+    headers = [_cell_text(h) or "" for h in cells[0]]
+    columns = [_xlsx_column(cells[1:, j]) for j in range(len(headers))]
+    filled = np.zeros(len(cells) - 1, dtype=bool)
+    for col in columns:
+        filled |= col.notna().to_numpy()
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     notes: list[str] = []
     # Report exports: a blank row then footer lines (Grand Totals, Copyright …).
-    for i in range(max(0, len(records) - 20), len(records)):  # footers are short: scan the tail
-        if all(v is None or not str(v).strip() for v in records[i]):
-            after = [v for r in records[i + 1 :] for v in r if v is not None and str(v).strip()]
-            if after and any(_FOOTER_RE.match(str(v)) for v in after):
-                notes.append(f"{source}: dropped {len(records) - i} report footer row(s)")
-                records = records[:i]
-                break
-    arr = np.array(records, dtype=object).reshape(len(records), width)
-    columns = [pd.Series(arr[:, j], dtype="str") for j in range(width)]
-    return RawTable(headers, columns, pd.RangeIndex(2, len(records) + 2, name="row"), "xlsx", notes)
+    for i in range(max(0, last - 20), last):  # footers are short: scan the tail
+        if filled[i]:
+            continue
+        after = [c.iloc[i + 1 : last].dropna() for c in columns]
+        if any(v.str.match(_FOOTER_RE).any() for v in after):
+            notes.append(f"{source}: dropped {last - i} report footer row(s)")
+            last = i
+            break
+    # Blank rows are dropped; the others keep the row number the spreadsheet shows.
+    keep = np.flatnonzero(filled[:last])
+    columns = [c.take(keep).reset_index(drop=True) for c in columns]
+    rows = pd.Index(keep + 2, name="row")
+    return RawTable(headers, columns, rows, "xlsx", notes)
 
 
 def _flatten(record: dict, prefix: str = "") -> dict[str, Any]:

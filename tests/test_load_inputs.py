@@ -169,3 +169,88 @@ def test_readiness_carries_ignored_inputs(tmp_path):
     doc = build_readiness(snap, None, [], "test", "2026-01-01T00:00:00Z")
     json.dumps(doc)
     assert [e["path"] for e in doc["ignored_inputs"]] == ["backup.zip"]
+
+
+# --- CSV shapes: long headers, Excel habits, line ends, encodings, blank lines ------------------
+
+
+@pytest.mark.parametrize("rows", [2, 2000])  # whole-file decode and the two-ends path
+def test_header_longer_than_64_kb(tmp_path, rows):
+    custom = [f"Custom_Field_Number_{i:04d}__c" for i in range(2500)]  # ~75 KB of header
+    header = ",".join(["Id", "Email", "LastName", *custom])
+    body = "".join(
+        f"00Q00000000{i:04d}AAA,u{i}@x.com,N{i}," + ",".join(["v"] * len(custom)) + "\n"
+        for i in range(rows)
+    )
+    assert len(header) > 1 << 16
+    _write(tmp_path, "Lead.csv", header + "\n" + body)
+    leads = load_org(tmp_path, progress=False).tables["sf_leads"]
+    assert len(leads) == rows and leads.index[-1] == rows + 1
+    assert leads["Custom_Field_Number_2499__c"].eq("v").all()
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_excel_sep_line_names_the_delimiter(tmp_path, sep):
+    text = f"sep={sep}\nId{sep}Email{sep}LastName\n00Q000000000001EAA{sep}a@x.com{sep}Ng, Jr\n"
+    if sep == ",":
+        text = text.replace("Ng, Jr", '"Ng, Jr"')
+    _write(tmp_path, "Lead.csv", text)
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads.index.tolist() == [2]  # Excel hides the sep= line: the header is row 1
+    assert leads.loc[2, "last_name"] == "Ng, Jr" and leads.loc[2, "email"] == "a@x.com"
+    assert any("sep=" in n for n in snap.load_report.notes)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-16"])
+def test_classic_mac_line_ends(tmp_path, encoding):
+    text = "Id,Email,LastName\r00Q000000000001EAA,a@x.com,Müller\r00Q000000000002EAA,b@x.com,B\r"
+    _write(tmp_path, "Lead.csv", text.encode(encoding))
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads["last_name"].tolist() == ["Müller", "B"] and leads.index.tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(tmp_path, encoding):
+    text = "Id\tEmail\tLastName\n00Q000000000001EAA\ta@x.com\tÅström\n"
+    _write(tmp_path, "Lead.csv", text.encode(encoding))
+    snap = load_org(tmp_path, progress=False)
+    assert snap.tables["sf_leads"]["last_name"].tolist() == ["Åström"]
+    assert snap.load_report.files[0].encoding == encoding
+
+
+def test_row_numbers_right_after_blank_lines(tmp_path):
+    text = (
+        "Id,Email,LastName\n\n00Q000000000001EAA,a@x.com,A\n\r\n\n"
+        '00Q000000000002EAA,b@x.com,"two\n\nlines"\nnot-an-id,c@x.com,C\n\n'
+    )
+    _write(tmp_path, "Lead.csv", text)
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    # a spreadsheet shows: header 1, blank 2, A 3, blank 4-5, the two-line record 6, C 7
+    assert leads.index.tolist() == [3, 6, 7]
+    assert leads.loc[6, "last_name"] == "two\n\nlines"
+    bad = snap.load_report.problems
+    bad = bad[(bad["code"] == "INP002") & (bad["column"] == "id")]
+    assert bad["row"].tolist() == [7] and bad["value"].tolist() == ["not-an-id"]
+
+
+def test_xlsx_blank_rows_keep_row_numbers(tmp_path):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Id", "Email", "LastName", "Rating__c"])
+    ws.append(["00Q000000000001EAA", "a@x.com", "A", 12.0])
+    ws.append([None, None, None, None])
+    ws.append(["00Q000000000002EAA", "b@x.com", True, 1.5])
+    buf = io.BytesIO()
+    wb.save(buf)
+    _write(tmp_path, "Lead.xlsx", buf.getvalue())
+    leads = load_org(tmp_path, progress=False).tables["sf_leads"]
+    assert leads.index.tolist() == [2, 4]
+    assert leads["last_name"].tolist() == ["A", "true"]
+    assert leads["Rating__c"].tolist() == ["12", "1.5"]
