@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--no-report", action="store_true", help="skip the notebook and HTML report")
     run.add_argument("--mask-pii", action="store_true", help="mask emails and names in the report")
+    run.add_argument(
+        "--no-plan", action="store_true", help="skip recommendations and plan.csv (assessment only)"
+    )
 
     batch = sub.add_parser("batch", help="assess every org folder below ORGS_DIR")
     batch.add_argument("orgs_dir", type=Path, help="folder whose subfolders are org export folders")
@@ -58,6 +61,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             settings_file=args.settings,
             report=not args.no_report,
             mask_pii=args.mask_pii,
+            plan=not args.no_plan,
         )
         print(f"{result.org}: {result.verdict} (score {result.score}) -> {args.out}")
         return 0

@@ -1,21 +1,18 @@
 """One assessment of one org: load → simulate → checks → outputs, written atomically.
 
 The CLI, batch runs, notebooks and tests all call :func:`assess`, so every surface shows the same
-numbers. Outputs are built in a staging folder beside OUT_DIR and moved into place only when
-complete: a failed run never leaves a half-written report.
+numbers. Outputs are built in a staging folder inside OUT_DIR and moved into place file by file
+only when complete (:mod:`assessment.outputs`): a failed run leaves the previous result as it was.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__
+from . import __version__, outputs
 from .errors import InputError
 
 OUTPUT_MARKER = "readiness.json"
@@ -64,32 +61,20 @@ def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
             "the output folder must not be inside the export folder (inputs are never written to)",
             file=str(out_dir),
         )
-    if out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / OUTPUT_MARKER).exists():
-        raise InputError(
-            "the output folder exists and holds files that are not a previous assessment; "
-            "choose an empty or new folder",
-            file=str(out_dir),
-        )
+    outputs.check_out_dir(out_dir)
+    outputs.check_fixed_outputs(out_dir)
 
 
-def _open_permissions(folder: Path) -> None:
-    """Give outputs the usual permissions (temp files and folders are created private)."""
-    umask = os.umask(0)
-    os.umask(umask)
-    for path in [folder, *folder.rglob("*")]:
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
+def _plan(snapshot, simulation, results, staging: Path, mask_pii: bool, timings: dict | None):
+    """Recommendations and plan (issue #18), plan.csv written; timed as its own stage."""
+    from .plan import make_plan, write_plan_csv
 
-
-def _publish(staging: Path, out_dir: Path) -> None:
-    """Swap the finished staging folder into place (the old output, if any, is removed)."""
-    _open_permissions(staging)
-    backup = None
-    if out_dir.exists():
-        backup = out_dir.with_name(f".{out_dir.name}.old-{datetime.now(UTC):%Y%m%d%H%M%S%f}")
-        out_dir.rename(backup)
-    staging.rename(out_dir)
-    if backup is not None:
-        shutil.rmtree(backup, ignore_errors=True)
+    t0 = time.perf_counter()
+    planned = make_plan(snapshot, simulation, results)
+    write_plan_csv(planned, staging, mask_pii=mask_pii)
+    if timings is not None:
+        timings["plan"] = time.perf_counter() - t0
+    return planned
 
 
 def assess(
@@ -100,6 +85,7 @@ def assess(
     mask_pii: bool = False,
     progress=None,
     timings: dict | None = None,
+    plan: bool = True,
 ) -> AssessmentResult:
     """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
 
@@ -116,27 +102,30 @@ def assess(
     _check_out_dir(data_dir, out_dir)
     snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with outputs.staging(out_dir) as staging:
         write_outcomes(simulation, staging)
         write_action_files(results, staging / "actions")
+        planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None
         readiness = build_readiness(
             snapshot,
             simulation,
             results,
             tool_version=__version__,
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            plan=planned,
         )
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
         if report:
             from .report import render_report
 
+            # The report renders inside the staging folder: its temporary files (and the
+            # kernel's) stay inside the output folder and go with it.
             render_report(staging, data_dir, settings_file=settings_file, mask_pii=mask_pii)
-        _publish(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        outputs.publish(
+            staging,
+            out_dir,
+            {"tool": "pardot-readiness", "tool_version": __version__, "masked": bool(mask_pii)},
+        )
     return AssessmentResult(
         org=snapshot.name,
         verdict=readiness["verdict"],

@@ -172,8 +172,14 @@ def _simulation_json(simulation) -> dict[str, Any]:
     }
 
 
-def build_readiness(snapshot, simulation, results, tool_version: str, generated_at: str) -> dict:
-    """The readiness.json document: the contract §3 keys, then score_breakdown and assumptions."""
+def build_readiness(
+    snapshot, simulation, results, tool_version: str, generated_at: str, plan=None
+) -> dict:
+    """The readiness.json document: the contract §3 keys, then score_breakdown and assumptions.
+
+    ``plan`` (an ``assessment.plan.Plan``, absent with ``--no-plan``) adds ``plan`` and
+    ``recommendations``.
+    """
     value, breakdown = explain_score(results)
     doc = {
         "tool_version": tool_version,
@@ -192,6 +198,8 @@ def build_readiness(snapshot, simulation, results, tool_version: str, generated_
         # Folder entries not read (files, archives, subfolders), so the report can list them.
         "ignored_inputs": snapshot.load_report.ignored_inputs(),
     }
+    if plan is not None:
+        doc.update(plan.to_json())  # "plan" and "recommendations" (issue #18)
     return _plain(doc)
 
 

@@ -1,0 +1,178 @@
+"""--out is the user's folder (contract §2, issue #13.2 and #9.3): manifest, atomic replace, no
+file deleted or overwritten that the toolkit did not write, nothing written outside the folder."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from assessment import outputs
+from assessment.errors import InputError
+from assessment.pipeline import assess
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample"
+needs_sample = pytest.mark.skipif(not SAMPLE.exists(), reason="sample org not generated yet")
+
+
+def _cli(*args, cwd=ROOT, env=None):
+    return subprocess.run(
+        [sys.executable, "-m", "assessment", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+    )
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _tiny_org(folder: Path) -> Path:
+    folder.mkdir(parents=True)
+    (folder / "prospects.csv").write_text("Prospect Id,Email\n1,ana.lima@example.com\n")
+    return folder
+
+
+def _manifest(out: Path) -> list[str]:
+    return json.loads((out / outputs.MANIFEST).read_text())["files"]
+
+
+def test_out_naming_a_file_exits_2(tmp_path):
+    org = _tiny_org(tmp_path / "org")
+    target = tmp_path / "report.txt"
+    target.write_text("mine")
+    for out in (target, target / "sub"):
+        run = _cli("run", org, "--out", out, "--no-report")
+        assert run.returncode == 2, run.stderr
+        assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+        assert "must name a folder" in run.stderr and "report.txt" in run.stderr
+    assert target.read_text() == "mine"
+
+
+@needs_sample
+def test_rerun_replaces_only_what_the_toolkit_wrote(tmp_path):
+    out = tmp_path / "out"
+    assess(SAMPLE, out, report=False)
+    first = set(_manifest(out))
+    assert first == set(_digests(out)) - {outputs.MANIFEST}
+    assert any(name.startswith("actions/") for name in first)
+    (out / "sign-off.pdf").write_bytes(b"%PDF signed")
+    (out / "actions" / "my-notes.txt").write_text("call Ana")
+
+    # A second, different org into the same folder: fewer action files than the sample's.
+    assess(_tiny_org(tmp_path / "tiny"), out, report=False)
+    second = set(_manifest(out))
+    stale = first - second
+    assert stale, "the tiny org should not produce every action file the sample did"
+    left = set(_digests(out))
+    assert left == second | {outputs.MANIFEST, "sign-off.pdf", "actions/my-notes.txt"}
+    assert (out / "sign-off.pdf").read_bytes() == b"%PDF signed"
+    assert not any((out / name).exists() for name in stale)
+
+
+def test_user_files_in_the_folder_are_kept_and_never_overwritten(tmp_path):
+    org = _tiny_org(tmp_path / "org")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "notes.txt").write_text("mine")
+    assess(org, out, report=False)  # a folder of the user's own files is fine
+    assert (out / "notes.txt").read_text() == "mine"
+    assert (out / "readiness.json").exists()
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "readiness.json").write_text("{}")  # the user's, no manifest beside
+    (other / "outcomes").mkdir()
+    (other / "outcomes" / "prospects.csv").write_text("mine")
+    (other / outputs.MANIFEST).write_text(json.dumps({"files": ["readiness.json"]}))
+    run = _cli("run", org, "--out", other, "--no-report")
+    assert run.returncode == 2, run.stderr
+    assert "outcomes/prospects.csv" in run.stderr and "not written by this toolkit" in run.stderr
+    assert (other / "outcomes" / "prospects.csv").read_text() == "mine"
+    assert not list(other.glob(".assessment-staging-*"))
+
+
+def test_manifest_cannot_point_outside_the_folder(tmp_path):
+    org = _tiny_org(tmp_path / "org")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / outputs.MANIFEST).write_text(
+        json.dumps({"files": ["../victim.txt", str(victim), "a/../../victim.txt"]})
+    )
+    assess(org, out, report=False)
+    assert victim.read_text() == "keep"
+
+
+@needs_sample
+def test_failed_run_leaves_previous_result_and_no_temporary_file(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    assess(SAMPLE, out, report=False)
+    (out / "sign-off.pdf").write_bytes(b"%PDF")
+    before = _digests(out)
+
+    from assessment import report
+
+    def broken(staging, *args, **kwargs):
+        (Path(staging) / "report.html").write_text("half")
+        raise RuntimeError("kernel died")
+
+    monkeypatch.setattr(report, "render_report", broken)
+    with pytest.raises(RuntimeError):
+        assess(_tiny_org(tmp_path / "tiny"), out, report=True)
+    assert _digests(out) == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [outputs.MANIFEST]
+
+
+def test_failed_first_run_leaves_no_folder(tmp_path, monkeypatch):
+    from assessment import report
+
+    monkeypatch.setattr(report, "render_report", lambda *a, **k: 1 / 0)
+    with pytest.raises(ZeroDivisionError):
+        assess(_tiny_org(tmp_path / "org"), tmp_path / "new" / "out", report=True)
+    assert not (tmp_path / "new").exists()
+
+
+def test_legacy_output_folder_is_replaced(tmp_path):
+    org = _tiny_org(tmp_path / "org")
+    out = tmp_path / "out"
+    assess(org, out, report=False)
+    (out / outputs.MANIFEST).unlink()  # as written before manifests existed
+    (out / "actions").mkdir(exist_ok=True)
+    (out / "actions" / "OLD001-gone.csv").write_text("x")
+    (out / "notes.txt").write_text("mine")
+    assess(org, out, report=False)
+    assert not (out / "actions" / "OLD001-gone.csv").exists()
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+@needs_sample
+def test_nothing_is_written_outside_the_output_folder(tmp_path):
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    out = tmp_path / "parent" / "out"
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    run = _cli("run", SAMPLE, "--out", out, env=env)
+    assert run.returncode == 0, run.stderr
+    assert list(tmp.iterdir()) == []
+    assert [p.name for p in (tmp_path / "parent").iterdir()] == ["out"]
+    assert (out / "report.html").exists()
+    assert not [p for p in out.rglob("*") if p.name.startswith(".") and p.name != outputs.MANIFEST]
+
+
+def test_check_out_dir_refuses_a_file(tmp_path):
+    (tmp_path / "f").write_text("")
+    with pytest.raises(InputError) as err:
+        outputs.check_out_dir(tmp_path / "f" / "x")
+    assert err.value.exit_code == 2
