@@ -1,4 +1,4 @@
-"""Command line (contract.md §2): ``run``, ``batch``, ``synth``.
+"""Command line (contract.md §2): ``run``, ``batch``, ``diff``, ``synth``.
 
 Exit codes: 0 ran (whatever the verdict), 2 unusable input (the message names file, row,
 column), 1 internal failure, 3 ``batch`` finished but at least one org failed. No traceback
@@ -34,12 +34,26 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--no-plan", action="store_true", help="skip recommendations and plan.csv (assessment only)"
     )
+    run.add_argument(
+        "--baseline", type=Path, help="an earlier output folder of this org to compare with"
+    )
+    run.add_argument(
+        "--force-baseline", action="store_true", help="compare even with another org's output"
+    )
 
     batch = sub.add_parser("batch", help="assess every org folder below ORGS_DIR")
     batch.add_argument("orgs_dir", type=Path, help="folder whose subfolders are org export folders")
     batch.add_argument("--out", type=Path, required=True, help="output folder")
     batch.add_argument("--no-report", action="store_true", help="skip notebooks and HTML reports")
     batch.add_argument("--mask-pii", action="store_true", help="mask emails and names in reports")
+
+    diff = sub.add_parser("diff", help="what changed between two assessments of one org")
+    diff.add_argument("old_out", type=Path, help="the earlier output folder")
+    diff.add_argument("new_out", type=Path, help="the later output folder")
+    diff.add_argument("--out", type=Path, help="also write diff.json and moved.csv here")
+    diff.add_argument(
+        "--force-baseline", action="store_true", help="compare even two different orgs"
+    )
 
     synth = sub.add_parser("synth", help="write a synthetic org export folder with ground truth")
     synth.add_argument("out_dir", type=Path, help="folder to create")
@@ -62,8 +76,20 @@ def _dispatch(args: argparse.Namespace) -> int:
             report=not args.no_report,
             mask_pii=args.mask_pii,
             plan=not args.no_plan,
+            baseline=args.baseline,
+            force_baseline=args.force_baseline,
         )
         print(f"{result.org}: {result.verdict} (score {result.score}) -> {args.out}")
+        if "baseline" in result.readiness:
+            from .baseline import describe
+
+            print(describe(result.readiness["baseline"]))
+        return 0
+    if args.command == "diff":
+        from .baseline import describe, diff
+
+        comparison = diff(args.old_out, args.new_out, args.out, force=args.force_baseline)
+        print(describe(comparison.baseline))
         return 0
     if args.command == "batch":
         from .batch import run_batch

@@ -39,6 +39,7 @@ FIXED_OUTPUTS = (
 # A folder written before manifests existed (it holds readiness.json but no manifest): the
 # toolkit then wrote the whole folder, so its fixed outputs and the CSVs below these are its own.
 LEGACY_FOLDERS = ("outcomes", "actions")
+LEGACY_FILES = ("plan.csv",)  # root files other parts of the toolkit write (plan helper, #18)
 
 
 def check_out_dir(out_dir: Path) -> None:
@@ -74,7 +75,7 @@ def previous_files(out_dir: Path) -> set[str]:
         return {rel for rel in map(_relative, names) if rel}
     if not (out_dir / "readiness.json").is_file():
         return set()
-    found = {name for name in FIXED_OUTPUTS if (out_dir / name).is_file()}
+    found = {name for name in FIXED_OUTPUTS + LEGACY_FILES if (out_dir / name).is_file()}
     for folder in LEGACY_FOLDERS:
         if (out_dir / folder).is_dir():
             found |= {

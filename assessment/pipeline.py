@@ -86,10 +86,14 @@ def assess(
     progress=None,
     timings: dict | None = None,
     plan: bool = True,
+    baseline: Path | str | None = None,
+    force_baseline: bool = False,
 ) -> AssessmentResult:
     """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
 
     ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
+    ``baseline``: an earlier output folder of the same org to compare with (readiness.json
+    ``baseline``, outcomes/moved.csv); ``force_baseline`` allows one of another org.
     """
     from .actions import write_action_files
     from .readiness import build_readiness, write_json_atomic
@@ -100,6 +104,11 @@ def assess(
     if not data_dir.is_dir():
         raise InputError("the export folder does not exist or is not a folder", file=str(data_dir))
     _check_out_dir(data_dir, out_dir)
+    previous = None
+    if baseline is not None:  # read first: it may be OUT_DIR itself, about to be replaced
+        from .baseline import load_output
+
+        previous = load_output(baseline)
     snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
 
     with outputs.staging(out_dir) as staging:
@@ -114,6 +123,10 @@ def assess(
             generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
             plan=planned,
         )
+        if previous is not None:
+            from .baseline import attach
+
+            attach(readiness, previous, staging, force=force_baseline)
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
         if report:
             from .report import render_report
