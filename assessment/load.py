@@ -734,6 +734,144 @@ _EXPECTED = {
 }
 
 
+@dataclass
+class _Cells:
+    """Problems about the cells of one column (INP002 bad values, SYN002 15-character ids)."""
+
+    problems: _Problems
+    table: str
+    source: str
+    col: str
+    dtype: str
+    raw: pd.Series
+
+    def add(self, mask: pd.Series, message: str, code: str = "INP002", severity="warning"):
+        """One problem per cell of ``mask``, quoting the cell as given."""
+        self.problems.add_mask(
+            mask,
+            self.raw,
+            code=code,
+            severity=severity,
+            table=self.table,
+            file=self.source,
+            column=self.col,
+            message=message,
+        )
+
+    def bad(self, mask: pd.Series, what: str | None = None) -> None:
+        """Cells that could not be converted to the column's dtype."""
+        self.add(mask, f"expected {what or _EXPECTED.get(self.dtype, self.dtype)}")
+
+    def short_ids(self, mask: pd.Series) -> None:
+        """SYN002: 15-character (case-sensitive) ids, converted with the checksum (ID-2)."""
+        self.add(mask, "15-character id converted to 18 characters (ID-2)", "SYN002", "info")
+
+    def bad_ids(self, invalid: pd.Series) -> None:
+        """ID-2: not an id; or an 18-character id whose checksum does not fit its case, which is
+        damaged: NA (never joined, never counted as a duplicate), reported as given."""
+        if not invalid.any():
+            return
+        damaged = nz.checksum_failures(self.raw, invalid)
+        self.bad(invalid & ~damaged)
+        self.bad(damaged, "an 18-character id whose checksum (last 3 characters) fits its case")
+
+
+_DATE_ORDERS = {"day_first": "dmy", "month_first": "mdy", "auto": None}
+_DATE_DTYPES = ("datetime", "datetime_utc", "date")
+
+
+def _convert(
+    spec, raw: pd.Series, cells: _Cells, settings: ConnectorSettings, derived: dict, dates: dict
+) -> pd.Series:
+    """One canonical column converted to its dtype; derived columns go into ``derived``."""
+    col, dtype, table = spec.name, spec.dtype, cells.table
+    if dtype == "sf_id":
+        ids, was15, invalid = nz.sf_id18(raw)
+        cells.bad_ids(invalid)
+        cells.short_ids(was15)
+        return ids
+    if dtype == "sf_id_or_sentinel":
+        # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
+        ids, status, was15, invalid = nz.crm_id(raw)
+        cells.bad_ids(invalid)
+        cells.short_ids(was15)
+        derived[col.removesuffix("_fid") + "_status"] = status
+        return ids
+    if dtype == "email_str":
+        derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
+        return raw  # kept as given (variants in case/spaces are findings, M-13)
+    if dtype in _DATE_DTYPES:
+        # Pardot times without an offset are in the exporting user's zone (export-formats §0);
+        # Salesforce API/warehouse times without an offset are UTC.
+        tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
+        report: dict = {}
+        order = _DATE_ORDERS.get(settings.date_format)
+        values, mask = nz.parse_datetime_utc(raw, naive_tz=tz, date_order=order, report=report)
+        if report.get("count"):  # locale dates (report exports): settled per file below
+            dates[col] = (report, raw, tz, cells, mask)
+        else:
+            cells.bad(mask)
+        return values
+    parsers = {
+        "boolean": nz.parse_bool,
+        "pardot_id": parse_pardot_id,
+        "float": nz.parse_number,
+        "Int64": parse_int,
+    }
+    what = None
+    if dtype in parsers:
+        parse = parsers[dtype]
+    elif table == "field_mappings" and col == "sync_behavior":
+        parse = parse_sync_behavior
+        what = (
+            "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
+            "Use the most recently updated field, or use_salesforce/use_pardot/most_recent"
+        )
+    elif table == "field_mappings" and col == "pardot_type":
+        parse, what = parse_pardot_type, "a Pardot field type (Text, Dropdown, … or type_id 1–14)"
+    else:
+        return raw  # raw text, untrimmed: whether whitespace counts as blank is a policy (F-3)
+    values, mask = parse(raw)
+    cells.bad(mask, what)
+    return values
+
+
+def _settle_dates(dates: dict, out: dict, notes: list[str], settings: ConnectorSettings) -> None:
+    """One day/month order per file for locale dates: the order some column's values show
+    (a day above 12) is used for every column; with none, month first and a warning."""
+    if not dates:
+        return
+    reports = {col: entry[0] for col, entry in dates.items()}
+    shown = {r["order"] for r in reports.values() if r["inferred"]}
+    order = shown.pop() if len(shown) == 1 else None
+    first_col = next(iter(dates))
+    cells0 = dates[first_col][3]
+    for col, (report, raw, tz, cells, mask) in dates.items():
+        if order is not None and report["order"] != order:  # an ambiguous column: re-read
+            out[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz, date_order=order)
+        cells.bad(mask)
+    example = reports[first_col]["example"]
+    if settings.date_format != "auto":
+        return
+    if order is not None:
+        words = "day first (DD/MM)" if order == "dmy" else "month first (MM/DD)"
+        notes.append(
+            f"{cells0.source}: report-style dates (like {example!r}) read {words}, as the "
+            "values show; set date_format in connector.yml to override"
+        )
+        return
+    cells0.problems.add(
+        code="INP002",
+        severity="warning",
+        table=cells0.table,
+        file=cells0.source,
+        column=first_col,
+        value=example,
+        message=f"dates like {example!r} could be day or month first and no value tells; read "
+        "month first (MM/DD/YYYY). Set date_format: day_first in connector.yml if wrong",
+    )
+
+
 def _normalise(
     frame: pd.DataFrame,
     table: str,
@@ -741,87 +879,18 @@ def _normalise(
     settings: ConnectorSettings,
     problems: _Problems,
     absent: frozenset[str] = frozenset(),
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Convert every canonical column to its dtype (docs/architecture.md) and add derived columns."""
-    sch = schema(table)
     derived: dict[str, pd.Series] = {}
     out: dict[str, pd.Series] = {}
-    for spec in sch.columns:
-        col, dtype = spec.name, spec.dtype
+    dates: dict[str, tuple] = {}
+    for spec in schema(table).columns:
         # An absent column is converted empty (for its dtype) and widened to all-NA below.
-        raw = frame[col].iloc[:0] if col in absent else frame[col]
-
-        def bad(mask: pd.Series, what: str | None = None, *, raw=raw, col=col, dtype=dtype):
-            problems.add_mask(
-                mask,
-                raw,
-                code="INP002",
-                severity="warning",
-                table=table,
-                file=source,
-                column=col,
-                message=f"expected {what or _EXPECTED.get(dtype, dtype)}",
-            )
-
-        def short_ids(mask: pd.Series, *, raw=raw, col=col):
-            # SYN002: 15-character (case-sensitive) ids, converted with the checksum (ID-2).
-            problems.add_mask(
-                mask,
-                raw,
-                code="SYN002",
-                severity="info",
-                table=table,
-                file=source,
-                column=col,
-                message="15-character id converted to 18 characters (ID-2)",
-            )
-
-        if dtype == "sf_id":
-            ids, was15, invalid = nz.sf_id18(raw)
-            bad(invalid)
-            short_ids(was15)
-            out[col] = ids
-        elif dtype == "sf_id_or_sentinel":
-            # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
-            ids, status, was15, invalid = nz.crm_id(raw)
-            bad(invalid)
-            short_ids(was15)
-            out[col] = ids
-            derived[col.removesuffix("_fid") + "_status"] = status
-        elif dtype == "email_str":
-            out[col] = raw  # kept as given (variants in case/spaces are findings, M-13)
-            derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
-        elif dtype == "boolean":
-            out[col], mask = nz.parse_bool(raw)
-            bad(mask)
-        elif dtype in ("datetime", "datetime_utc", "date"):
-            # Pardot times without an offset are in the exporting user's zone (export-formats §0);
-            # Salesforce API/warehouse times without an offset are UTC.
-            tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
-            out[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz)
-            bad(mask)
-        elif dtype == "pardot_id":
-            out[col], mask = parse_pardot_id(raw)
-            bad(mask)
-        elif dtype == "float":
-            out[col], mask = nz.parse_number(raw)
-            bad(mask)
-        elif dtype == "Int64":
-            out[col], mask = parse_int(raw)
-            bad(mask)
-        elif table == "field_mappings" and col == "sync_behavior":
-            out[col], mask = parse_sync_behavior(raw)
-            bad(
-                mask,
-                "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
-                "Use the most recently updated field, or use_salesforce/use_pardot/most_recent",
-            )
-        elif table == "field_mappings" and col == "pardot_type":
-            out[col], mask = parse_pardot_type(raw)
-            bad(mask, "a Pardot field type (Text, Dropdown, … or type_id 1–14)")
-        else:
-            # Raw text, untrimmed: whether whitespace counts as blank is a policy (F-3).
-            out[col] = raw
+        raw = frame[spec.name].iloc[:0] if spec.name in absent else frame[spec.name]
+        cells = _Cells(problems, table, source, spec.name, spec.dtype, raw)
+        out[spec.name] = _convert(spec, raw, cells, settings, derived, dates)
+    _settle_dates(dates, out, notes if notes is not None else [], settings)
     n = len(frame)
     for name, values in (out | derived).items():
         # absent columns: an all-NA column of the converted dtype (no reindex: fast on 1M rows)
@@ -1082,7 +1151,7 @@ def build_table(
         frame[c] = nz.null_strings(frame.index)
     key = KEY_COLUMN.get(table)
     raw_key = frame[key].copy() if key in frame.columns else None
-    frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
+    frame = _normalise(frame, table, source, settings, problems, frozenset(absent), raw.notes)
     if table == "sync_errors":
         # error_code absent or blank: the STATUS_CODE prefix of the message (export-formats §5).
         parsed = frame["error_message"].str.extract(r"^\s*([A-Z][A-Z_]{2,})\s*:", expand=False)

@@ -254,3 +254,99 @@ def test_xlsx_blank_rows_keep_row_numbers(tmp_path):
     assert leads.index.tolist() == [2, 4]
     assert leads["last_name"].tolist() == ["A", "true"]
     assert leads["Rating__c"].tolist() == ["12", "1.5"]
+
+
+# --- damaged 18-character ids ---------------------------------------------------------------------
+
+GOOD = "00Q5e00000AbCdEEAV"  # canonical (tests/test_normalize.py ID_PAIRS)
+DAMAGED = "00Q5e00000abcdeEAV"  # mixed-case head that disagrees with its checksum
+
+
+def test_damaged_18_char_id_reported_as_given_not_rewritten(tmp_path):
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Id,Email,LastName,Company,Status\n"
+        f"{GOOD},a@x.com,A,Co,Open\n{DAMAGED},a@x.com,B,Co,Open\n"
+        f"{GOOD.upper()},c@x.com,C,Co,Open\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads["id"].isna().tolist() == [False, True, False]  # upper-cased whole: restored
+    p = snap.load_report.problems
+    p = p[(p["code"] == "INP002") & (p["column"] == "id")]
+    assert p["value"].tolist() == [DAMAGED] and p["row"].tolist() == [3]
+    assert "checksum" in p["message"].iloc[0]
+
+
+def test_damaged_id_kept_out_of_dup002(tmp_path):
+    from assessment.checks import run_checks
+    from assessment.sync import simulate
+
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Id,Email,LastName,Company,Status\n"
+        f"{GOOD},a@x.com,A,Co,Open\n{DAMAGED},a@x.com,B,Co,Open\n"
+        "00Q5e00000XyZaBAAA,b@x.com,C,Co,Open\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    dup = {r.code: r for r in run_checks(snap, simulate(snap))}["DUP002"]
+    record_ids = set(dup.findings["record_id"].dropna())
+    assert GOOD in record_ids and dup.affected == 1
+    # the case-rewritten form of the damaged id (an id that exists nowhere) is never reported
+    assert not any(r.lower() == DAMAGED.lower() and r != GOOD for r in record_ids)
+
+
+# --- locale dates of report exports ---------------------------------------------------------------
+
+REPORT = (
+    "Lead ID,Email,Last Name,Company,Lead Status,Created Date\n"
+    '00Q5e00000AbCdE,a@x.com,A,Co,Open,"{a}"\n00Q5e00000AbCdF,b@x.com,B,Co,Open,"{b}"\n'
+)
+
+
+@pytest.mark.parametrize(
+    "a, b, setting, want_a, warn",
+    [
+        ("23/06/2025, 08:15", "02/06/2025, 08:15", "", "2025-06-23 08:15", False),  # day shown
+        ("6/23/2025 8:15 AM", "6/2/2025 8:15 PM", "", "2025-06-23 08:15", False),  # month shown
+        ("02/06/2025, 08:15", "03/06/2025, 18:15", "", "2025-02-06 08:15", True),  # can't tell
+        ("02/06/2025, 08:15", "03/06/2025", "date_format: day_first\n", "2025-06-02 08:15", False),
+        ("02.06.2025 08:15:30", "03.06.2025", "date_format: month_first\n", "2025-02-06 08:15:30",
+         False),
+    ],
+)  # fmt: skip
+def test_locale_dates_of_report_exports(tmp_path, a, b, setting, want_a, warn):
+    _write(tmp_path, "Lead.csv", REPORT.format(a=a, b=b))
+    if setting:
+        _write(tmp_path, "connector.yml", setting)
+    snap = load_org(tmp_path, progress=False)
+    created = snap.tables["sf_leads"]["created_date"]
+    assert created.iloc[0] == __import__("pandas").Timestamp(want_a, tz="UTC")
+    assert created.notna().all()
+    p = snap.load_report.problems
+    ambiguous = p[p["message"].str.contains("day or month first")]
+    assert len(ambiguous) == (1 if warn else 0)
+    if warn:
+        assert ambiguous["file"].iloc[0] == "Lead.csv"
+        assert ambiguous["column"].iloc[0] == "created_date"
+
+
+def test_locale_order_shown_in_one_column_applies_to_the_file(tmp_path):
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Lead ID,Email,Last Name,Company,Lead Status,Created Date,Last Modified Date\n"
+        "00Q5e00000AbCdE,a@x.com,A,Co,Open,02/06/2025,25/06/2025 10:00\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads["created_date"].iloc[0].month == 6  # read day first like the other column
+    assert any("day first" in n for n in snap.load_report.notes)
+
+
+def test_bad_date_format_setting(tmp_path):
+    _write(tmp_path, "connector.yml", "date_format: sometimes\n")
+    with pytest.raises(SettingsError, match="date_format"):
+        load_settings(tmp_path / "connector.yml")
