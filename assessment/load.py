@@ -1100,6 +1100,45 @@ def _validate(
 # --- tables ----------------------------------------------------------------------------------
 
 
+# Tables an admin writes by hand (headers in their own words): the loader says which header it
+# took for which column.
+_ADMIN_WRITTEN = ("field_mappings", "sync_errors")
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = text.replace("\ufeff", "").strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _missing_columns(table: str, source: str, missing: list[str], headers: list[str]) -> InputError:
+    """The error for required columns not found: the headers the file has and those accepted."""
+    sch = schema(table)
+    wanted = [name for m in missing for name in m.split(" or ")]
+    accepted = "; ".join(f"{m}: {', '.join(sch.column(m).aliases)}" for m in wanted)
+    found = ", ".join(repr(_short(h)) for h in headers[:30] if h.strip())
+    if len(headers) > 30:
+        found += f" … ({len(headers)} in all)"
+    return InputError(
+        f"required column(s) missing for {table}: {', '.join(missing)}. "
+        f"Headers found: {found or '(none)'}. Accepted headers — {accepted}",
+        file=source,
+        row=1,
+        column=missing[0],
+    )
+
+
+def _headers_taken(source: str, mapping: dict[str, str], unmatched: list[str]) -> str | None:
+    """A note saying which header each canonical column was read from (admin-written files)."""
+    taken = [
+        f"{_short(h)!r} → {c}"
+        for h, c in mapping.items()
+        if h not in unmatched and header_key(h) != header_key(c)
+    ]
+    if not taken:
+        return None
+    return f"{source}: columns read as " + ", ".join(taken)
+
+
 def build_table(
     raw: RawTable, table: str, source: str, settings: ConnectorSettings, problems: _Problems
 ) -> tuple[pd.DataFrame, dict[str, str], list[str], list[str]]:
@@ -1136,16 +1175,11 @@ def build_table(
     ):
         missing.append("pardot_field_id or pardot_field_name")
     if missing:
-        aliases = "; ".join(
-            f"{m}: {', '.join(sch.column(m).aliases[:4])}" for m in missing if " or " not in m
-        )
-        raise InputError(
-            f"required column(s) missing for {table}: {', '.join(missing)}"
-            + (f" (accepted headers — {aliases})" if aliases else ""),
-            file=source,
-            row=1,
-            column=missing[0],
-        )
+        raise _missing_columns(table, source, missing, raw.headers)
+    if table in _ADMIN_WRITTEN:
+        note = _headers_taken(source, mapping, unmatched)
+        if note:
+            raw.notes.append(note)
     absent = [c.name for c in sch.columns if c.name not in frame.columns]
     for c in absent:
         frame[c] = nz.null_strings(frame.index)

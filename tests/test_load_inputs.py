@@ -350,3 +350,39 @@ def test_bad_date_format_setting(tmp_path):
     _write(tmp_path, "connector.yml", "date_format: sometimes\n")
     with pytest.raises(SettingsError, match="date_format"):
         load_settings(tmp_path / "connector.yml")
+
+
+# --- admin-written field_mappings headers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, column",
+    [
+        ("Pardot Field", "pardot_field_name"),
+        ("Account Engagement Field", "pardot_field_name"),
+        ("Prospect Field", "pardot_field_name"),
+        ("AE API Name", "pardot_field_id"),
+    ],
+)
+def test_field_mappings_natural_headers(tmp_path, header, column):
+    _write(
+        tmp_path,
+        "field_mappings.csv",
+        f"{header},Salesforce Field,Sync Behavior\nJob Title,Title,Use Salesforce's value\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    fm = snap.tables["field_mappings"]
+    assert fm[column].tolist() == ["Job Title"] and fm["sf_field"].tolist() == ["Title"]
+    note = [n for n in snap.load_report.notes if n.startswith("field_mappings.csv: columns read")]
+    assert note and f"'{header}' → {column}" in note[0]
+
+
+def test_field_mappings_missing_column_lists_found_and_accepted(tmp_path):
+    _write(tmp_path, "field_mappings.csv", "Thing,Salesforce Field\nJob Title,Title\n")
+    with pytest.raises(InputError) as exc:
+        load_org(tmp_path, progress=False)
+    text = str(exc.value)
+    assert "pardot_field_id or pardot_field_name" in text
+    assert "Headers found: 'Thing', 'Salesforce Field'" in text
+    assert "Pardot Field" in text and "AE API Name" in text and "field_id" in text
+    assert exc.value.row == 1 and exc.value.file == "field_mappings.csv"
