@@ -35,6 +35,11 @@ INDEX_COLUMNS = [
     "exit_class",
     "error",
     "seconds",
+    "verdict_before",
+    "score_before",
+    "fixed",
+    "new",
+    "trend_note",
 ]
 
 
@@ -53,6 +58,21 @@ class OrgRun:
     exit_class: str | None = None  # input | internal (failures only)
     error: str | None = None
     seconds: float = 0.0
+    verdict_before: str | None = None  # batch history: the previous result of this org
+    score_before: int | None = None
+    fixed: int | None = None  # checks fixed / new since the previous result
+    new: int | None = None
+    trend_note: str | None = None
+
+    def trend(self) -> str | None:
+        """Verdict and score before -> now, when the batch output held a previous result."""
+        if self.verdict_before is None:
+            return None
+        text = (
+            f"before: {self.verdict_before} ({self.score_before}) -> now: {self.verdict} "
+            f"({self.score}), {self.fixed} check(s) fixed, {self.new} new"
+        )
+        return text + (f" [{self.trend_note}]" if self.trend_note else "")
 
 
 @dataclass
@@ -71,7 +91,7 @@ class BatchSummary:
     def frame(self) -> pd.DataFrame:
         """One row per org, the columns of index.csv."""
         frame = pd.DataFrame([asdict(r) for r in self.runs], columns=INDEX_COLUMNS)
-        for col in ("score", "blockers_failed", "warnings_failed"):  # blank for failed orgs
+        for col in ("score", "blockers_failed", "warnings_failed", "score_before", "fixed", "new"):
             frame[col] = pd.to_numeric(frame[col]).astype("Int64")
         return frame
 
@@ -85,7 +105,7 @@ class BatchSummary:
             if r.status == "ok":
                 lines.append(
                     f"  {r.org}: {r.verdict} (score {r.score}, {r.blockers_failed} blocker(s), "
-                    f"{r.warnings_failed} warning(s))"
+                    f"{r.warnings_failed} warning(s))" + (f"; {r.trend()}" if r.trend() else "")
                 )
             else:
                 lines.append(f"  {r.org}: FAILED ({r.exit_class}) {r.error}")
@@ -144,16 +164,147 @@ def _counts(readiness: dict) -> tuple[int, int]:
     )
 
 
-def _progress(i: int, n: int, name: str, stream) -> None:
-    if stream is not None and getattr(stream, "isatty", lambda: False)():
-        stream.write(f"[{i}/{n}] {name}\n")
-        stream.flush()
+@dataclass(frozen=True)
+class OrgTask:
+    """What one worker needs to assess one org (plain, picklable: processes and Dask)."""
+
+    folder: str  # the org export folder
+    name: str  # its output subfolder below the batch output
+    out_root: str  # the batch output folder
+    report: bool = True
+    mask_pii: bool = False
+    baseline: str | None = None  # the previous result of this org (batch history), if any
 
 
-def run_batch(orgs_dir, out_dir, report: bool = True, mask_pii: bool = False) -> BatchSummary:
-    """Assess every subfolder of ORGS_DIR into OUT_DIR/<folder>; write index.html/json/csv."""
-    from .pipeline import assess
+def assess_org(task: OrgTask) -> OrgRun:
+    """Assess one org of a batch; never raises for a failing org (its OrgRun says why)."""
+    from . import pipeline
 
+    started = time.perf_counter()
+    run = OrgRun(org=task.name, folder=task.name, status="ok")
+    out = Path(task.out_root) / task.name
+    try:
+        result = pipeline.assess(
+            Path(task.folder), out, report=task.report, mask_pii=task.mask_pii,
+            **({"baseline": task.baseline, "force_baseline": True} if task.baseline else {}),
+        )  # fmt: skip
+        run.org = str(result.org or task.name)
+        run.verdict, run.score = result.verdict, result.score
+        run.blockers_failed, run.warnings_failed = _counts(result.readiness)
+        _trend(run, result.readiness.get("baseline"))
+        if task.report and (out / "report.html").exists():
+            run.report = f"{task.name}/report.html"
+    except AssessmentError as exc:
+        run.status, run.error = "failed", str(exc)
+        run.exit_class = "input" if exc.exit_code == 2 else "internal"
+    except Exception as exc:  # noqa: BLE001 - one broken org must not stop the batch
+        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        run.exit_class = "internal"
+    run.seconds = round(time.perf_counter() - started, 2)
+    return run
+
+
+def _trend(run: OrgRun, baseline: dict | None) -> None:
+    """Copy the comparison with the previous run into the index row."""
+    if not baseline:
+        return
+    run.verdict_before = baseline["verdict"]["before"]
+    run.score_before = baseline["score"]["before"]
+    checks = baseline["checks"]
+    run.fixed, run.new = len(checks["fixed"]), len(checks["new"])
+    if baseline["org"]["same_org_by"] is None:
+        run.trend_note = f"previous result was another org ({baseline['org']['before']})"
+
+
+def _previous(out: Path) -> str | None:
+    """The earlier result in a batch output subfolder, when it is a readable assessment."""
+    marker = out / "readiness.json"
+    try:
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(doc, dict) and "checks" in doc
+    return str(out) if ok and (out / "outcomes" / "prospects.csv").is_file() else None
+
+
+def _bar(total: int, stream):
+    """One overall progress bar (tqdm) on a terminal; silent otherwise."""
+    from tqdm.auto import tqdm
+
+    tty = stream is not None and getattr(stream, "isatty", lambda: False)()
+    return tqdm(total=total, desc="orgs", unit="org", file=stream, disable=not tty, leave=True)
+
+
+def _run_serial(tasks: list[OrgTask], runner, bar) -> list[OrgRun]:
+    runs = []
+    for task in tasks:
+        bar.set_postfix_str(task.name, refresh=False)
+        runs.append(runner(task))
+        bar.update(1)
+    return runs
+
+
+def _died(task: OrgTask, exc: BaseException) -> OrgRun:
+    return OrgRun(
+        org=task.name, folder=task.name, status="failed", exit_class="internal",
+        error=f"the worker process died ({type(exc).__name__}: {exc}); out of memory?",
+    )  # fmt: skip
+
+
+def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgRun]:
+    """Run tasks in separate (spawned) processes; results in task order.
+
+    A worker that dies (out of memory, a crash in native code) breaks the pool: the orgs it took
+    down are retried one at a time, each in its own process, so only the culprit fails.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    results: dict[int, OrgRun] = {}
+    retry: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(runner, task): i for i, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    retry.append(i)
+                    continue
+                bar.set_postfix_str(tasks[i].name, refresh=False)
+                bar.update(1)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    for i in sorted(retry):
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
+            try:
+                results[i] = alone.submit(runner, tasks[i]).result()
+            except BrokenProcessPool as exc:
+                results[i] = _died(tasks[i], exc)
+        bar.update(1)
+    return [results[i] for i in range(len(tasks))]
+
+
+def run_batch(
+    orgs_dir,
+    out_dir,
+    report: bool = True,
+    mask_pii: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    runner=None,
+) -> BatchSummary:
+    """Assess every org folder of ORGS_DIR into OUT_DIR/<folder>; write index.html/json/csv.
+
+    ``workers``: processes (default: the machine's cores; 1 runs in this process);
+    ``scheduler``: the address of a Dask distributed scheduler instead of local processes.
+    An org whose output folder holds an earlier result is compared with it (batch history).
+    ``runner`` replaces :func:`assess_org` (a picklable top-level function; tests).
+    """
     orgs_dir, out_dir = Path(orgs_dir), Path(out_dir)
     if not orgs_dir.is_dir():
         raise InputError("the orgs folder does not exist or is not a folder", file=str(orgs_dir))
@@ -163,27 +314,25 @@ def run_batch(orgs_dir, out_dir, report: bool = True, mask_pii: bool = False) ->
             "the orgs folder holds no org subfolders (no folder with recognisable export files)",
             file=str(orgs_dir),
         )
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be 1 or more, not {workers}")
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary = BatchSummary(out_dir, notes=notes)
-    for i, folder in enumerate(folders, 1):
-        _progress(i, len(folders), folder.name, sys.stderr)
-        started = time.perf_counter()
-        run = OrgRun(org=folder.name, folder=folder.name, status="ok")
-        try:
-            result = assess(folder, out_dir / folder.name, report=report, mask_pii=mask_pii)
-            run.org = str(result.org or folder.name)
-            run.verdict, run.score = result.verdict, result.score
-            run.blockers_failed, run.warnings_failed = _counts(result.readiness)
-            if report and (out_dir / folder.name / "report.html").exists():
-                run.report = f"{folder.name}/report.html"
-        except AssessmentError as exc:
-            run.status, run.error = "failed", str(exc)
-            run.exit_class = "input" if exc.exit_code == 2 else "internal"
-        except Exception as exc:  # noqa: BLE001 - one broken org must not stop the batch
-            run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
-            run.exit_class = "internal"
-        run.seconds = round(time.perf_counter() - started, 2)
-        summary.runs.append(run)
+    tasks = [
+        OrgTask(str(f), f.name, str(out_dir), report, mask_pii, _previous(out_dir / f.name))
+        for f in folders
+    ]
+    runner = runner or assess_org
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    with _bar(len(tasks), sys.stderr) as bar:
+        if scheduler:
+            from .cluster import run_on_cluster
+
+            runs = run_on_cluster(tasks, runner, scheduler, bar)
+        elif workers == 1:
+            runs = _run_serial(tasks, runner, bar)
+        else:
+            runs = _run_processes(tasks, runner, workers, bar)
+    summary = BatchSummary(out_dir, runs, notes)
     write_index(summary)
     return summary
 
@@ -203,7 +352,7 @@ def _atomic(path: Path, text: str) -> None:
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Neutralise spreadsheet formulas: text starting with = + - @ tab or CR gets a quote."""
     out = frame.astype("str").where(frame.notna(), "")  # ints stay "49", never "49.0"
-    for col in ("org", "folder", "error", "report", "verdict"):
+    for col in ("org", "folder", "error", "report", "verdict", "trend_note"):
         risky = out[col].str.match(r"^[=+\-@\t\r]")
         out[col] = out[col].where(~risky, "'" + out[col])
     return out
@@ -234,12 +383,12 @@ def index_html(summary: BatchSummary) -> str:
             body.append(
                 f"<tr class='{esc(r.verdict or '')}'><td>{esc(r.org)}</td><td>{esc(r.verdict)}</td>"
                 f"<td>{r.score}</td><td>{r.blockers_failed}</td><td>{r.warnings_failed}</td>"
-                f"<td>{link}</td></tr>"
+                f"<td>{link}</td><td>{esc(r.trend() or '')}</td></tr>"
             )
         else:
             body.append(
                 f"<tr class='failed'><td>{esc(r.org)}</td><td>failed ({esc(r.exit_class or '')})"
-                f"</td><td></td><td></td><td></td><td>{esc(r.error or '')}</td></tr>"
+                f"</td><td></td><td></td><td></td><td>{esc(r.error or '')}</td><td></td></tr>"
             )
     ok = len(summary.runs) - len(summary.failed)
     failed = ", ".join(esc(r.folder) for r in summary.failed)
@@ -257,7 +406,6 @@ def index_html(summary: BatchSummary) -> str:
         + ".</p>"
         + (f"<ul class='notes'>{notes}</ul>" if notes else "")
         + "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
-        "<th>warnings failed</th><th>report / failure reason</th></tr>"
-        + "".join(body)
-        + "</table></body></html>"
+        "<th>warnings failed</th><th>report / failure reason</th>"
+        "<th>since the previous run</th></tr>" + "".join(body) + "</table></body></html>"
     )

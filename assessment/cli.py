@@ -46,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     batch.add_argument("--out", type=Path, required=True, help="output folder")
     batch.add_argument("--no-report", action="store_true", help="skip notebooks and HTML reports")
     batch.add_argument("--mask-pii", action="store_true", help="mask emails and names in reports")
+    batch.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="orgs assessed at once, each in its own process (default: the machine's cores)",
+    )
+    batch.add_argument(
+        "--scheduler",
+        help="address of a Dask distributed scheduler (tcp://host:8786) to run the orgs on",
+    )
 
     diff = sub.add_parser("diff", help="what changed between two assessments of one org")
     diff.add_argument("old_out", type=Path, help="the earlier output folder")
@@ -95,7 +105,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         from .batch import run_batch
 
         summary = run_batch(
-            args.orgs_dir, args.out, report=not args.no_report, mask_pii=args.mask_pii
+            args.orgs_dir,
+            args.out,
+            report=not args.no_report,
+            mask_pii=args.mask_pii,
+            workers=args.workers,
+            scheduler=args.scheduler,
         )
         print(summary.describe())
         return 3 if summary.failed else 0  # contract.md §2: batch finished, an org failed

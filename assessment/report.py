@@ -70,6 +70,7 @@ AREAS = {
 VERDICT_WORDS = {
     "ready": "Ready to unpause",
     "ready_with_warnings": "Ready, with warnings to review first",
+    "incomplete": "Incomplete: add the missing exports so every blocker can be checked",
     "not_ready": "Not ready: fix the blockers before unpausing",
 }
 

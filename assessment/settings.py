@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from .errors import SettingsError
+from .severity import ThresholdError, parse_thresholds
 from .textio import decode_text, read_limited
 
 SETTINGS_FILE_NAMES = ("connector.yml", "connector.yaml")
@@ -223,6 +224,9 @@ class ConnectorSettings:
     una003_create_threshold: int = 100  # UNA003 warns above this many created leads
     usr002_blocker_threshold: int = 0  # USR002 is a blocker above this many prospects
     syn003_max_hours: float = 24.0  # SYN003 warns above a day of syncing
+    # Shares of the org above which record warnings become blockers (severity.ESCALATIONS);
+    # only the org's overrides are kept here, severity.resolved() adds the defaults.
+    thresholds: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._validate()
@@ -307,6 +311,11 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     annotation = str(_FIELD_TYPES[name].type)
     if name == "marketing_data_sharing":
         return _coerce_mds(value, source)
+    if name == "thresholds":
+        try:
+            return parse_thresholds(value)
+        except ThresholdError as exc:
+            raise SettingsError(str(exc), file=source) from None
     if name == "business_units":
         if isinstance(value, list):
             return [str(v) for v in value]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,7 +17,7 @@ from assessment.errors import InputError
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
-def _fake_assess(data_dir, out_dir, settings_file=None, report=True, mask_pii=False):
+def _fake_assess(data_dir, out_dir, settings_file=None, report=True, mask_pii=False, **kw):
     """Stands in for pipeline.assess: behaviour chosen by the org folder's name."""
     name = Path(data_dir).name
     if name.startswith("bad"):
@@ -48,7 +49,7 @@ def orgs(tmp_path, monkeypatch):
 
 
 def test_batch_records_failures_and_continues(orgs, tmp_path):
-    summary = batch.run_batch(orgs, tmp_path / "out")
+    summary = batch.run_batch(orgs, tmp_path / "out", workers=1)
     rows = {r.folder: r for r in summary.runs}
     assert sorted(rows) == ["=evil", "bad", "crash", "good <i>"]  # hidden folder and file skipped
     good = rows["good <i>"]
@@ -64,7 +65,7 @@ def test_batch_records_failures_and_continues(orgs, tmp_path):
 
 def test_batch_index_files(orgs, tmp_path):
     out = tmp_path / "out"
-    batch.run_batch(orgs, out, report=False)
+    batch.run_batch(orgs, out, report=False, workers=1)
     index = json.loads((out / "index.json").read_text(encoding="utf-8"))["orgs"]
     assert [o["folder"] for o in index] == ["=evil", "bad", "crash", "good <i>"]
     assert index[3]["report"] is None  # report=False
@@ -102,7 +103,7 @@ def test_folders_without_exports_are_skipped_with_a_note(orgs, tmp_path):
     (orgs / "describe").mkdir()
     (orgs / "describe" / "Lead.json").write_text("{}")
     (orgs / "empty").mkdir()
-    summary = batch.run_batch(orgs, tmp_path / "out", report=False)
+    summary = batch.run_batch(orgs, tmp_path / "out", report=False, workers=1)
     assert sorted(r.folder for r in summary.runs) == ["=evil", "bad", "crash", "good <i>"]
     assert len(summary.failed) == 2  # the skipped folders are notes, not failures
     notes = " ".join(summary.notes)
@@ -121,7 +122,7 @@ def test_a_folder_that_is_an_org_is_one_org(tmp_path, monkeypatch):
     (org / "_truth").mkdir()
     (org / "_truth" / "prospects.csv").write_text("Prospect Id\n1\n")
     (org / "Lead.csv").write_text("Id\n00Q000000000001AAA\n")
-    summary = batch.run_batch(org, tmp_path / "out", report=False)
+    summary = batch.run_batch(org, tmp_path / "out", report=False, workers=1)
     assert [r.folder for r in summary.runs] == ["acme"] and not summary.failed
     assert "holds exports itself" in summary.notes[0]
 
@@ -135,13 +136,19 @@ def test_sample_folder_is_one_org_not_three():
 def test_cli_batch_exit_3_names_each_failed_org(orgs, tmp_path, capsys):
     from assessment.cli import main
 
-    assert main(["batch", str(orgs), "--out", str(tmp_path / "out"), "--no-report"]) == 3
+    assert (
+        main(["batch", str(orgs), "--out", str(tmp_path / "out"), "--no-report", "--workers", "1"])
+        == 3
+    )
     console = capsys.readouterr().out
     assert "2 org(s) failed: bad, crash" in console
     assert "bad: FAILED (input)" in console and "crash: FAILED (internal)" in console
     for name in ("bad", "crash"):
         shutil.rmtree(orgs / name)
-    assert main(["batch", str(orgs), "--out", str(tmp_path / "out2"), "--no-report"]) == 0
+    assert (
+        main(["batch", str(orgs), "--out", str(tmp_path / "out2"), "--no-report", "--workers", "1"])
+        == 0
+    )
 
 
 def _real_pipeline_available() -> bool:
@@ -161,7 +168,7 @@ def test_batch_real_synthetic_orgs(tmp_path):
         generate(root / name, prospects=60, leads=40, contacts=30, seed=i + 1)
     (root / "org_broken" / "connector.yml").write_text("no_such_setting: 1\n", encoding="utf-8")
     out = tmp_path / "out"
-    summary = batch.run_batch(root, out, report=True)
+    summary = batch.run_batch(root, out, report=True, workers=2)
     rows = {r.folder: r for r in summary.runs}
     assert [rows[n].status for n in ("org_a", "org_b", "org_broken")] == ["ok", "ok", "failed"]
     assert (
@@ -177,7 +184,7 @@ def test_batch_real_synthetic_orgs(tmp_path):
 
 
 def test_batch_output_inside_orgs_dir_is_not_an_org(orgs):
-    summary = batch.run_batch(orgs, orgs / "results")
+    summary = batch.run_batch(orgs, orgs / "results", workers=1)
     assert "results" not in [r.folder for r in summary.runs]
     page = (orgs / "results" / "index.html").read_text(encoding="utf-8")
     assert "href='good%20%3Ci%3E/report.html'" in page  # link URL-quoted, then escaped
@@ -198,9 +205,83 @@ class _Tty:
 
 
 @pytest.mark.parametrize("tty", [True, False])
-def test_batch_progress_only_on_a_tty(orgs, tmp_path, monkeypatch, tty):
+def test_batch_one_progress_bar_only_on_a_tty(orgs, tmp_path, monkeypatch, tty):
     stream = _Tty(tty)
     monkeypatch.setattr("sys.stderr", stream)
-    batch.run_batch(orgs, tmp_path / "out", report=False)
-    expected = "[1/4] =evil\n[2/4] bad\n[3/4] crash\n[4/4] good <i>\n" if tty else ""
-    assert stream.text == expected
+    batch.run_batch(orgs, tmp_path / "out", report=False, workers=1)
+    if tty:
+        assert "orgs" in stream.text and "4/4" in stream.text
+        assert stream.text.count("0/4") == 1  # one bar for the batch, not one per org
+    else:
+        assert stream.text == ""
+
+
+# --- parallel runs (#17.4) -------------------------------------------------------------------
+
+
+def _runner(task):
+    """A stand-in for assess_org in worker processes: 'die' kills its worker, 'bad' fails."""
+    name = Path(task.folder).name
+    if name.startswith("die"):
+        os._exit(1)  # a hard crash (out of memory, native code): the pool breaks
+    if name.startswith("bad"):
+        return batch.OrgRun(org=name, folder=name, status="failed", exit_class="input", error="x")
+    return batch.OrgRun(org=name, folder=name, status="ok", verdict="ready", score=100 - len(name))
+
+
+def test_processes_keep_order_and_a_dead_worker_fails_only_its_org(tmp_path):
+    root = tmp_path / "orgs"
+    names = ["a", "bb", "bad", "ccc", "die", "dddd"]
+    for name in names:
+        (root / name).mkdir(parents=True)
+        (root / name / "Lead.csv").write_text("Id\n")
+    summary = batch.run_batch(root, tmp_path / "out", workers=2, runner=_runner)
+    rows = {r.folder: r for r in summary.runs}
+    assert [r.folder for r in summary.runs] == sorted(names)
+    assert [rows[n].score for n in ("a", "bb", "ccc", "dddd")] == [99, 98, 97, 96]
+    assert rows["bad"].status == "failed" and rows["die"].status == "failed"
+    assert "worker process died" in rows["die"].error
+    assert sorted(r.folder for r in summary.failed) == ["bad", "die"]
+
+
+def test_workers_must_be_positive(orgs, tmp_path):
+    with pytest.raises(InputError, match="--workers"):
+        batch.run_batch(orgs, tmp_path / "out", workers=0)
+
+
+def _without_timing(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=["seconds"])
+
+
+@pytest.mark.skipif(not _real_pipeline_available(), reason="pipeline modules not all landed")
+def test_two_workers_equal_one_and_a_rerun_shows_the_trend(tmp_path):
+    from assessment.synth import generate
+
+    root = tmp_path / "orgs"
+    for i, name in enumerate(("org_a", "org_b", "org_c")):
+        generate(root / name, prospects=80, leads=50, contacts=40, seed=i + 11)
+    serial = batch.run_batch(root, tmp_path / "one", report=False, workers=1)
+    parallel = batch.run_batch(root, tmp_path / "two", report=False, workers=2)
+    pd.testing.assert_frame_equal(
+        _without_timing(serial.frame()), _without_timing(parallel.frame())
+    )
+    for name in ("org_a", "org_b", "org_c"):
+        one, two = (
+            json.loads((tmp_path / d / name / "readiness.json").read_text(encoding="utf-8"))
+            for d in ("one", "two")
+        )
+        assert one["checks"] == two["checks"] and one["simulation"] == two["simulation"]
+    assert all(r.verdict_before is None for r in parallel.runs)  # no earlier result yet
+
+    again = batch.run_batch(root, tmp_path / "two", report=False, workers=2)
+    for before, now in zip(parallel.runs, again.runs, strict=True):
+        assert (now.verdict_before, now.score_before) == (before.verdict, before.score)
+        assert (now.fixed, now.new) == (0, 0)
+        baseline = json.loads(
+            (tmp_path / "two" / now.folder / "readiness.json").read_text(encoding="utf-8")
+        )["baseline"]
+        assert baseline["moves_attributed_to"] == "rules"  # same inputs
+    page = (tmp_path / "two" / "index.html").read_text(encoding="utf-8")
+    assert f"before: {again.runs[0].verdict_before} ({again.runs[0].score_before})" in page
+    index = pd.read_csv(tmp_path / "two" / "index.csv", dtype=str, keep_default_na=False)
+    assert index["score_before"].tolist() == [str(r.score) for r in parallel.runs]

@@ -99,7 +99,7 @@ def test_run_on_sample_writes_contract_outputs(tmp_path):
         "checks",
         "simulation",
     }
-    assert readiness["verdict"] in {"ready", "ready_with_warnings", "not_ready"}
+    assert readiness["verdict"] in {"ready", "ready_with_warnings", "incomplete", "not_ready"}
     assert 0 <= readiness["score"] <= 100
     for name in ("prospects.csv", "salesforce.csv", "fields.csv"):
         assert (tmp_path / "out" / "outcomes" / name).exists()

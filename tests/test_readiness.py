@@ -11,12 +11,13 @@ from assessment.checks.registry import CheckResult, empty_findings
 from assessment.readiness import (
     BLOCKER_POINTS,
     NOT_READY_CAP,
-    NOT_RUN_POINTS,
     TOP_LEVEL_KEYS,
     WARNING_POINTS,
     assumptions,
     build_readiness,
+    escalate,
     explain_score,
+    missing_inputs,
     score,
     verdict,
     write_json_atomic,
@@ -49,8 +50,15 @@ def res(code, severity, status, affected=0, population=None):
             [res("DUP001", "warning", "fail", 1, 10), res("FLD001", "blocker", "fail", 1)],
             "not_ready",
         ),
-        # An unverified blocker is never "ready", but it is not a failure either.
-        ([res("FLD001", "blocker", "not_run")], "ready_with_warnings"),
+        # An unverified blocker is never "ready": the verdict is incomplete (contract §3).
+        ([res("FLD001", "blocker", "not_run")], "incomplete"),
+        (
+            [res("FLD001", "blocker", "not_run"), res("DUP001", "warning", "fail", 1, 9)],
+            "incomplete",
+        ),
+        ([res("FLD001", "blocker", "not_run"), res("FLD002", "blocker", "fail", 1)], "not_ready"),
+        # A warning that can escalate to a blocker, unchecked: incomplete too.
+        ([res("SYN001", "warning", "not_run")], "incomplete"),
         ([res("DUP001", "warning", "not_run"), res("INP001", "info", "fail")], "ready"),
         ([], "ready"),
     ],
@@ -65,7 +73,7 @@ def test_score_formula_exact():
         res("DUP003", "warning", "fail", affected=1, population=100),  # 8 × floor 0.25 = 2
         res("CON001", "warning", "fail"),  # no population: full 8
         res("DUP005", "info", "fail", affected=10, population=10),  # info: 0
-        res("SYN004", "warning", "not_run"),  # 2
+        res("SYN004", "warning", "not_run"),  # its full weight: 8
         res("DUP001", "warning", "pass"),
     ]
     value, breakdown = explain_score(results)
@@ -73,9 +81,9 @@ def test_score_formula_exact():
         ("DUP002", 4.0),
         ("DUP003", 2.0),
         ("CON001", WARNING_POINTS),
-        ("SYN004", NOT_RUN_POINTS),
+        ("SYN004", WARNING_POINTS),
     ]
-    assert value == 100 - 16 == score(results)
+    assert value == 100 - 22 == score(results)
     assert "5 of 10" in breakdown[0]["why"]
 
 
@@ -101,11 +109,9 @@ def test_build_readiness_end_to_end(tmp_path):
     )
     assert list(doc)[: len(TOP_LEVEL_KEYS)] == list(TOP_LEVEL_KEYS)
     assert set(doc) - set(TOP_LEVEL_KEYS) == {
-        "score_breakdown",
-        "assumptions",
-        "problems",
-        "ignored_inputs",
-    }
+        "score_breakdown", "assumptions", "problems", "ignored_inputs", "missing_inputs",
+        "thresholds",
+    }  # fmt: skip
     assert doc["verdict"] == "not_ready"  # FLD001, FLD009, USR002 … fail as blockers
     assert doc["score"] <= NOT_READY_CAP
     assert doc["tool_version"] == "1.2.3"
@@ -135,3 +141,47 @@ def test_write_json_atomic(tmp_path):
     write_json_atomic(path, {"a": float("nan"), "b": (1, 2)})
     assert json.loads(path.read_text()) == {"a": None, "b": [1, 2]}
     assert [p.name for p in path.parent.iterdir()] == ["readiness.json"]
+
+
+def test_not_run_never_scores_higher_than_failing():
+    for code, severity in (("FLD001", "blocker"), ("SYN001", "warning"), ("DUP002", "warning")):
+        not_run = score([res(code, severity, "not_run")])
+        worst = "blocker" if code in ("FLD001", "SYN001") else severity
+        assert not_run <= score([res(code, worst, "fail", 100, 100)])
+        assert not_run <= NOT_READY_CAP or severity == "warning" and code == "DUP002"
+
+
+def test_missing_inputs_name_the_exports():
+    r = res("FLD001", "blocker", "not_run")
+    r.numbers = {"missing": ["describe"]}
+    (entry,) = missing_inputs([r, res("DUP002", "warning", "not_run")])
+    assert "describe" in entry["input"] and entry["checks"] == ["FLD001"]
+
+
+@pytest.mark.parametrize(
+    ("affected", "population", "overrides", "escalated"),
+    [
+        (22, 100, None, True),  # 22% > 5%
+        (4, 100, None, False),  # 4% ≤ 5%
+        (6, 10, None, False),  # 60% but fewer than min_records
+        (6, 10, {"min_records": 5}, True),
+        (22, 100, {"stale_crm_ids": 0.3}, False),
+    ],
+)
+def test_stale_crm_ids_escalate_above_their_share(affected, population, overrides, escalated):
+    (out,) = escalate([res("SYN001", "warning", "fail", affected, population)], overrides)
+    assert (out.severity == "blocker") is escalated
+    assert ("threshold" in out.summary) is escalated
+    assert verdict([out]) == ("not_ready" if escalated else "ready_with_warnings")
+
+
+def test_thresholds_come_from_connector_yml(tmp_path):
+    from assessment.errors import SettingsError
+    from assessment.settings import settings_from_mapping
+
+    s = settings_from_mapping({"thresholds": {"stale_crm_ids": "10%", "UNA003": 0.5}})
+    assert s.thresholds == {"stale_crm_ids": 0.1, "mass_lead_creation": 0.5}
+    with pytest.raises(SettingsError, match="unknown threshold"):
+        settings_from_mapping({"thresholds": {"nonsense": 0.1}})
+    with pytest.raises(SettingsError, match="share"):
+        settings_from_mapping({"thresholds": {"stale_crm_ids": 5}})
