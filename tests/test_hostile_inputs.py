@@ -22,7 +22,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = "00Q5e00000AbCdEEAV"
-DAMAGED = "00Q5e00000abcdeEAV"  # mixed-case head that disagrees with its checksum
+DAMAGED = "00Q5e00000XyZwVAAA"  # mixed-case head; its checksum says all lower case
 LEADS = "Id,Email,LastName,Company,Status\n00Q000000000001EAA,a@x.com,A,Co,Open\n"
 PROSPECTS = "Prospect Id,Email,Opted Out\n1,a@x.com,false\n"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -201,7 +201,7 @@ def test_damaged_id_reported_as_given_and_not_a_duplicate(tmp_path):
     assert [(r["Value"], r["Item"]) for r in bad] == [(DAMAGED, "sf_leads row 3")]
     assert "Lead.csv" in bad[0]["Issue"] and "checksum" in bad[0]["Issue"]
     dup = next(c for c in _readiness(out)["checks"] if c["code"] == "DUP002")
-    assert dup["affected"] == 1
+    assert dup["affected"] == 1  # only the good lead: the damaged id is no record id
 
 
 def test_admin_written_field_mappings(tmp_path):
