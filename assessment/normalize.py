@@ -147,47 +147,45 @@ def _id18_from_bytes(u8: np.ndarray) -> np.ndarray:
     return np.concatenate([u8, _ALPHABET[_checksum_codes(u8)]], axis=1)
 
 
-def _bad_checksum(u8: np.ndarray, upper: np.ndarray) -> np.ndarray:
-    """For (n, 18) ids: True where the checksum cannot belong to the first 15 characters.
+def _damaged(u8: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For the ``rows`` of (n, 18) ids whose head case differs from the checksum: True where the
+    checksum cannot belong to the head (ID-2).
 
-    A head whose case differs from its checksum is accepted only when a tool changed the case
-    of the whole id (every letter of the head upper case, or every one lower case; ID-1, ID-5):
-    its case is then restored. A mixed-case head that disagrees with its checksum, or a checksum
-    marking a digit as upper case, is a damaged id: reported as given, never case-rewritten.
+    A case difference is accepted only when a tool changed the case of the whole id (every
+    letter of the head upper case, or every one lower case; ID-1, ID-5): its case is restored.
+    A mixed-case head that disagrees with its checksum, or a checksum marking a digit as upper
+    case, is a damaged id: reported as given, never case-rewritten.
     """
-    codes = _DECODE[u8[:, 15:]].astype(np.uint64)
-    wanted = codes[:, 0] | (codes[:, 1] << np.uint64(5)) | (codes[:, 2] << np.uint64(10))
-    differ = upper != wanted
-    bad = np.zeros(len(u8), dtype=bool)
-    if not differ.any():  # the usual export: every id canonical, nothing more to look at
-        return bad
-    rows = np.flatnonzero(differ)
     head = u8[rows, :15]
     letters, uppers = _LETTER[head], _UPPER[head]
     lowers = letters & ~uppers
-    marked = _CASE_BITS[_DECODE[u8[rows, 15:]]].reshape(-1, 15)
-    bad[rows] = (marked & ~letters).any(axis=1) | (uppers.any(axis=1) & lowers.any(axis=1))
-    return bad
+    marked = _CASE_BITS[codes[rows]].reshape(-1, 15)
+    return (marked & ~letters).any(axis=1) | (uppers.any(axis=1) & lowers.any(axis=1))
 
 
-def _restore_case(u8: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
+def _restore_case(u8: np.ndarray, upper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For (n, 18) ids: rebuild the case of the first 15 from the checksum, so case-mangled
     18-character ids (spreadsheets, case-insensitive tools) compare equal (ID-1, ID-5).
-    ``upper``: the heads' upper-case patterns, when :func:`_head_scan` already has them."""
+    ``upper``: the heads' upper-case patterns, when :func:`_head_scan` already has them.
+    Returns the ids and the mask of damaged ones (see :func:`_damaged`; their bytes are junk)."""
     if upper is None:
         upper = _head_scan(u8)[1]
     head, codes = u8[:, :15], _DECODE[u8[:, 15:]]
     suffix = _ALPHABET[codes]
+    damaged = np.zeros(len(u8), dtype=bool)
     # Most ids are already canonical (head case matches the checksum): fix only the others.
     wanted = (
         codes[:, 0] | (codes[:, 1].astype(np.uint64) << 5) | (codes[:, 2].astype(np.uint64) << 10)
     )
-    if (upper == wanted).all():
-        return u8 if (u8[:, 15:] == suffix).all() else np.concatenate([head, suffix], axis=1)
+    differ = upper != wanted
+    if not differ.any():
+        fixed = u8 if (u8[:, 15:] == suffix).all() else np.concatenate([head, suffix], axis=1)
+        return fixed, damaged
+    damaged[differ] = _damaged(u8, codes, np.flatnonzero(differ))
     upper_bits = _CASE_BITS[codes].reshape(-1, 15).view(np.uint8)
     lower = head | 0x20
     head = np.where(_LETTER[head], lower - (upper_bits << 5), head)  # 'a' - 32 = 'A'
-    return np.concatenate([head, suffix], axis=1)
+    return np.concatenate([head, suffix], axis=1), damaged
 
 
 def arrow_strings(values: pd.Series) -> pa.Array:
@@ -251,13 +249,15 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         if width == 18:
             # The checksum suffix only uses A-Z and 0-5 (ID-2); anything else is not an id.
             valid &= _SUFFIX[u8[:, 15:]].all(axis=1)
-            valid &= ~_bad_checksum(u8, upper)
         if not valid.all():
             u8, upper = u8[valid], upper[valid]
         if width == 15:
             fixed = np.concatenate([u8, _ALPHABET[_codes_of(upper)]], axis=1)
         else:
-            fixed = _restore_case(u8, upper)
+            fixed, damaged = _restore_case(u8, upper)
+            if damaged.any():  # a checksum that cannot be the head's: not an id (ID-2)
+                fixed = fixed[~damaged]
+                valid[np.flatnonzero(valid)[damaged]] = False
         ok[rows[valid]] = True
         if width == 15:
             was15[rows[valid]] = True

@@ -387,3 +387,24 @@ def test_field_mappings_missing_column_lists_found_and_accepted(tmp_path):
     assert "Headers found: 'Thing', 'Salesforce Field'" in text
     assert "Pardot Field" in text and "AE API Name" in text and "field_id" in text
     assert exc.value.row == 1 and exc.value.file == "field_mappings.csv"
+
+
+@pytest.mark.parametrize(
+    "raw, ok",
+    [
+        (GOOD, True),
+        (GOOD.upper(), True),  # a whole-id case change: restored from the checksum
+        (GOOD.lower(), True),
+        (GOOD[:15] + GOOD[15:].lower(), True),
+        ("00Q5e00000XyZwVAAA", False),  # mixed-case head, checksum says no upper case
+        ("003000000000001AAB", False),  # checksum marks a digit as upper case
+    ],
+)
+def test_sf_id18_damaged_checksum_is_invalid(raw, ok):
+    import pandas as pd
+
+    from assessment import normalize as nz
+
+    ids, _, invalid = nz.sf_id18(pd.Series([raw, GOOD], dtype="str"))
+    assert invalid.tolist() == [not ok, False]
+    assert ids.tolist()[1] == GOOD and (ids.iloc[0] == GOOD if ok else pd.isna(ids.iloc[0]))
