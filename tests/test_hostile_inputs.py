@@ -136,127 +136,149 @@ def test_field_mappings_missing_column_lists_headers(tmp_path):
     assert "Headers found: 'Thing', 'Salesforce Field'" in err and "Pardot Field" in err
 
 
-# --- forgiven: exit 0, with what the outputs say ---------------------------------------------------
+# --- forgiven: exit 0. One org holds one file per habit; one run, one test per category ---------
+
+DESCRIBE = json.dumps({"name": "Lead", "fields": [{"name": "Email", "type": "email"}]})
+# A header of ~75 KB (long names, few columns: the checks scale with the column count).
+CUSTOM = [f"Custom_{i:03d}_" + "x" * 240 + "__c" for i in range(300)]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
-def test_connector_yml_powershell_and_windows_1252(tmp_path, encoding):
-    settings = "org_name: Café Zürich\npaused: true\n".encode(encoding)
-    proc, out = _run(tmp_path, {"Lead.csv": LEADS, "connector.yml": settings})
-    assert proc.returncode == 0, proc.stderr
-    assert _readiness(out)["settings"]["org_name"] == "Café Zürich"
-    if encoding == "cp1252":
-        rows = _action_rows(out, "INP002")
-        assert any("connector.yml" in r["Issue"] and "not UTF-8" in r["Issue"] for r in rows)
-
-
-def test_header_longer_than_64_kb(tmp_path):
-    custom = [f"Custom_Field_{i:04d}__c" for i in range(4000)]
-    header = ",".join(["Id", "Email", "LastName", "Company", "Status", *custom])
-    rows = "".join(
-        f"00Q00000000{i:04d}AAA,u{i}@x.com,N,Co,Open," + ",".join("v" * len(custom)) + "\n"
-        for i in range(20)
-    )
-    proc, out = _run(tmp_path, {"Lead.csv": header + "\n" + rows})
-    assert proc.returncode == 0, proc.stderr
-    assert _readiness(out)["inputs"]["Lead.csv"]["rows"] == 20
-
-
-@pytest.mark.parametrize(
-    "name, data, encoding",
-    [
-        ("sep-line", "sep=;\nId;Email;LastName;Company;Status\n00Q000000000001EAA;a@x.com;A;Co;Open\n"
-         "00Q000000000002EAA;b@x.com;B;Co;Open\n", "utf-8"),
-        ("cr-only", LEADS.replace("\n", "\r") + "00Q000000000002EAA,b@x.com,B,Co,Open\r", "utf-8"),
-        ("utf16-no-bom", LEADS + "00Q000000000002EAA,b@x.com,B,Co,Open\n", "utf-16-le"),
-    ],
-)  # fmt: skip
-def test_excel_and_powershell_habits(tmp_path, name, data, encoding):
-    proc, out = _run(tmp_path, {"Lead.csv": data.encode(encoding)})
-    assert proc.returncode == 0, proc.stderr
-    entry = _readiness(out)["inputs"]["Lead.csv"]
-    assert entry["rows"] == 2 and entry["encoding"] == encoding.replace("utf-8", "utf-8")
-
-
-def test_archives_and_subfolders_listed(tmp_path):
-    files = {
-        "Lead.csv": LEADS,
-        "Contacts.zip": b"PK\x03\x04",
-        "2024/prospects.csv": PROSPECTS,
-        "notes.docx": b"x",
-    }
-    proc, out = _run(tmp_path, files)
-    assert proc.returncode == 0, proc.stderr
-    ignored = {e["path"]: e["kind"] for e in _readiness(out)["ignored_inputs"]}
-    assert ignored == {"Contacts.zip": "archive", "2024/": "folder", "notes.docx": "file"}
-
-
-def test_damaged_id_reported_as_given_and_not_a_duplicate(tmp_path):
-    leads = (
-        f"Id,Email,LastName,Company,Status\n{GOOD},a@x.com,A,Co,Open\n{DAMAGED},a@x.com,B,Co,Open\n"
-    )
-    proc, out = _run(tmp_path, {"Lead.csv": leads})
-    assert proc.returncode == 0, proc.stderr
-    bad = [r for r in _action_rows(out, "INP002") if r["Field"] == "id"]
-    assert [(r["Value"], r["Item"]) for r in bad] == [(DAMAGED, "sf_leads row 3")]
-    assert "Lead.csv" in bad[0]["Issue"] and "checksum" in bad[0]["Issue"]
-    dup = next(c for c in _readiness(out)["checks"] if c["code"] == "DUP002")
-    assert dup["affected"] == 1  # only the good lead: the damaged id is no record id
-
-
-def test_admin_written_field_mappings(tmp_path):
-    fm = "Pardot Field,Salesforce Field,Sync Behavior\nJob Title,Title,Use Salesforce's value\n"
-    proc, out = _run(tmp_path, {"prospects.csv": PROSPECTS, "field_mappings.csv": fm})
-    assert proc.returncode == 0, proc.stderr
-    assert _readiness(out)["inputs"]["field_mappings.csv"]["rows"] == 1
-
-
-def test_locale_dates_ambiguous_warn_with_file_and_column(tmp_path):
-    leads = (
-        "Lead ID,Email,Last Name,Company,Lead Status,Created Date\n"
-        '00Q5e00000AbCdE,a@x.com,A,Co,Open,"02/06/2025, 08:15"\n'
-        "00Q5e00000AbCdF,b@x.com,B,Co,Open,6/2/2025 8:15 AM\n"
-    )
-    proc, out = _run(tmp_path, {"Lead.csv": leads})
-    assert proc.returncode == 0, proc.stderr
-    rows = [r for r in _action_rows(out, "INP002") if r["Field"] == "created_date"]
-    assert len(rows) == 1 and "day or month first" in rows[0]["Issue"]
-    assert "Lead.csv" in rows[0]["Issue"]
-
-
-def test_row_numbers_after_blank_lines(tmp_path):
-    leads = LEADS + "\n\n00Q000000000002EAA,b@x.com,B,Co,Open\n\nnot-an-id,c@x.com,C,Co,Open\n"
-    proc, out = _run(tmp_path, {"Lead.csv": leads})
-    assert proc.returncode == 0, proc.stderr
-    bad = [r for r in _action_rows(out, "INP002") if r["Field"] == "id"]
-    assert [(r["Item"], r["Value"]) for r in bad] == [("sf_leads row 7", "not-an-id")]
-
-
-def test_describe_file_listed_with_checksum(tmp_path):
-    body = {"name": "Lead", "fields": [{"name": "Email", "type": "email", "length": 80}]}
-    text = json.dumps(body)
-    proc, out = _run(tmp_path, {"Lead.csv": LEADS, "describe/Lead.json": text})
-    assert proc.returncode == 0, proc.stderr
-    entry = _readiness(out)["inputs"]["describe/Lead.json"]
-    assert entry["sha256"] == hashlib.sha256(text.encode()).hexdigest()
-
-
-def test_xlsx_through_calamine(tmp_path):
+def _xlsx_accounts() -> bytes:
     import openpyxl
 
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws.append(["Id", "Email", "LastName", "Company", "Status"])
-    ws.append(["00Q000000000001EAA", "a@x.com", "A", "Co", "Open"])
-    ws.append([None] * 5)
-    ws.append(["bad-id", "b@x.com", "B", "Co", "Open"])
+    ws.append(["Id", "Name"])
+    ws.append(["001000000000001AAA", "Acme"])
+    ws.append([None, None])  # a blank row: the next one is row 4
+    ws.append(["bad-account-id", "Globex"])
     buf = io.BytesIO()
     wb.save(buf)
-    proc, out = _run(tmp_path, {"Lead.xlsx": buf.getvalue()})
+    return buf.getvalue()
+
+
+def _habits_org() -> dict[str, str | bytes]:
+    leads = (  # report export: labels, 15-char ids, locale dates; blank lines; a damaged id
+        "Lead ID,Email,Last Name,Company,Lead Status,Created Date\n"
+        f'{GOOD},a@x.com,A,Co,Open,"02/06/2025, 08:15"\n\n\n'
+        f"{DAMAGED},a@x.com,B,Co,Open,6/2/2025 8:15 AM\n\n"
+        "not-an-id,c@x.com,C,Co,Open,6/3/2025 9:00 AM\n"
+    )
+    contacts = "sep=;\nId;Email;LastName;OwnerId\n003000000000001AAA;a@x.com;Ng, Jr;\n"
+    users = "Id,Username,IsActive\r005000000000001AAA,u@x.com,true\r"  # classic Mac
+    pardot_users = "id\temail\n7\tåsa@x.com\n".encode("utf-16-le")  # no BOM
+    header = ",".join(["Prospect Id", "Email", *CUSTOM])
+    prospects = header + "\n" + "1,a@x.com," + ",".join("v" * len(CUSTOM)) + "\n"
+    fm = "Pardot Field,Salesforce Field,Sync Behavior\nJob Title,Title,Use Salesforce's value\n"
+    return {
+        "connector.yml": "org_name: Café Zürich\n".encode("cp1252"),
+        "Lead.csv": leads,
+        "Contact.csv": contacts,
+        "User.csv": users,
+        "pardot_users.csv": pardot_users,
+        "prospects.csv": prospects,
+        "Account.xlsx": _xlsx_accounts(),
+        "field_mappings.csv": fm,
+        "describe/Lead.json": DESCRIBE,
+        "Contacts.zip": b"PK\x03\x04",
+        "2024/prospects.csv": PROSPECTS,
+        "notes.docx": b"x",
+    }
+
+
+@pytest.fixture(scope="module")
+def habits(tmp_path_factory):
+    """One CLI run over the habits org: (process, out folder)."""
+    return _run(tmp_path_factory.mktemp("habits"), _habits_org())
+
+
+def _inputs(habits) -> dict:
+    proc, out = habits
     assert proc.returncode == 0, proc.stderr
-    assert _readiness(out)["inputs"]["Lead.xlsx"]["rows"] == 2
-    bad = [r for r in _action_rows(out, "INP002") if r["Field"] == "id"]
-    assert [r["Item"] for r in bad] == ["sf_leads row 4"]
+    return _readiness(out)["inputs"]
+
+
+def _bad_cells(habits, table: str, field: str, issue: str = "") -> list[tuple[str, str]]:
+    """(Item, Value) of the INP002 action rows of one table's column whose issue says ``issue``."""
+    rows = _action_rows(habits[1], "INP002")
+    return [
+        (r["Item"], r["Value"])
+        for r in rows
+        if r["Item"].startswith(table + " ") and r["Field"] == field and issue in r["Issue"]
+    ]
+
+
+def test_habits_run_exits_0(habits):
+    proc, out = habits
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "readiness.json").exists()
+
+
+def test_connector_yml_windows_1252(habits):
+    proc, out = habits
+    assert _readiness(out)["settings"]["org_name"] == "Café Zürich"
+    rows = _action_rows(out, "INP002")
+    assert any("connector.yml" in r["Issue"] and "not UTF-8" in r["Issue"] for r in rows)
+
+
+def test_header_longer_than_64_kb(habits):
+    assert _inputs(habits)["prospects.csv"]["rows"] == 1
+
+
+def test_excel_sep_line(habits):
+    assert _inputs(habits)["Contact.csv"]["rows"] == 1
+
+
+def test_classic_mac_line_ends(habits):
+    assert _inputs(habits)["User.csv"]["rows"] == 1
+
+
+def test_utf16_without_bom(habits):
+    entry = _inputs(habits)["pardot_users.csv"]
+    assert entry["rows"] == 1 and entry["encoding"] == "utf-16-le"
+
+
+def test_archives_and_subfolders_listed(habits):
+    ignored = {e["path"]: e["kind"] for e in _readiness(habits[1])["ignored_inputs"]}
+    assert ignored == {"Contacts.zip": "archive", "2024/": "folder", "notes.docx": "file"}
+
+
+def test_damaged_id_reported_as_given_and_not_a_duplicate(habits):
+    damaged = _bad_cells(habits, "sf_leads", "id", "checksum")
+    assert damaged == [("sf_leads row 5", DAMAGED)]
+    dup = next(c for c in _readiness(habits[1])["checks"] if c["code"] == "DUP002")
+    assert dup["affected"] == 1  # only the good lead: the damaged id is no record id
+
+
+def test_row_numbers_after_blank_lines(habits):
+    # header 1, lead 2, blank 3-4, damaged 5, blank 6, not-an-id 7
+    assert _bad_cells(habits, "sf_leads", "id", "expected a 15") == [
+        ("sf_leads row 7", "not-an-id")
+    ]
+
+
+def test_locale_dates_ambiguous_warn_with_file_and_column(habits):
+    rows = [r for r in _action_rows(habits[1], "INP002") if r["Field"] == "created_date"]
+    assert len(rows) == 1 and "day or month first" in rows[0]["Issue"]
+    assert "Lead.csv" in rows[0]["Issue"]
+
+
+def test_admin_written_field_mappings(habits):
+    assert _inputs(habits)["field_mappings.csv"]["rows"] == 1
+
+
+def test_describe_file_listed_with_checksum(habits):
+    entry = _inputs(habits)["describe/Lead.json"]
+    assert entry["sha256"] == hashlib.sha256(DESCRIBE.encode()).hexdigest()
+
+
+def test_xlsx_through_calamine(habits):
+    assert _inputs(habits)["Account.xlsx"]["rows"] == 2
+    assert _bad_cells(habits, "sf_accounts", "id") == [("sf_accounts row 4", "bad-account-id")]
+
+
+def test_habits_action_files_hold_no_formula(habits):
+    _assert_no_formula_cells(habits[1])
 
 
 # --- payloads: action files neutralise formulas; the report escapes -------------------------------
