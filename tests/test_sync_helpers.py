@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from assessment.settings import ConnectorSettings
-from assessment.sync import _codes, _compare_text, _from_codes, _labels, _member, _Notes
+from assessment.sync import Notes as _Notes
+from assessment.sync import _codes, _compare_text, _from_codes, _labels, _member
 
 
 def test_codes_shared_across_series_and_na_is_minus_one():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..sync.reasons import has_code
 from .common import person_accounts
 from .registry import (
     NEED_SIMULATION,
@@ -167,9 +168,7 @@ def connector_user_license_and_visibility(ctx: CheckContext) -> Outcome:
     out = sf[
         (sf["outcome"] == "out_of_scope") & ~sf["sf_object"].astype("str").str.contains("Account")
     ]
-    reason = out["reason"].astype("str").str.lower()
-    if s.marketing_data_sharing:
-        out = out[reason.str.contains("connector user|visib", regex=True).fillna(False)]
+    out = out[has_code(out["reason_code"], "M-3.not_visible")]
     found = make_findings(
         "CON004",
         out["sf_object"],

@@ -8,9 +8,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..fields import effective_mappings
+from ..sync.reasons import has_code
 from .common import (
     PAIRED_OUTCOMES,
-    by_value,
     describe_fields,
     first_match_values,
     has_policy,
@@ -562,15 +562,8 @@ def lead_required_fields(ctx: CheckContext) -> Outcome:
     If the connector fills a blank Last Name as it does Company, the blank-Last-Name rows sync.
     """
     p = ctx.simulation.prospects
-    # The simulator keeps the first error code per prospect; the reason lists every failure.
-    required = by_value(
-        p["reason"],
-        lambda reason: (
-            reason.astype("str")
-            .fillna("")
-            .str.contains("REQUIRED_FIELD_MISSING|required Lead field", regex=True)
-        ),
-    )
+    # The simulator keeps the first error code per prospect; the reason codes list every failure.
+    required = has_code(p["reason_code"], "F-15.last_name_blank", "F-15.required_blank")
     err = (p["error_code"].astype("str") == "REQUIRED_FIELD_MISSING").fillna(False) | (
         (p["outcome"] == "will_error") & required
     )

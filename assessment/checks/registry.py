@@ -116,8 +116,10 @@ class CheckContext:
 
     @property
     def settings(self) -> ConnectorSettings:
-        """The run's connector settings."""
-        return self.snapshot.settings
+        """The settings the simulation ran with (a what-if's, not the snapshot's); the
+        snapshot's when there is no simulation."""
+        simulated = getattr(self.simulation, "settings", None)
+        return simulated if isinstance(simulated, ConnectorSettings) else self.snapshot.settings
 
     def table(self, name: str) -> pd.DataFrame:
         """A loaded table (the registry guarantees it exists when the check needs it)."""

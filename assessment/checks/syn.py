@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from .common import by_value
+from ..sync.reasons import has_code
 from .registry import (
     NEED_SIMULATION,
     CheckContext,
@@ -278,14 +278,11 @@ def existing_records_not_backfilled(ctx: CheckContext) -> Outcome:
     Records you do not want in Account Engagement.
     """
     sf = ctx.simulation.salesforce
-    not_back = by_value(
-        sf["reason"],
-        lambda reason: (
-            reason.astype("str")
-            .str.lower()
-            .fillna("")
-            .str.contains("retroactive|back-fill|backfill|auto-create", regex=True)
-        ),
+    not_back = has_code(
+        sf["reason_code"],
+        "CR-11.auto_create_off",
+        "CR-11.not_retroactive",
+        "CR-11.created_before_auto_create",
     )
     hit = sf[["sf_object", "sf_id", "email", "reason"]][
         (sf["outcome"] == "no_prospect") & sf["email_key"].notna() & not_back

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .common import by_value, is_true
+from ..sync.reasons import has_code
+from .common import is_true
 from .registry import NEED_SIMULATION, CheckContext, Outcome, check, make_findings
 
 
@@ -19,7 +20,7 @@ def unassigned_no_match(ctx: CheckContext) -> Outcome:
     ## What it checks
     Prospects the simulation predicts as `pardot_only` that are not assigned to a user: no CRM
     id, no matching lead or contact, no assignment. Prospects with CRM sync disabled are left
-    out (their reason says so).
+    out (reason code `M-22.sync_disabled`).
 
     ## Why it matters
     They will not reach Salesforce at unpause (CR-4): sales will not see them. Often intended,
@@ -33,15 +34,7 @@ def unassigned_no_match(ctx: CheckContext) -> Outcome:
     Prospects kept out of Salesforce on purpose.
     """
     p = ctx.simulation.prospects
-    disabled = by_value(
-        p["reason"],
-        lambda reason: (
-            reason.astype("str")
-            .str.lower()
-            .fillna("")
-            .str.contains("disabled|do not sync", regex=True)
-        ),
-    )
+    disabled = has_code(p["reason_code"], "M-22.sync_disabled")
     hit = p[(p["outcome"] == "pardot_only") & ~_assigned(p) & ~disabled]
     found = make_findings(
         "UNA001",

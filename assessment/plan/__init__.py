@@ -18,6 +18,7 @@ from . import settings_rules  # noqa: F401  (registers the setting rules)
 from .field_rules import field_recommendations
 from .registry import RULES, PlanContext, Recommendation, effect_of, rule, run_rules
 from .steps import ORDER_NOTE, STEP_COLUMNS, build_steps
+from .view import accept_widget, combined_view, plan_section_html, plan_view
 
 __all__ = [
     "ORDER_NOTE",
@@ -26,9 +27,13 @@ __all__ = [
     "Plan",
     "PlanContext",
     "Recommendation",
+    "accept_widget",
     "combined_effect",
+    "combined_view",
     "make_plan",
     "plan_frame",
+    "plan_section_html",
+    "plan_view",
     "rule",
     "write_plan_csv",
 ]

@@ -92,9 +92,13 @@ def _text(values: pd.Series) -> pd.Series:
 
 def _same(a: pd.Series, s: pd.Series) -> np.ndarray:
     """Exact equality, with equal numbers equal ("500000" vs "500000.0")."""
-    eq = (a == s).fillna(False).to_numpy(dtype=bool)
-    na, ns = pd.to_numeric(a, errors="coerce"), pd.to_numeric(s, errors="coerce")
-    return eq | (na == ns).fillna(False).to_numpy(dtype=bool)
+    eq = (a == s).fillna(False).to_numpy(dtype=bool, copy=True)
+    maybe = np.flatnonzero(~eq & a.notna().to_numpy() & s.notna().to_numpy())
+    if len(maybe):  # only unequal pairs need the (costly) number test
+        na = pd.to_numeric(a.iloc[maybe], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        ns = pd.to_numeric(s.iloc[maybe], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        eq[maybe[na == ns]] = True
+    return eq
 
 
 def _field_arrays(ctx: PlanContext, m: dict, pairs: Pairs):
@@ -275,10 +279,7 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
     if got is None:
         rec.action, rec.recommended = "cannot_tell", None
         rec.why = "no linked pair carries this field on both sides"
-        rec.missing_exports = [
-            f"the prospect export's {m['pardot_field_name']} column and the Lead/Contact "
-            f"export's {m['sf_field']} column (over linked records)"
-        ]
+        rec.missing_exports = _missing_columns(ctx, m)
         return rec
     a, s, pu, sm = got
     ev = _evidence(a, s, pu, sm)
@@ -297,6 +298,12 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
         rec.why = f"{m['sf_field']} is read-only in Salesforce (formula or not updateable, §3.7)"
     else:
         best, rec.why = _choose(ev, current)
+        if best != current:
+            rec.why += (
+                f": {LABELS.get(best, best)}. With {LABELS.get(current, current)}, "
+                f"{over.get(current)} values are overwritten, "
+                f"{newer_lost(ev).get(current, 0)} of them newer than the value replacing them"
+            )
     rec.recommended = best
     rec.action = "change" if best != current else "confirm"
     rec.effect = {
@@ -307,6 +314,18 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
         "behaviour_labels": {current: LABELS.get(current, current), best: LABELS.get(best, best)},
     }
     return rec
+
+
+def _missing_columns(ctx: PlanContext, m: dict) -> list[str]:
+    """Which export columns would let a field be compared (else: no linked pairs to compare)."""
+    snap, out = ctx.snapshot, []
+    pcol = m.get("prospect_column")
+    if pcol is None or not has_column(snap, "pardot_prospects", pcol):
+        out.append(f"the {m['pardot_field_name']} column of the prospect export")
+    sides = (("sf_leads", "lead_column", "Lead"), ("sf_contacts", "contact_column", "Contact"))
+    if not any(m.get(c) is not None and has_column(snap, t, m[c]) for t, c, _ in sides):
+        out.append(f"the {m['sf_field']} column of the Lead or Contact export")
+    return out or ["linked or matched pairs (the dry run has none for this field)"]
 
 
 def _consent_why(losses: dict, best: str) -> str:

@@ -169,6 +169,22 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "no_prospect",
         0.5,
     ),
+    "opt_out_conflict": (
+        "F-7",
+        ("FLD009", "FLD006"),
+        "linked lead/prospect pairs: Pardot opted out, Salesforce HasOptedOutOfEmail false; under "
+        "Opted Out's default (Salesforce's value) the opt-out is lost (the plan recommends "
+        "the Account Engagement value)",
+        0.3,
+    ),
+    "region_conflict": (
+        "F-1",
+        ("FLD006",),
+        "linked lead/prospect pairs whose Region differs, the lead modified later; Region uses "
+        "Pardot's value, so newer Salesforce values are overwritten (the plan recommends "
+        "Salesforce's value)",
+        0.5,
+    ),
 }
 
 # Compact describe metadata taken from the real CumulusCI describe bodies in

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from .arrow import _cat, _null, _s, _take
 from .build import _Ctx
-from .catalog import BAD_REGIONS, LONG_TITLE
+from .catalog import BAD_REGIONS, LONG_TITLE, REGIONS
 
 
 def newer(p: dict, by_seconds: int) -> dict:
@@ -274,6 +274,33 @@ def _person_accounts(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> N
     org.kind("not_backfilled", leads=ln, contacts=cn)
 
 
+def _field_conflicts(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> None:
+    """Linked pairs whose mapped values differ: an opt-out only Pardot holds (F-7), and a Region
+    changed later in Salesforce under Pardot's value (F-1, F-4). Both stay linked (M-2)."""
+    org = ctx.org
+    n = size["opt_out_conflict"]
+    p = org.person(n)
+    u = ctx.pick_users(n)
+    ids = org.sf_record("leads", {**p, "opted_out": np.zeros(n, bool)}, ctx.owner_of[u])
+    k = org.prospect({**p, "opted_out": np.ones(n, bool)}, u, crm_lead=ids)
+    org.truth_p(k, "linked", ids, "opt_out_conflict")
+    org.truth_sf("Lead", ids, "linked", "opt_out_conflict_lead", k)
+    org.kind("opt_out_conflict", prospects=k, leads=ids)
+
+    n = size["region_conflict"]
+    p = org.person(n)
+    u = ctx.pick_users(n)
+    shift = (np.arange(n) % (len(REGIONS) - 1)) + 1  # another valid region (no write error)
+    regions = np.array(REGIONS)
+    at = pc.index_in(p["region"], value_set=pa.array(REGIONS)).to_numpy(zero_copy_only=False)
+    other = _s(regions[(at + shift) % len(regions)])
+    ids = org.sf_record("leads", {**newer(p, 30 * 86400), "region": other}, ctx.owner_of[u])
+    k = org.prospect(p, u, crm_lead=ids)
+    org.truth_p(k, "linked", ids, "region_conflict")
+    org.truth_sf("Lead", ids, "linked", "region_conflict_lead", k)
+    org.kind("region_conflict", prospects=k, leads=ids)
+
+
 def inject(ctx: _Ctx, plan: dict[str, Any]) -> None:
     """Add every injected problem kind, in the fixed order of the blocks."""
     _duplicate_records(ctx, plan["size"], plan)
@@ -281,3 +308,4 @@ def inject(ctx: _Ctx, plan: dict[str, Any]) -> None:
     _crm_ids(ctx, plan["size"], plan)
     _create_errors(ctx, plan["size"], plan)
     _person_accounts(ctx, plan["size"], plan)
+    _field_conflicts(ctx, plan["size"], plan)
