@@ -1,0 +1,483 @@
+"""Batch runs: assess every org folder below ORGS_DIR and write an index across orgs.
+
+An org that fails does not stop the batch: its row records the error message and exit class
+(``input`` for unusable input, exit 2; ``internal`` for anything else, exit 1); the command then
+exits 3 (contract.md §2). A folder is an org when it holds at least one recognisable export file
+(``load.classify_file``); other folders are skipped with a note. When ORGS_DIR itself holds
+exports it is one org, and its subfolders (``describe/``, ``_truth/``) are not orgs.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+import pandas as pd
+import pyarrow as pa
+
+from .errors import AssessmentError, InputError
+
+INDEX_COLUMNS = [
+    "org",
+    "folder",
+    "status",
+    "verdict",
+    "score",
+    "blockers_failed",
+    "warnings_failed",
+    "report",
+    "exit_class",
+    "error",
+    "seconds",
+    "verdict_before",
+    "score_before",
+    "fixed",
+    "new",
+    "trend_note",
+    "cross_unit",
+]
+
+
+@dataclass
+class OrgRun:
+    """One org of a batch: its result or why it failed."""
+
+    org: str
+    folder: str
+    status: str  # ok | failed
+    verdict: str | None = None
+    score: int | None = None
+    blockers_failed: int | None = None
+    warnings_failed: int | None = None
+    report: str | None = None  # relative to the batch output folder
+    exit_class: str | None = None  # input | internal (failures only)
+    error: str | None = None
+    seconds: float = 0.0
+    verdict_before: str | None = None  # batch history: the previous result of this org
+    score_before: int | None = None
+    fixed: int | None = None  # checks fixed / new since the previous result
+    new: int | None = None
+    trend_note: str | None = None
+    cross_unit: int | None = None  # cross-unit findings on this unit (units of one org)
+
+    def trend(self) -> str | None:
+        """Verdict and score before -> now, when the batch output held a previous result."""
+        if self.verdict_before is None:
+            return None
+        text = (
+            f"before: {self.verdict_before} ({self.score_before}) -> now: {self.verdict} "
+            f"({self.score}), {self.fixed} check(s) fixed, {self.new} new"
+        )
+        return text + (f" [{self.trend_note}]" if self.trend_note else "")
+
+
+@dataclass
+class BatchSummary:
+    """Every org of a batch run and where the index was written."""
+
+    out_dir: Path
+    runs: list[OrgRun] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # folders skipped and why
+    cross_unit: list[dict] = field(default_factory=list)  # groups of units of one Salesforce org
+
+    @property
+    def failed(self) -> list[OrgRun]:
+        """The orgs that could not be assessed."""
+        return [r for r in self.runs if r.status != "ok"]
+
+    def frame(self) -> pd.DataFrame:
+        """One row per org, the columns of index.csv."""
+        frame = pd.DataFrame([asdict(r) for r in self.runs], columns=INDEX_COLUMNS)
+        ints = ("score", "blockers_failed", "warnings_failed", "score_before", "fixed", "new")
+        for col in (*ints, "cross_unit"):
+            frame[col] = pd.to_numeric(frame[col]).astype("Int64")
+        return frame
+
+    def describe(self) -> str:
+        """A few lines for the terminal."""
+        lines = [
+            f"{len(self.runs)} org(s): {len(self.runs) - len(self.failed)} assessed, "
+            f"{len(self.failed)} failed -> {self.out_dir / 'index.html'}"
+        ]
+        for r in self.runs:
+            if r.status == "ok":
+                lines.append(
+                    f"  {r.org}: {r.verdict} (score {r.score}, {r.blockers_failed} blocker(s), "
+                    f"{r.warnings_failed} warning(s))" + (f"; {r.trend()}" if r.trend() else "")
+                )
+            else:
+                lines.append(f"  {r.org}: FAILED ({r.exit_class}) {r.error}")
+        for group in self.cross_unit:
+            lines.append(f"  units of one Salesforce org: {', '.join(group['units'])}")
+            lines.extend(
+                f"    {f['code']} ({f['severity']}): {f['summary']}" for f in group["findings"]
+            )
+            if not group["findings"]:
+                lines.append("    no cross-unit findings")
+        lines.extend(f"  note: {n}" for n in self.notes)
+        if self.failed:
+            names = ", ".join(r.folder for r in self.failed)
+            lines.append(f"{len(self.failed)} org(s) failed: {names}")
+        return "\n".join(lines)
+
+
+def holds_exports(folder: Path) -> bool:
+    """True when the folder directly holds at least one file named like an export table."""
+    from .load import classify_file
+
+    return any(
+        p.is_file()
+        and not p.name.startswith((".", "_", "~$"))
+        and (kind := classify_file(p.name)) is not None
+        and not kind.startswith("describe:")
+        for p in folder.iterdir()
+    )
+
+
+def find_orgs(orgs_dir: Path, out_dir: Path) -> tuple[list[Path], list[str]]:
+    """The org folders of a batch and notes on the folders skipped.
+
+    ORGS_DIR holding exports itself is one org (its subfolders are its own, not orgs); otherwise
+    every visible subfolder with recognisable exports is an org. Folders starting with ``.`` or
+    ``_`` and the output folder are never orgs (load.py ignores the same names).
+    """
+    out = out_dir.resolve()
+    if holds_exports(orgs_dir):
+        return [orgs_dir], [
+            f"{orgs_dir.name or orgs_dir} holds exports itself: assessed as one org "
+            "(its subfolders are not orgs)"
+        ]
+    folders, notes = [], []
+    for p in sorted(orgs_dir.iterdir(), key=lambda p: p.name.lower()):
+        if not p.is_dir() or p.name.startswith(".") or p.resolve() == out:
+            continue
+        if p.name.startswith("_"):
+            notes.append(f"skipped {p.name}/: names starting with _ are not orgs")
+        elif p.name.lower() == "describe" or not holds_exports(p):
+            notes.append(f"skipped {p.name}/: no recognisable export files")
+        else:
+            folders.append(p)
+    return folders, notes
+
+
+def _counts(readiness: dict) -> tuple[int, int]:
+    checks = readiness.get("checks") or []
+    failed = [c for c in checks if c.get("status") == "fail"]
+    return (
+        sum(c.get("severity") == "blocker" for c in failed),
+        sum(c.get("severity") == "warning" for c in failed),
+    )
+
+
+@dataclass(frozen=True)
+class OrgTask:
+    """What one worker needs to assess one org (plain, picklable: processes and Dask)."""
+
+    folder: str  # the org export folder
+    name: str  # its output subfolder below the batch output
+    out_root: str  # the batch output folder
+    report: bool = True
+    mask_pii: bool = False
+    baseline: str | None = None  # the previous result of this org (batch history), if any
+
+
+def assess_org(task: OrgTask) -> OrgRun:
+    """Assess one org of a batch; never raises for a failing org (its OrgRun says why)."""
+    from . import pipeline
+
+    started = time.perf_counter()
+    run = OrgRun(org=task.name, folder=task.name, status="ok")
+    out = Path(task.out_root) / task.name
+    try:
+        result = pipeline.assess(
+            Path(task.folder), out, report=task.report, mask_pii=task.mask_pii,
+            **({"baseline": task.baseline, "force_baseline": True} if task.baseline else {}),
+        )  # fmt: skip
+        run.org = str(result.org or task.name)
+        run.verdict, run.score = result.verdict, result.score
+        run.blockers_failed, run.warnings_failed = _counts(result.readiness)
+        _trend(run, result.readiness.get("baseline"))
+        if task.report and (out / "report.html").exists():
+            run.report = f"{task.name}/report.html"
+    except AssessmentError as exc:
+        run.status, run.error = "failed", str(exc)
+        run.exit_class = "input" if exc.exit_code == 2 else "internal"
+    except Exception as exc:  # noqa: BLE001 - one broken org must not stop the batch
+        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        run.exit_class = "internal"
+    run.seconds = round(time.perf_counter() - started, 2)
+    return run
+
+
+def _trend(run: OrgRun, baseline: dict | None) -> None:
+    """Copy the comparison with the previous run into the index row."""
+    if not baseline:
+        return
+    run.verdict_before = baseline["verdict"]["before"]
+    run.score_before = baseline["score"]["before"]
+    checks = baseline["checks"]
+    run.fixed, run.new = len(checks["fixed"]), len(checks["new"])
+    if baseline["org"]["same_org_by"] is None:
+        run.trend_note = f"previous result was another org ({baseline['org']['before']})"
+
+
+def _previous(out: Path) -> str | None:
+    """The earlier result in a batch output subfolder, when it is a readable assessment."""
+    marker = out / "readiness.json"
+    try:
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    ok = isinstance(doc, dict) and "checks" in doc
+    return str(out) if ok and (out / "outcomes" / "prospects.csv").is_file() else None
+
+
+def _bar(total: int, stream):
+    """One overall progress bar (tqdm) on a terminal; silent otherwise."""
+    from tqdm.auto import tqdm
+
+    tty = stream is not None and getattr(stream, "isatty", lambda: False)()
+    return tqdm(total=total, desc="orgs", unit="org", file=stream, disable=not tty, leave=True)
+
+
+def _run_serial(tasks: list[OrgTask], runner, bar) -> list[OrgRun]:
+    runs = []
+    for task in tasks:
+        bar.set_postfix_str(task.name, refresh=False)
+        runs.append(runner(task))
+        bar.update(1)
+    return runs
+
+
+def _died(task: OrgTask, exc: BaseException) -> OrgRun:
+    return OrgRun(
+        org=task.name, folder=task.name, status="failed", exit_class="internal",
+        error=f"the worker process died ({type(exc).__name__}: {exc}); out of memory?",
+    )  # fmt: skip
+
+
+def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgRun]:
+    """Run tasks in separate (spawned) processes; results in task order.
+
+    A worker that dies (out of memory, a crash in native code) breaks the pool: the orgs it took
+    down are retried one at a time, each in its own process, so only the culprit fails.
+    """
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent
+    results: dict[int, OrgRun] = {}
+    retry: list[int] = []
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        futures = {pool.submit(runner, task): i for i, task in enumerate(tasks)}
+        try:
+            for future in as_completed(futures):
+                i = futures[future]
+                try:
+                    results[i] = future.result()
+                except BrokenProcessPool:
+                    retry.append(i)
+                    continue
+                bar.set_postfix_str(tasks[i].name, refresh=False)
+                bar.update(1)
+        except KeyboardInterrupt:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    for i in sorted(retry):
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
+            try:
+                results[i] = alone.submit(runner, tasks[i]).result()
+            except BrokenProcessPool as exc:
+                results[i] = _died(tasks[i], exc)
+        bar.update(1)
+    return [results[i] for i in range(len(tasks))]
+
+
+def run_batch(
+    orgs_dir,
+    out_dir,
+    report: bool = True,
+    mask_pii: bool = False,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    runner=None,
+) -> BatchSummary:
+    """Assess every org folder of ORGS_DIR into OUT_DIR/<folder>; write index.html/json/csv.
+
+    ``workers``: processes (default: the machine's cores; 1 runs in this process);
+    ``scheduler``: the address of a Dask distributed scheduler instead of local processes.
+    An org whose output folder holds an earlier result is compared with it (batch history).
+    ``runner`` replaces :func:`assess_org` (a picklable top-level function; tests).
+    """
+    orgs_dir, out_dir = Path(orgs_dir), Path(out_dir)
+    if not orgs_dir.is_dir():
+        raise InputError("the orgs folder does not exist or is not a folder", file=str(orgs_dir))
+    folders, notes = find_orgs(orgs_dir, out_dir)
+    if not folders:
+        raise InputError(
+            "the orgs folder holds no org subfolders (no folder with recognisable export files)",
+            file=str(orgs_dir),
+        )
+    if workers is not None and workers < 1:
+        raise InputError(f"--workers must be 1 or more, not {workers}")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tasks = [
+        OrgTask(str(f), f.name, str(out_dir), report, mask_pii, _previous(out_dir / f.name))
+        for f in folders
+    ]
+    runner = runner or assess_org
+    workers = min(workers or os.cpu_count() or 1, len(tasks))
+    with _bar(len(tasks), sys.stderr) as bar:
+        if scheduler:
+            from .cluster import run_on_cluster
+
+            runs = run_on_cluster(tasks, runner, scheduler, bar)
+        elif workers == 1:
+            runs = _run_serial(tasks, runner, bar)
+        else:
+            runs = _run_processes(tasks, runner, workers, bar)
+    summary = BatchSummary(out_dir, runs, notes)
+    _cross_unit(summary)
+    write_index(summary)
+    return summary
+
+
+def _cross_unit(summary: BatchSummary) -> None:
+    """Check units of one Salesforce org together; write ``cross_unit`` into their readiness.json."""
+    from .cross_unit import check_units, for_unit
+    from .readiness import write_json_atomic
+
+    ok = {
+        r.folder: summary.out_dir / r.folder
+        for r in summary.runs
+        if r.status == "ok" and (summary.out_dir / r.folder / "readiness.json").is_file()
+    }
+    if len(ok) < 2:
+        return
+    try:
+        summary.cross_unit = check_units(ok)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # unreadable: say so
+        summary.notes.append(f"cross-unit checks not run: {type(exc).__name__}: {exc}")
+        return
+    for run in summary.runs:
+        value = for_unit(summary.cross_unit, run.folder) if run.folder in ok else None
+        if value is None:
+            continue
+        path = ok[run.folder] / "readiness.json"
+        readiness = json.loads(path.read_text(encoding="utf-8"))
+        readiness["cross_unit"] = value
+        write_json_atomic(path, readiness)
+        run.cross_unit = len(value["findings"])
+
+
+def _atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Neutralise spreadsheet formulas: text starting with = + - @ tab or CR gets a quote."""
+    out = frame.astype("str").where(frame.notna(), "")  # ints stay "49", never "49.0"
+    for col in ("org", "folder", "error", "report", "verdict", "trend_note"):
+        risky = out[col].str.match(r"^[=+\-@\t\r]")
+        out[col] = out[col].where(~risky, "'" + out[col])
+    return out
+
+
+def write_index(summary: BatchSummary) -> None:
+    """Write index.json, index.csv and a self-contained, escaped index.html."""
+    frame = summary.frame()
+    rows = [asdict(r) for r in summary.runs]
+    out = summary.out_dir
+    payload = {
+        "orgs": rows,
+        "failed": [r.folder for r in summary.failed],
+        "notes": summary.notes,
+        "cross_unit": summary.cross_unit,
+    }
+    _atomic(out / "index.json", json.dumps(payload, indent=2, default=str))
+    _atomic(out / "index.csv", _csv_safe(frame).to_csv(index=False))
+    _atomic(out / "index.html", index_html(summary))
+
+
+def _group_html(group: dict) -> str:
+    """One group of units of one Salesforce org and its cross-unit findings."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr class='{esc(f['severity'])}'><td>{esc(f['code'])}</td><td>{esc(f['severity'])}</td>"
+        f"<td>{esc(f['summary'])}</td><td>{esc(f['source'])}</td>"
+        f"<td>{esc(', '.join(map(str, f['examples'][:5])))}</td></tr>"
+        for f in group["findings"]
+    )
+    table = (
+        "<table><tr><th>code</th><th>severity</th><th>finding</th><th>source</th>"
+        f"<th>examples</th></tr>{rows}</table>"
+        if rows
+        else "<p>No cross-unit findings.</p>"
+    )
+    return (
+        f"<h2>Units of one Salesforce org: {esc(', '.join(group['units']))}</h2>"
+        f"<p>Grouped by {esc(group['by'].replace('_', ' '))}.</p>{table}"
+    )
+
+
+def index_html(summary: BatchSummary) -> str:
+    """The batch index page: one row per org, verdict and link, or the failure reason."""
+    esc = html.escape
+    body = []
+    for r in summary.runs:
+        if r.status == "ok":
+            link = (
+                f"<a href='{esc(quote(r.report), quote=True)}'>report</a>"
+                if r.report
+                else "(no report)"
+            )
+            body.append(
+                f"<tr class='{esc(r.verdict or '')}'><td>{esc(r.org)}</td><td>{esc(r.verdict)}</td>"
+                f"<td>{r.score}</td><td>{r.blockers_failed}</td><td>{r.warnings_failed}</td>"
+                f"<td>{link}</td><td>{esc(r.trend() or '')}</td></tr>"
+            )
+        else:
+            body.append(
+                f"<tr class='failed'><td>{esc(r.org)}</td><td>failed ({esc(r.exit_class or '')})"
+                f"</td><td></td><td></td><td></td><td>{esc(r.error or '')}</td><td></td></tr>"
+            )
+    ok = len(summary.runs) - len(summary.failed)
+    failed = ", ".join(esc(r.folder) for r in summary.failed)
+    notes = "".join(f"<li>{esc(n)}</li>" for n in summary.notes)
+    groups = "".join(_group_html(g) for g in summary.cross_unit)
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>Connector readiness: batch index</title><style>"
+        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
+        ".ready{background:#d4edda}.ready_with_warnings{background:#fff3cd}"
+        ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}.blocker{background:#f8d7da}.warning{background:#fff3cd}"
+        "</style></head><body><h1>Connector readiness: batch index</h1>"
+        f"<p>{len(summary.runs)} org(s): {ok} assessed, {len(summary.failed)} failed"
+        + (f" ({failed})" if failed else "")
+        + ".</p>"
+        + (f"<ul class='notes'>{notes}</ul>" if notes else "")
+        + "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
+        "<th>warnings failed</th><th>report / failure reason</th>"
+        "<th>since the previous run</th></tr>"
+        + "".join(body)
+        + "</table>"
+        + groups
+        + "</body></html>"
+    )

@@ -1,0 +1,144 @@
+"""UNA: unassigned and assigned-without-match prospects (spec/checks.md; M-6, CR-1, CR-4)."""
+
+from __future__ import annotations
+
+from ..sync.reasons import has_code
+from .common import is_true
+from .registry import NEED_SIMULATION, CheckContext, Outcome, check, make_findings
+
+
+def _assigned(p):
+    return is_true(p["assigned"])
+
+
+@check(
+    "UNA001", "unassigned-no-match", "UNA", "warning", needs=(NEED_SIMULATION,), source="CR-4, M-6"
+)
+def unassigned_no_match(ctx: CheckContext) -> Outcome:
+    """Unassigned prospects with no matching lead or contact.
+
+    ## What it checks
+    Prospects the simulation predicts as `pardot_only` that are not assigned to a user: no CRM
+    id, no matching lead or contact, no assignment. Prospects with CRM sync disabled are left
+    out (reason code `M-22.sync_disabled`).
+
+    ## Why it matters
+    They will not reach Salesforce at unpause (CR-4): sales will not see them. Often intended,
+    but the count should be known.
+
+    ## How to fix it
+    Assign the prospects that sales should work (a lead is then created), or leave them in
+    Account Engagement only.
+
+    ## Known false positives
+    Prospects kept out of Salesforce on purpose.
+    """
+    p = ctx.simulation.prospects
+    disabled = has_code(p["reason_code"], "M-22.sync_disabled")
+    hit = p[(p["outcome"] == "pardot_only") & ~_assigned(p) & ~disabled]
+    found = make_findings(
+        "UNA001",
+        "Prospect",
+        hit["prospect_id"],
+        prospect_id=hit["prospect_id"],
+        email=hit["email"],
+        message="unassigned, no matching lead or contact: stays in Account Engagement only",
+        suggested_fix="assign the prospect if sales should work it",
+    )
+    return Outcome(
+        found,
+        f"{len(hit)} unassigned prospect(s) have no Salesforce match and will not sync.",
+        population=len(p),
+    )
+
+
+@check("UNA002", "unassigned-will-link", "UNA", "info", needs=(NEED_SIMULATION,), source="M-6, H1")
+def unassigned_will_link(ctx: CheckContext) -> Outcome:
+    """Unassigned prospects that will link to an existing record by email.
+
+    ## What it checks
+    Counts the prospects the simulation predicts will link by email (`match_email`,
+    `match_email_tie`) although no user is assigned. Informational: it flags them (severity
+    info, no effect on the verdict) so the list is at hand.
+
+    ## Why it matters
+    Unassigned prospects do sync with an existing same-email record (M-6), and take the
+    record's owner as assigned user (Salesforce wins, U-3). Admins often expect otherwise.
+
+    ## How to fix it
+    Nothing to fix. Review the ties (`match_email_tie`) in the prospect outcomes.
+
+    ## Known false positives
+    None: the count comes from the simulation.
+    """
+    p = ctx.simulation.prospects
+    hit = p[p["outcome"].isin(["match_email", "match_email_tie"]) & ~_assigned(p)]
+    ties = int((hit["outcome"] == "match_email_tie").sum())
+    found = make_findings(
+        "UNA002",
+        "Prospect",
+        hit["prospect_id"],
+        prospect_id=hit["prospect_id"],
+        sf_id=hit["sf_id"],
+        email=hit["email"],
+        message="unassigned: will link by email and take the Salesforce owner as assigned user",
+        suggested_fix="none needed; review ties in outcomes/prospects.csv",
+    )
+    return Outcome(
+        found,
+        f"{len(hit)} unassigned prospect(s) will link by email ({ties} to one of several records).",
+        numbers={"will_link": len(hit), "ties": ties},
+        population=len(p),
+    )
+
+
+@check(
+    "UNA003",
+    "assigned-will-create-leads",
+    "UNA",
+    "warning",
+    needs=(NEED_SIMULATION,),
+    source="CR-1, CR-6, U-4",
+)
+def assigned_will_create_leads(ctx: CheckContext) -> Outcome:
+    """Assigned prospects with no match: the connector will create leads.
+
+    ## What it checks
+    Prospects the simulation predicts as `create_lead`. Info up to
+    `una003_create_threshold` (connector.yml, default 100), a warning above it. The summary
+    gives the count per future owner.
+
+    ## Why it matters
+    Every one becomes a new Salesforce lead at unpause (CR-1): a flood of leads for sales, and
+    duplicates when the real record is invisible to the connector or out of scope (M-3).
+
+    ## How to fix it
+    Review the list; un-assign or set "do not sync" on prospects that should not become leads.
+
+    ## Known false positives
+    Intended lead creation (a real campaign backlog).
+    """
+    p = ctx.simulation.prospects
+    hit = p[p["outcome"] == "create_lead"]
+    owners = hit["owner_sf_user_id"].astype("str").fillna("(connector user)").value_counts()
+    found = make_findings(
+        "UNA003",
+        "Prospect",
+        hit["prospect_id"],
+        prospect_id=hit["prospect_id"],
+        email=hit["email"],
+        value=hit["owner_sf_user_id"],
+        message="assigned, no match: a lead will be created (value = future owner)",
+        suggested_fix="un-assign or set do-not-sync if this should not become a lead",
+    )
+    threshold = ctx.settings.una003_create_threshold
+    top = ", ".join(f"{k}: {v}" for k, v in owners.head(5).items())
+    return Outcome(
+        found,
+        f"{len(hit)} lead(s) will be created (threshold {threshold})"
+        + (f"; owners {top}" if top else "")
+        + ".",
+        numbers={"create_lead": len(hit), "owners": {str(k): int(v) for k, v in owners.items()}},
+        severity="warning" if len(hit) > threshold else "info",
+        population=len(p),
+    )

@@ -1,0 +1,1326 @@
+"""Load one org's export folder into an :class:`OrgSnapshot` (the one entry point for all callers).
+
+Steps: find the files of contract.md §1 (names matched case-insensitively, with aliases), read each
+as text (CSV/TSV in UTF-8, UTF-8 BOM, UTF-16 BOM or Windows-1252; XLSX; Pardot API JSON/XML),
+resolve headers per table (schema.py), normalise per dtype (normalize.py, docs/architecture.md),
+and collect every problem at once. Files that cannot be used raise one :class:`InputError`.
+Input files are opened read-only and never written.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import xml.etree.ElementTree as ET
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from . import normalize as nz
+from .describe import MAX_DESCRIBE_BYTES, OBJECTS, describe_from_bytes, parse_json
+from .errors import AssessmentError, InputError, SettingsError
+from .progress import Progress, resolve
+from .schema import TABLES, header_key, schema
+from .settings import ConnectorSettings, find_settings_file, read_settings
+from .snapshot import PROBLEM_COLUMNS, LoadedFile, LoadReport, OrgSnapshot
+from .textio import decode_text, read_limited
+
+TEXT_EXTS = {".csv", ".txt", ".tsv"}
+XLSX_EXTS = {".xlsx", ".xlsm"}
+API_EXTS = {".json", ".xml"}
+TABLE_EXTS = TEXT_EXTS | XLSX_EXTS | API_EXTS | {".xls"}
+
+# Files that belong in an export folder but are not tables (no note when skipped).
+# JSON record files are parsed whole into Python objects (about ten times their size).
+MAX_JSON_TABLE_BYTES = 512 << 20
+
+_QUIET_FILES = {"manifest.json", "connector.yml", "connector.yaml", "readme.md", "readme.txt"}
+
+# --- file names → tables -------------------------------------------------------------------
+
+_NOISE = {
+    "data", "export", "exports", "exported", "extract", "extracted", "all", "report", "table",
+    "api", "v3", "v4", "v5", "dump", "pull", "query", "records", "record", "file", "latest",
+    "final", "full", "copy", "object", "objects", "bulk", "dataloader", "loader", "raw", "list",
+    "response", "results", "result", "details",
+}  # fmt: skip
+_SF_MARKERS = {"sf", "sfdc", "salesforce", "crm"}
+_PARDOT_MARKERS = {"pardot", "ae", "pi", "accountengagement", "b2bma", "mcae"}
+_NOUNS = {
+    "lead": "sf_leads", "leads": "sf_leads",
+    "contact": "sf_contacts", "contacts": "sf_contacts",
+    "account": "sf_accounts", "accounts": "sf_accounts",
+    "user": "users", "users": "users",
+    "group": "sf_queues", "groups": "sf_queues", "queue": "sf_queues", "queues": "sf_queues",
+    "prospect": "pardot_prospects", "prospects": "pardot_prospects",
+}  # fmt: skip
+_FIELD_WORDS = {"field", "fields", "mapping", "mappings", "map", "customfield", "customfields"}
+_FIELD_COMPOUNDS = {
+    "fieldmapping", "fieldmappings", "prospectfield", "prospectfields", "customfield",
+    "customfields", "fieldmap",
+}  # fmt: skip
+
+
+def _name_tokens(stem: str) -> list[str]:
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", stem)  # camelCase → words
+    text = re.sub(r"([A-Za-z])(\d)|(\d)([A-Za-z])", r"\1\3 \2\4", text)  # letters|digits
+    tokens = [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):  # join "account engagement" before "account" is read as a noun
+        if tokens[i] == "account" and i + 1 < len(tokens) and tokens[i + 1] == "engagement":
+            out.append("accountengagement")
+            i += 2
+            continue
+        out.append(tokens[i])
+        i += 1
+    return out
+
+
+def classify_file(name: str) -> str | None:
+    """Table a file name stands for (``sf_leads`` …, ``describe:Lead``), or None when unknown."""
+    path = Path(name)
+    ext = path.suffix.lower()
+    if ext not in TABLE_EXTS:
+        return None
+    stem = path.name[: -len(path.suffix)]
+    tokens = _name_tokens(stem)
+    if "describe" in tokens:
+        objects = {t.rstrip("s") for t in tokens if t.rstrip("s") in ("lead", "contact", "account")}
+        rest = [t for t in tokens if t != "describe" and t.rstrip("s") not in objects]
+        if ext == ".json" and len(objects) == 1 and all(t in _NOISE | _SF_MARKERS for t in rest):
+            return "describe:" + objects.pop().capitalize()
+        return None
+    tables: set[str] = set()
+    words = set(tokens)
+    if ({"sync"} <= words and words & {"error", "errors"}) or words & {"syncerrors", "syncerror"}:
+        tables.add("sync_errors")
+        tokens = [t for t in tokens if t not in {"sync", "error", "errors", "syncerrors"}]
+    if words & _FIELD_COMPOUNDS or words & _FIELD_WORDS:
+        tables.add("field_mappings")
+        drop = _FIELD_WORDS | _FIELD_COMPOUNDS | {"prospect", "custom"}
+        tokens = [t for t in tokens if t not in drop]
+    pardot = bool(words & _PARDOT_MARKERS)
+    sf = bool(words & _SF_MARKERS)
+    for t in tokens:
+        if t in _NOUNS:
+            tables.add(_NOUNS[t])
+        elif t in _NOISE or t in _SF_MARKERS or t in _PARDOT_MARKERS or t.isdigit():
+            continue
+        else:
+            return None  # an unknown word: better to skip (with a note) than guess
+    if len(tables) != 1:
+        return None
+    table = tables.pop()
+    if table == "users":
+        if pardot and sf:
+            return None
+        return "pardot_users" if pardot else "sf_users"
+    if pardot and table.startswith("sf_"):
+        return None  # e.g. pardot_accounts = prospect accounts, not Salesforce accounts
+    if sf and table in ("pardot_prospects", "field_mappings"):
+        return None
+    return table
+
+
+# --- reading raw files ----------------------------------------------------------------------
+
+
+@dataclass
+class RawTable:
+    """A file read as text: headers in file order, one ``str`` column each, spreadsheet rows."""
+
+    headers: list[str]
+    columns: list[pd.Series]
+    rows: pd.Index  # row number per record (header = 1 for CSV/XLSX; record number for API pulls)
+    encoding: str
+    notes: list[str] = field(default_factory=list)
+    warnings: list[dict] = field(default_factory=list)  # problems (encoding fallback)
+    blank_is_null: bool = False  # the reader already turned empty cells into NA (pyarrow CSV)
+
+
+def _decode(data: bytes, source: str) -> tuple[str, str, list[dict]]:
+    """Text of a file and the encoding used; Windows-1252 fallback adds a warning problem."""
+    return decode_text(data, source)
+
+
+_FOOTER_RE = re.compile(
+    r"^\W*(grand totals?\b|copyright\b.*salesforce|confidential information|generated by\b)",
+    re.IGNORECASE,
+)
+
+
+def _strip_footer(text: str) -> tuple[str, str | None]:
+    """Drop a report-export footer: a blank row, then lines like "Grand Totals" / "Copyright …"."""
+    tail_start = max(0, len(text) - 8192)
+    tail = text[tail_start:]
+    lines = tail.split("\n")
+    blank = [
+        i
+        for i, line in enumerate(lines)
+        if i > 0 and line.strip().strip('",;\t\r').strip() == "" and i < len(lines) - 1
+    ]
+    for i in blank:
+        after = [ln for ln in lines[i + 1 :] if ln.strip().strip('",;\t\r').strip()]
+        if not after or not any(_FOOTER_RE.match(ln.strip().strip('"')) for ln in after):
+            continue
+        # every footer line holds at most one non-empty cell
+        if all(len([c for c in next(csv.reader([ln])) if c.strip()]) <= 1 for ln in after):
+            cut = tail_start + sum(len(ln) + 1 for ln in lines[:i])
+            dropped = " | ".join(ln.strip().strip('"') for ln in after)[:200]
+            return text[:cut], f"dropped {len(after)} report footer line(s): {dropped}"
+    return text, None
+
+
+def _sniff_delimiter(header_line: str, ext: str) -> str:
+    if ext == ".tsv":
+        return "\t"
+    counts = {d: header_line.count(d) for d in (",", "\t", ";", "|")}
+    if counts[","] == 0:
+        best = max(counts, key=counts.get)
+        if counts[best] > 0:
+            return best
+    return ","
+
+
+def _line_of(text: str, fragment: str) -> int | None:
+    """Line number of the first line that starts with ``fragment`` (ragged-row messages)."""
+    if not fragment:
+        return None
+    if text.startswith(fragment):
+        return 1
+    pos = text.find("\n" + fragment)
+    return text.count("\n", 0, pos + 1) + 1 if pos >= 0 else None
+
+
+def _check_is_table(data: bytes, text: str | None, source: str) -> None:
+    if not data[:65536].strip() and not data.strip():
+        raise InputError("the file is empty", file=source)
+    if text is None:
+        return
+    head = text[:2048].lstrip().lower()
+    if head.startswith(("<!doctype html", "<html", "<table", "<?xml")) or "<html" in head[:300]:
+        raise InputError(
+            "this is an HTML/XML page, not a CSV table (a report saved as 'Details Only' .xls is "
+            "HTML): export it as CSV or XLSX",
+            file=source,
+        )
+    if "\x00" in text[:8192]:
+        raise InputError("binary data, not a text table", file=source)
+
+
+_MAGIC = {
+    b"PK\x03\x04": "a zip/XLSX file with a text extension",
+    b"\xd0\xcf\x11\xe0": "an old Excel .xls (OLE) workbook; save it as XLSX or CSV",
+    b"%PDF": "a PDF document",
+    b"\x1f\x8b": "a gzip archive (unpack it first)",
+}
+
+
+_EDGE = 1 << 16  # bytes decoded at each end of a UTF-8 file: the header and any report footer
+
+
+def _utf8_edges(data: bytes) -> tuple[bytes, str, str, int, str] | None:
+    """For a file that looks like UTF-8: (data, head text, tail text, tail offset, encoding).
+
+    Only the two ends are decoded here; pyarrow checks the UTF-8 of every value while it reads,
+    so a large file is never held twice as Python text. The bytes are returned whole, a UTF-8
+    BOM included (pyarrow skips it; no copy of the file). None when an end is not UTF-8.
+    """
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    enc = "utf-8-sig" if bom else "utf-8"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff"), bom) or data.startswith(
+        (b"\xff\xfe", b"\xfe\xff")
+    ):
+        return None
+    if len(data) - bom <= 2 * _EDGE:
+        try:
+            text = data[bom:].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return data, text, text, bom, enc
+    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1 or bom + _EDGE
+    newline = data.find(b"\n", len(data) - _EDGE)
+    tail_start = newline + 1 if newline >= 0 else bom  # a line start: a character boundary
+    try:
+        return (
+            data,
+            data[bom:head_end].decode("utf-8"),
+            data[tail_start:].decode("utf-8"),
+            tail_start,
+            enc,
+        )
+    except UnicodeDecodeError:
+        return None
+
+
+def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
+    """Read CSV/TSV bytes as all-string columns (pyarrow), dropping report footers."""
+    for magic, what in _MAGIC.items():
+        if data.startswith(magic):
+            raise InputError(f"this is {what}, not a CSV text table", file=source)
+    edges = _utf8_edges(data)
+    if edges is not None:
+        try:
+            return _read_text_table(data, source, ext, edges)
+        except _NotUtf8:
+            pass  # a bad byte in the middle: decode the whole file (Windows-1252 fallback)
+    return _read_text_table(data, source, ext, None)
+
+
+class _NotUtf8(Exception):
+    """pyarrow met a value that is not UTF-8 (the file's ends were)."""
+
+
+def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
+    notes: list[str] = []
+    if edges is None:
+        text, enc, warnings = _decode(data, source)
+        _check_is_table(data, text, source)
+        text, footer_note = _strip_footer(text)
+        payload = text.encode("utf-8") if (footer_note or enc != "utf-8") else data
+        head = text[:_EDGE]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+        bom = 0
+    else:
+        body, head, tail, tail_start, enc = edges
+        bom = 3 if enc == "utf-8-sig" else 0
+        warnings = []
+        _check_is_table(data, head, source)
+        kept, footer_note = _strip_footer(tail)
+        payload = body
+        if footer_note:  # cut the body where the footer starts (a line start of the tail)
+            payload = body[: tail_start + len(kept.encode("utf-8"))]
+            if tail_start == bom:
+                head = kept[:_EDGE]
+        text = None  # decoded only if a message needs line numbers
+    if footer_note:
+        notes.append(f"{source}: {footer_note}")
+    delim = _sniff_delimiter(head.split("\n", 1)[0], ext)
+    try:
+        headers = next(csv.reader(io.StringIO(head), delimiter=delim))
+    except (StopIteration, csv.Error):
+        raise InputError("no header row", file=source, row=1) from None
+    if not any(h.strip() for h in headers):
+        raise InputError("the header row is empty", file=source, row=1)
+    names = [f"c{i}" for i in range(len(headers))]
+    ragged: list[tuple[int, int, str]] = []
+
+    def on_bad_row(row: Any) -> str:
+        ragged.append((row.expected_columns, row.actual_columns, row.text or ""))
+        return "skip"
+
+    if not payload.endswith(b"\n"):
+        payload += b"\n"  # a header-only file without a final newline
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(payload),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(
+                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_bad_row
+            ),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.large_string() for n in names},  # pandas' str storage
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=True,
+            ),
+        )
+    except pa.ArrowInvalid as exc:
+        if edges is not None and "UTF8" in str(exc):
+            raise _NotUtf8 from None
+        raise InputError(f"malformed CSV: {exc}", file=source) from None
+    if ragged and text is None:
+        text = payload[bom:].decode("utf-8", errors="replace")
+    if ragged:
+        problems = []
+        for expected, actual, fragment in ragged[:50]:
+            line = _line_of(text, fragment)
+            problems.append(
+                f"{source} line {line}: {actual} fields where the header has {expected}"
+                f" ({fragment[:60]!r})"
+            )
+        first_line_no = _line_of(text, ragged[0][2])
+        raise InputError(
+            f"malformed CSV: {len(ragged)} row(s) with the wrong number of fields "
+            "(an unquoted delimiter or line break?)",
+            file=source,
+            row=first_line_no,
+            problems=problems,
+        )
+    columns = [
+        pd.Series(table.column(i).to_pandas(), dtype="str").reset_index(drop=True)
+        for i in range(table.num_columns)
+    ]
+    rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
+    return RawTable(headers, columns, rows, enc, notes, warnings, blank_is_null=True)
+
+
+def _cell_text(value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    if hasattr(value, "isoformat"):
+        return value.isoformat(sep=" ") if hasattr(value, "hour") else value.isoformat()
+    return str(value)
+
+
+def read_xlsx_table(data: bytes, source: str) -> RawTable:
+    """Read the first worksheet of an XLSX (openpyxl read-only) as all-string columns."""
+    import openpyxl
+
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        raise InputError(
+            f"not a readable XLSX workbook ({type(exc).__name__})", file=source
+        ) from None
+    try:
+        ws = wb.worksheets[0]
+        rows_iter = ws.iter_rows(values_only=True)
+        header = next(rows_iter, None)
+        if header is None or not any(h is not None and str(h).strip() for h in header):
+            raise InputError("the first worksheet has no header row", file=source, row=1)
+        headers = ["" if h is None else str(h) for h in header]
+        width = len(headers)
+        records = [
+            [_cell_text(v) for v in r[:width]] + [None] * (width - len(r)) for r in rows_iter
+        ]  # openpyxl hands out cells one by one; this is the reader itself, not record logic
+    finally:
+        wb.close()
+    while records and all(v is None or not str(v).strip() for v in records[-1]):
+        records.pop()
+    notes: list[str] = []
+    # Report exports: a blank row then footer lines (Grand Totals, Copyright …).
+    for i in range(max(0, len(records) - 20), len(records)):  # footers are short: scan the tail
+        if all(v is None or not str(v).strip() for v in records[i]):
+            after = [v for r in records[i + 1 :] for v in r if v is not None and str(v).strip()]
+            if after and any(_FOOTER_RE.match(str(v)) for v in after):
+                notes.append(f"{source}: dropped {len(records) - i} report footer row(s)")
+                records = records[:i]
+                break
+    arr = np.array(records, dtype=object).reshape(len(records), width)
+    columns = [pd.Series(arr[:, j], dtype="str") for j in range(width)]
+    return RawTable(headers, columns, pd.RangeIndex(2, len(records) + 2, name="row"), "xlsx", notes)
+
+
+def _flatten(record: dict, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key == "attributes" and isinstance(value, dict):
+            continue  # sf data query --json: {"type": "Lead", "url": ...} on every record
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flatten(value, name + "."))
+        elif isinstance(value, list):
+            out[name] = ";".join(
+                str(_cell_text(v))
+                for v in value
+                if not isinstance(v, dict | list) and v is not None
+            )
+        else:
+            out[name] = _cell_text(value)
+    return out
+
+
+def _records_table(records: list[dict], source: str, encoding: str) -> RawTable:
+    flat = [_flatten(r) for r in records]
+    headers = list(dict.fromkeys(k for r in flat for k in r))
+    columns = [pd.Series([r.get(h) for r in flat], dtype="str") for h in headers]
+    return RawTable(headers, columns, pd.RangeIndex(1, len(flat) + 1, name="row"), encoding)
+
+
+def read_json_table(data: bytes, source: str) -> RawTable:
+    """Pardot API v5 JSON (``{"values": [...]}`` or a list of objects) as all-string columns."""
+    _check_is_table(data, None, source)
+    doc, enc, warnings = parse_json(data, source, MAX_JSON_TABLE_BYTES)
+    if isinstance(doc, dict) and isinstance(doc.get("result"), dict):
+        doc = doc["result"]  # sf data query --json: {"status": 0, "result": {"records": [...]}}
+    if isinstance(doc, dict) and isinstance(doc.get("fields"), list):
+        raise InputError(
+            "this is a Salesforce describe, not records: put it in describe/ "
+            "or name it <Object>.describe.json",
+            file=source,
+        )
+    if isinstance(doc, dict):
+        for key in ("values", "records", "data", "result"):
+            if isinstance(doc.get(key), list):
+                doc = doc[key]
+                break
+        else:
+            if "id" in doc and not any(isinstance(v, list) for v in doc.values()):
+                doc = [doc]  # a single-record read (v5 GET /objects/prospects/{id})
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise InputError(
+            'not a table: expected {"values": [ {...}, ... ]} (API v5) or a list of objects',
+            file=source,
+        )
+    raw = _records_table(doc, source, enc)
+    raw.warnings.extend(warnings)
+    return raw
+
+
+_XML_SKIP = {"profile", "visitors", "visitor_activities", "lists", "visits"}
+
+
+def _xml_record(elem: ET.Element, prefix: str = "", depth: int = 0) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for child in elem:
+        name = prefix + child.tag
+        kids = list(child)
+        if not kids:
+            out[name] = child.text or None  # kept as given (F-3 decides about whitespace)
+        elif all(k.tag == "value" for k in kids):  # multi-select: repeated <value> children
+            out[name] = ";".join((k.text or "").strip() for k in kids)
+        elif child.tag in _XML_SKIP or depth >= 2:
+            continue
+        else:
+            out.update(_xml_record(child, name + ".", depth + 1))
+    return out
+
+
+def read_xml_table(data: bytes, source: str) -> RawTable:
+    """Pardot API v3/v4 XML (``<rsp><result><prospect>…``) as all-string columns."""
+    if b"<!DOCTYPE" in data[:2048] or b"<!ENTITY" in data[:4096]:
+        raise InputError("XML with a DOCTYPE/ENTITY declaration is not accepted", file=source)
+    try:
+        root = ET.fromstring(data)
+    except ET.ParseError as exc:
+        line, col = exc.position
+        raise InputError(
+            f"not valid XML: {exc}", file=source, row=line, column=f"char {col}"
+        ) from None
+    if root.tag == "rsp" and root.get("stat") not in (None, "ok"):
+        err = root.find("err")
+        raise InputError(
+            f"the API response is an error: {err.text if err is not None else ''}", file=source
+        )
+    container = root.find("result") if root.find("result") is not None else root
+    records = [
+        e for e in container if len(e) and e.tag not in ("total_results", "err", "result")
+    ]  # the record elements (<prospect>, <user>, <customField>)
+    return _records_table([_xml_record(e) for e in records], source, "utf-8")
+
+
+def read_raw(path: Path, data: bytes, source: str) -> RawTable:
+    """Dispatch on the extension: CSV/TSV/TXT, XLSX, JSON or XML."""
+    ext = path.suffix.lower()
+    if ext == ".xls":
+        raise InputError(
+            "old .xls workbooks are not read: save as .xlsx or CSV (UTF-8)", file=source
+        )
+    if ext in XLSX_EXTS:
+        return read_xlsx_table(data, source)
+    if ext == ".json":
+        return read_json_table(data, source)
+    if ext == ".xml":
+        return read_xml_table(data, source)
+    return read_text_table(data, source, ext)
+
+
+# --- value normalisation --------------------------------------------------------------------
+
+_SYNC_BEHAVIOR = {
+    "usesalesforce": "use_salesforce",
+    "usesalesforcesvalue": "use_salesforce",
+    "usesalesforcevalue": "use_salesforce",
+    "salesforce": "use_salesforce",
+    "usepardot": "use_pardot",
+    "usepardotsvalue": "use_pardot",
+    "usepardotvalue": "use_pardot",
+    "useaccountengagementsvalue": "use_pardot",
+    "useaccountengagementvalue": "use_pardot",
+    "pardot": "use_pardot",
+    "accountengagement": "use_pardot",
+    "mostrecent": "most_recent",
+    "mostrecentlyupdated": "most_recent",
+    "usethemostrecentlyupdatedfield": "most_recent",
+    "usethemostrecentlyupdatedrecord": "most_recent",
+    "usemostrecentlyupdatedfield": "most_recent",
+    "usemostrecentlyupdatedrecord": "most_recent",
+    "usemostrecent": "most_recent",
+}
+
+# Pardot custom field types by type_id (export-formats.md §3).
+PARDOT_TYPES = {
+    1: "text", 2: "radio button", 3: "checkbox", 4: "dropdown", 5: "text area",
+    6: "multi-select", 7: "hidden", 8: "number", 9: "email", 10: "email with valid mx record",
+    11: "email from non-free provider", 12: "date", 13: "relational", 14: "crm user",
+}  # fmt: skip
+_TYPE_BY_KEY = {header_key(v): v for v in PARDOT_TYPES.values()} | {
+    str(k): v for k, v in PARDOT_TYPES.items()
+}
+
+
+def _key_series(values: pd.Series) -> pd.Series:
+    return nz.as_text(values).str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
+
+
+def parse_sync_behavior(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """UI labels / tokens of a field's sync behaviour → use_salesforce | use_pardot | most_recent."""
+    keys = _key_series(values)
+    out = keys.map(_SYNC_BEHAVIOR).astype("str")
+    return out, (keys.notna() & out.isna()).astype(bool)
+
+
+def parse_pardot_type(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Pardot field types (any case, or type_id 1–14) → lower-case type name; unknown flagged."""
+    text = nz.as_text(values).str.lower().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    keys = text.str.replace(r"[^a-z0-9]", "", regex=True)
+    mapped = keys.map(_TYPE_BY_KEY).astype("str")
+    unknown = (keys.notna() & mapped.isna()).astype(bool)
+    return mapped.fillna(text), unknown
+
+
+def parse_pardot_id(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Pardot numeric ids as digit strings (a spreadsheet's trailing ``.0`` dropped)."""
+    text = nz.as_text(values)
+    arr = nz.arrow_strings(text)
+    if arr.null_count < len(arr) and pc.all(pc.ascii_is_decimal(arr)).as_py():
+        # Only ASCII digits: no ".0" to drop and every value matches \d+ (the usual export).
+        return text, pd.Series(False, index=values.index, name=values.name)
+    text = text.str.replace(r"\.0+$", "", regex=True)
+    ok = text.str.fullmatch(r"\d+").fillna(False).astype(bool)
+    bad = (text.notna() & ~ok).astype(bool)
+    return text.where(ok), bad
+
+
+def parse_int(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Whole numbers written as text (``12``, ``12.0``) → Int64; fractions are flagged."""
+    num, bad = nz.parse_number(values)
+    frac = (num.notna() & (num != num.round())).fillna(False).astype(bool)
+    out = num.where(~frac).round().astype("Int64")
+    return out, (bad | frac).astype(bool)
+
+
+# --- problems --------------------------------------------------------------------------------
+
+
+class _Problems:
+    """Accumulates problem frames (vectorised) and file-level errors."""
+
+    def __init__(self) -> None:
+        self.frames: list[pd.DataFrame] = []
+
+    def add(self, **values: Any) -> None:
+        self.frames.append(pd.DataFrame([{c: values.get(c) for c in PROBLEM_COLUMNS}]))
+
+    def add_mask(
+        self,
+        mask: pd.Series,
+        raw: pd.Series,
+        *,
+        code: str,
+        severity: str,
+        table: str,
+        file: str,
+        column: str,
+        message: str,
+    ) -> None:
+        if not mask.any():
+            return
+        rows = mask.index[mask.to_numpy()]
+        self.frames.append(
+            pd.DataFrame(
+                {
+                    "code": code,
+                    "severity": severity,
+                    "table": table,
+                    "file": file,
+                    "row": np.asarray(rows, dtype=np.int64),
+                    "column": column,
+                    "value": raw[mask].astype("str").to_numpy(),
+                    "message": message,
+                }
+            )
+        )
+
+    def frame(self) -> pd.DataFrame:
+        if not self.frames:
+            out = pd.DataFrame({c: pd.Series(dtype="str") for c in PROBLEM_COLUMNS})
+            out["row"] = out["row"].astype("Int64")
+            return out
+        out = pd.concat(self.frames, ignore_index=True)[PROBLEM_COLUMNS]
+        for c in PROBLEM_COLUMNS:
+            out[c] = out[c].astype("Int64") if c == "row" else out[c].astype("str")
+        return out
+
+
+_EXPECTED = {
+    "sf_id": "a 15- or 18-character Salesforce id",
+    "sf_id_or_sentinel": "a 15/18-character Salesforce id, [[crm_deleted]] or [[crm_ignore_prospect]]",
+    "boolean": "true/false, 1/0, yes/no",
+    "datetime": "a date-time like 2024-01-02 03:04:05 or 2024-01-02T03:04:05Z",
+    "datetime_utc": "a date-time like 2024-01-02T03:04:05.000Z",
+    "date": "a date like 2024-01-02",
+    "float": "a number",
+    "Int64": "a whole number",
+    "pardot_id": "a numeric Pardot id",
+}
+
+
+def _normalise(
+    frame: pd.DataFrame,
+    table: str,
+    source: str,
+    settings: ConnectorSettings,
+    problems: _Problems,
+    absent: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
+    """Convert every canonical column to its dtype (docs/architecture.md) and add derived columns."""
+    sch = schema(table)
+    derived: dict[str, pd.Series] = {}
+    out: dict[str, pd.Series] = {}
+    for spec in sch.columns:
+        col, dtype = spec.name, spec.dtype
+        # An absent column is converted empty (for its dtype) and widened to all-NA below.
+        raw = frame[col].iloc[:0] if col in absent else frame[col]
+
+        def bad(mask: pd.Series, what: str | None = None, *, raw=raw, col=col, dtype=dtype):
+            problems.add_mask(
+                mask,
+                raw,
+                code="INP002",
+                severity="warning",
+                table=table,
+                file=source,
+                column=col,
+                message=f"expected {what or _EXPECTED.get(dtype, dtype)}",
+            )
+
+        def short_ids(mask: pd.Series, *, raw=raw, col=col):
+            # SYN002: 15-character (case-sensitive) ids, converted with the checksum (ID-2).
+            problems.add_mask(
+                mask,
+                raw,
+                code="SYN002",
+                severity="info",
+                table=table,
+                file=source,
+                column=col,
+                message="15-character id converted to 18 characters (ID-2)",
+            )
+
+        if dtype == "sf_id":
+            ids, was15, invalid = nz.sf_id18(raw)
+            bad(invalid)
+            short_ids(was15)
+            out[col] = ids
+        elif dtype == "sf_id_or_sentinel":
+            # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
+            ids, status, was15, invalid = nz.crm_id(raw)
+            bad(invalid)
+            short_ids(was15)
+            out[col] = ids
+            derived[col.removesuffix("_fid") + "_status"] = status
+        elif dtype == "email_str":
+            out[col] = raw  # kept as given (variants in case/spaces are findings, M-13)
+            derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
+        elif dtype == "boolean":
+            out[col], mask = nz.parse_bool(raw)
+            bad(mask)
+        elif dtype in ("datetime", "datetime_utc", "date"):
+            # Pardot times without an offset are in the exporting user's zone (export-formats §0);
+            # Salesforce API/warehouse times without an offset are UTC.
+            tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
+            out[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz)
+            bad(mask)
+        elif dtype == "pardot_id":
+            out[col], mask = parse_pardot_id(raw)
+            bad(mask)
+        elif dtype == "float":
+            out[col], mask = nz.parse_number(raw)
+            bad(mask)
+        elif dtype == "Int64":
+            out[col], mask = parse_int(raw)
+            bad(mask)
+        elif table == "field_mappings" and col == "sync_behavior":
+            out[col], mask = parse_sync_behavior(raw)
+            bad(
+                mask,
+                "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
+                "Use the most recently updated field, or use_salesforce/use_pardot/most_recent",
+            )
+        elif table == "field_mappings" and col == "pardot_type":
+            out[col], mask = parse_pardot_type(raw)
+            bad(mask, "a Pardot field type (Text, Dropdown, … or type_id 1–14)")
+        else:
+            # Raw text, untrimmed: whether whitespace counts as blank is a policy (F-3).
+            out[col] = raw
+    n = len(frame)
+    for name, values in (out | derived).items():
+        # absent columns: an all-NA column of the converted dtype (no reindex: fast on 1M rows)
+        if len(values) == n:
+            frame[name] = values
+        elif values.dtype == "str":
+            frame[name] = nz.null_strings(frame.index)
+        else:
+            frame[name] = pd.Series(index=frame.index, dtype=values.dtype)
+    return frame
+
+
+# Record key of each table (INP003 duplicates, blank keys).
+KEY_COLUMN = {
+    "sf_leads": "id",
+    "sf_contacts": "id",
+    "sf_accounts": "id",
+    "sf_users": "id",
+    "sf_queues": "id",
+    "pardot_prospects": "prospect_id",
+    "pardot_users": "user_id",
+}
+
+# Key prefixes (ID-3): an id of another object in a column is reported, never silently used.
+_LEAD, _CONTACT, _ACCOUNT = (nz.PREFIX_LEAD,), (nz.PREFIX_CONTACT,), (nz.PREFIX_ACCOUNT,)
+_USER, _USER_OR_QUEUE = (nz.PREFIX_USER,), (nz.PREFIX_USER, nz.PREFIX_GROUP)
+ID_PREFIXES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("sf_leads", "id"): _LEAD,
+    ("sf_leads", "owner_id"): _USER_OR_QUEUE,  # Lead.OwnerId → User or Group (queue)
+    ("sf_leads", "converted_contact_id"): _CONTACT,
+    ("sf_leads", "converted_account_id"): _ACCOUNT,
+    ("sf_leads", "master_record_id"): _LEAD,
+    ("sf_contacts", "id"): _CONTACT,
+    ("sf_contacts", "account_id"): _ACCOUNT,
+    ("sf_contacts", "owner_id"): _USER,  # Contact.OwnerId → User only
+    ("sf_contacts", "master_record_id"): _CONTACT,
+    ("sf_accounts", "id"): _ACCOUNT,
+    ("sf_accounts", "owner_id"): _USER,
+    ("sf_accounts", "person_contact_id"): _CONTACT,
+    ("sf_users", "id"): _USER,
+    ("sf_queues", "id"): (nz.PREFIX_GROUP,),
+    ("pardot_prospects", "crm_lead_fid"): _LEAD,  # ID-3: fid = lead id (00Q) / contact id (003)
+    ("pardot_prospects", "crm_contact_fid"): _CONTACT,
+    ("pardot_prospects", "crm_account_fid"): _ACCOUNT,
+    ("pardot_prospects", "crm_owner_fid"): _USER_OR_QUEUE,
+    ("pardot_prospects", "salesforce_id"): _LEAD + _CONTACT,
+    ("pardot_users", "salesforce_user_id"): _USER,
+}
+
+_OBJECT_OF_PREFIX = {"00Q": "Lead", "003": "Contact", "001": "Account", "005": "User"}
+_OBJECT_OF_PREFIX["00G"] = "Group/Queue"
+
+
+def _prefix_check(prefixes: tuple[str, ...]):
+    import pandera.pandas as pa_
+
+    names = " or ".join(f"{_OBJECT_OF_PREFIX.get(p, p)} id ({p}…)" for p in prefixes)
+    return pa_.Check(
+        lambda s: s.str.slice(0, 3).isin(prefixes),
+        element_wise=False,
+        name="id_prefix",
+        error=f"expected a {names} (ID-3)",
+    )
+
+
+@cache
+def pandera_schema(table: str):
+    """The pandera schema of a loaded table, built once from schema.py (keys, id prefixes)."""
+    import pandera.pandas as pa_
+
+    key = KEY_COLUMN.get(table)
+    columns = {}
+    for spec in schema(table).columns:
+        checks = []
+        if (table, spec.name) in ID_PREFIXES:
+            checks.append(_prefix_check(ID_PREFIXES[(table, spec.name)]))
+        if spec.name == key:
+            columns[spec.name] = pa_.Column(
+                nullable=False, unique=True, report_duplicates="all", checks=checks
+            )
+        elif checks:
+            columns[spec.name] = pa_.Column(nullable=True, checks=checks)
+    return pa_.DataFrameSchema(columns, strict=False, name=table)
+
+
+def _fixed_width_bytes(arr: pa.Array, width: int) -> np.ndarray | None:
+    """(non-null count, width) bytes of a string array whose values are all ``width`` bytes;
+    None for any other shape (the bytes themselves come from :func:`normalize.bytes_matrix`)."""
+    present = len(arr) - arr.null_count
+    lengths = pc.fill_null(pc.binary_length(arr), 0).to_numpy()
+    rows = np.flatnonzero(lengths == width)
+    if present == 0 or len(rows) != present:
+        return None
+    return nz.bytes_matrix(arr, rows, width)
+
+
+def _prefixes_ok(values: pd.Series, prefixes: tuple[str, ...]) -> bool:
+    """True when every present value starts with one of ``prefixes`` (what the ID-3 pandera check
+    accepts); False when some may not, or the values are not 18-byte ids (pandera decides)."""
+    arr = nz.arrow_strings(values)
+    if arr.null_count == len(arr):
+        return True
+    u8 = _fixed_width_bytes(arr, 18)
+    if u8 is None:
+        return False
+    head = (u8[:, 0].astype(np.int32) << 16) | (u8[:, 1].astype(np.int32) << 8) | u8[:, 2]
+    allowed = [int.from_bytes(p.encode("ascii"), "big") for p in prefixes]
+    return bool(np.isin(head, allowed).all())
+
+
+_MIX = [np.uint64(0x9E3779B97F4A7C15), np.uint64(0xC2B2AE3D27D4EB4F), np.uint64(0x165667B19E3779F9)]
+
+
+def _keys_unique(values: pd.Series) -> bool:
+    """True when the keys are surely all present and distinct: a 64-bit value per key (the bytes
+    of 18-byte ids mixed, or the number of a digit key), sorted, with no two equal. Equal values
+    may still be different keys, so False only means pandera decides."""
+    arr = nz.arrow_strings(values)
+    if arr.null_count or len(arr) == 0:
+        return False
+    u8 = _fixed_width_bytes(arr, 18)
+    if u8 is not None:
+        u8 = np.ascontiguousarray(u8)
+        words = [
+            np.ndarray((len(u8),), dtype="<u8", buffer=u8, offset=at, strides=(18,))
+            for at in (0, 8, 10)  # bytes 0–7, 8–15, 10–17: all 18
+        ]
+        mixed = words[0] * _MIX[0]
+        mixed += words[1] * _MIX[1]
+        mixed += words[2] * _MIX[2]
+    else:
+        try:
+            mixed = pc.cast(arr, pa.int64()).to_numpy()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return False
+    mixed = np.sort(mixed)
+    return not (mixed[1:] == mixed[:-1]).any()
+
+
+def _surely_valid(frame: pd.DataFrame, table: str, sch) -> bool:
+    """Quick vectorised pass: True only when pandera would find no failure (keys present and
+    unique, ID-3 prefixes right), so the schema need not run on a clean table."""
+    key = KEY_COLUMN.get(table)
+    for column in sch.columns:
+        if column == key and not _keys_unique(frame[column]):
+            return False
+        prefixes = ID_PREFIXES.get((table, column))
+        if prefixes is not None and not _prefixes_ok(frame[column], prefixes):
+            return False
+    return True
+
+
+def _validate(
+    frame: pd.DataFrame,
+    table: str,
+    source: str,
+    problems: _Problems,
+    raw_key: pd.Series | None = None,
+) -> None:
+    """Lazy pandera validation; every failure case becomes a problem naming row and column.
+
+    INP003: the same record id twice in one export (every row listed). INP002: a blank record
+    id, or an id of the wrong object (key prefix, ID-3).
+    """
+    import pandera.errors as pe
+
+    sch = pandera_schema(table)
+    if not sch.columns or _surely_valid(frame, table, sch):
+        return
+    try:
+        sch.validate(frame[list(sch.columns)], lazy=True)
+    except pe.SchemaErrors as exc:
+        fc = exc.failure_cases
+        fc = fc[fc["index"].notna() & fc["column"].notna()]
+        for (column, check), group in fc.groupby(["column", "check"], sort=False):
+            rows = group["index"].astype("int64").to_numpy()
+            mask = pd.Series(frame.index.isin(rows), index=frame.index)
+            if check == "field_uniqueness":
+                code, severity, message = (
+                    "INP003",
+                    "blocker",
+                    "the same record id appears more than once in this export",
+                )
+            elif check == "not_nullable":
+                # Only truly blank keys; an invalid id was already reported as such.
+                if raw_key is not None:
+                    mask &= nz.as_text(raw_key).isna()
+                code, severity, message = "INP002", "warning", "blank record id: row not usable"
+            else:
+                code, severity = "INP002", "warning"
+                message = next(
+                    (str(c.error) for c in sch.columns[column].checks if c.name == check),
+                    str(check),
+                )
+            problems.add_mask(
+                mask,
+                frame[column],
+                code=code,
+                severity=severity,
+                table=table,
+                file=source,
+                column=str(column),
+                message=message,
+            )
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+
+def build_table(
+    raw: RawTable, table: str, source: str, settings: ConnectorSettings, problems: _Problems
+) -> tuple[pd.DataFrame, dict[str, str], list[str], list[str]]:
+    """Resolve headers, check required columns, normalise; returns (frame, mapping, unmatched, absent)."""
+    sch = schema(table)
+    mapping: dict[str, str] = {}
+    data: dict[str, pd.Series] = {}
+    unmatched: list[str] = []
+    for i, (header, values) in enumerate(zip(raw.headers, raw.columns, strict=True)):
+        clean = header.replace("\ufeff", "").strip()
+        if not clean and values.isna().all():
+            continue  # a trailing delimiter: a blank header over an empty column
+        canon = sch.canonical_for(clean) if clean else None
+        if canon is not None and canon not in data:
+            name = canon
+        else:
+            name = clean or f"unnamed_{i + 1}"
+            base, n = name, 2
+            while name in data or sch.canonical_for(name) == name:
+                name = f"{base} ({n})"
+                n += 1
+            unmatched.append(header)
+        mapping.setdefault(header, name)
+        values = values.astype("str")
+        if not raw.blank_is_null and (values == "").any():  # empty cell → NA
+            values = values.mask(values == "")
+        data[name] = values.array  # arrays, not Series: no index alignment (a copy per column)
+    frame = pd.DataFrame(data, index=raw.rows)
+    frame.index.name = "row"
+    required = list(sch.required)
+    missing = [c for c in required if c not in frame.columns]
+    if table == "field_mappings" and not (
+        "pardot_field_id" in frame.columns or "pardot_field_name" in frame.columns
+    ):
+        missing.append("pardot_field_id or pardot_field_name")
+    if missing:
+        aliases = "; ".join(
+            f"{m}: {', '.join(sch.column(m).aliases[:4])}" for m in missing if " or " not in m
+        )
+        raise InputError(
+            f"required column(s) missing for {table}: {', '.join(missing)}"
+            + (f" (accepted headers — {aliases})" if aliases else ""),
+            file=source,
+            row=1,
+            column=missing[0],
+        )
+    absent = [c.name for c in sch.columns if c.name not in frame.columns]
+    for c in absent:
+        frame[c] = nz.null_strings(frame.index)
+    key = KEY_COLUMN.get(table)
+    raw_key = frame[key].copy() if key in frame.columns else None
+    frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
+    if table == "sync_errors":
+        # error_code absent or blank: the STATUS_CODE prefix of the message (export-formats §5).
+        parsed = frame["error_message"].str.extract(r"^\s*([A-Z][A-Z_]{2,})\s*:", expand=False)
+        frame["error_code"] = frame["error_code"].fillna(parsed.astype("str"))
+    _validate(frame, table, source, problems, raw_key)
+    return frame, mapping, unmatched, absent
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+_ARCHIVE_EXTS = {".zip", ".gz", ".tgz", ".7z", ".rar", ".tar", ".bz2", ".xz"}
+_LINK_REFUSED = (
+    "this is a link to a file outside the export folder; it is not read (its content is never "
+    "quoted): copy the file itself into the folder"
+)
+
+
+def _links_outside(path: Path, root: Path) -> bool:
+    """True for a symbolic link (at any level) whose target lies outside the export folder."""
+    try:
+        return not path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # a link loop
+        return True
+
+
+def _ignore_reason(child: Path) -> tuple[str, str] | None:
+    """(kind, reason) when a folder entry is not read; None for a candidate table/describe."""
+    name, low = child.name, child.name.lower()
+    if name.startswith("~$"):
+        return "file", "an Office lock file (the workbook is open in Excel)"
+    if name.startswith((".", "_")):
+        what = "folder" if child.is_dir() else "file"
+        return what, f"{what} names starting with '.' or '_' are skipped (tool or system files)"
+    if child.is_dir():
+        if low == "describe":
+            return None
+        return "folder", "subfolders are not read: move its export files up into the folder"
+    if low in _QUIET_FILES:
+        return "file", "not a table (export manifest or read-me)"
+    if child.suffix.lower() in _ARCHIVE_EXTS or low.endswith(".tar.gz"):
+        return "archive", "archives are not read: unpack the export files into the folder"
+    return None
+
+
+def _find_files(
+    root: Path, notes: list[str], ignored: list[dict], refused: list[str]
+) -> tuple[dict[str, list[Path]], dict[str, list[Path]]]:
+    """Table files and describe files of the folder, by table / object.
+
+    Everything not read is listed in ``ignored`` (path, kind, reason) and, except tool files,
+    in ``notes``; links to files outside the folder are listed in ``refused`` (never read).
+    """
+    tables: dict[str, list[Path]] = {}
+    describes: dict[str, list[Path]] = {}
+
+    def skip(path: str, kind: str, reason: str, note: str | None = None) -> None:
+        ignored.append({"path": path, "kind": kind, "reason": reason})
+        if note:
+            notes.append(note)
+
+    settings_names = {"connector.yml", "connector.yaml"}
+    for child in sorted(root.iterdir(), key=lambda p: p.name.lower()):
+        name = child.name
+        if name.lower() in settings_names and child.is_file():
+            continue  # read by _resolve_settings
+        why = _ignore_reason(child)
+        if why is not None:
+            kind, reason = why
+            quiet = name.startswith((".", "_")) or name.lower() in _QUIET_FILES
+            suffix = "/" if child.is_dir() else ""
+            note = None if quiet else f"ignored {kind} {name}{suffix}: {reason}"
+            if kind == "folder" and not quiet:
+                note = f"ignored subfolder {name}/: {reason}"
+            skip(name + suffix, kind, reason, note)
+            continue
+        if child.is_dir():  # describe/
+            for f in sorted(child.iterdir(), key=lambda p: p.name.lower()):
+                rel = f"{name}/{f.name}"
+                obj = f.stem.split(".")[0].capitalize()
+                if not f.is_file() or f.suffix.lower() != ".json" or obj not in OBJECTS:
+                    reason = f"only {', '.join(OBJECTS)} describe .json files are used"
+                    skip(rel, "file", reason, f"ignored {rel} ({reason})")
+                elif _links_outside(f, root):
+                    refused.append(rel)
+                else:
+                    describes.setdefault(obj, []).append(f)
+            continue
+        kind = classify_file(name)
+        if kind is None:
+            reason = "not a known export table name"
+            skip(name, "file", reason, f"ignored {name}: {reason}")
+        elif _links_outside(child, root):
+            refused.append(name)
+        elif kind.startswith("describe:"):
+            describes.setdefault(kind.split(":", 1)[1], []).append(child)
+        else:
+            tables.setdefault(kind, []).append(child)
+    return tables, describes
+
+
+def _resolve_settings(
+    root: Path, settings_file: Path | str | None
+) -> tuple[ConnectorSettings, Path | None, list[str], list[dict]]:
+    """Settings, their file, the keys it states and its decoding warnings (problems)."""
+    if settings_file is not None:
+        path = Path(settings_file)
+        if not path.is_file():
+            raise SettingsError("settings file not found", file=str(path))
+    else:
+        path = find_settings_file(root)
+        if path is not None and _links_outside(path, root):
+            raise SettingsError(_LINK_REFUSED, file=_rel(path, root))
+    settings, given, warnings = read_settings(path)
+    return settings, path, sorted(given), warnings
+
+
+@dataclass
+class _LoadedTable:
+    source: str
+    frame: pd.DataFrame | None = None
+    file: LoadedFile | None = None
+    problems: _Problems = field(default_factory=_Problems)
+    notes: list[str] = field(default_factory=list)
+    error: AssessmentError | None = None
+
+
+def _load_table(
+    table: str, file_path: Path, root: Path, settings: ConnectorSettings
+) -> _LoadedTable:
+    """Read, resolve and normalise one table file; errors are returned, not raised."""
+    out = _LoadedTable(_rel(file_path, root))
+    try:
+        with open(file_path, "rb") as fh:  # read-only; inputs are never written
+            data = fh.read()
+    except OSError as exc:
+        out.error = InputError(f"cannot read the file: {exc.strerror}", file=out.source)
+        return out
+    # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed.
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        digest = hasher.submit(_sha256, data)
+        _parse_table(out, table, file_path, data, settings, digest)
+    return out
+
+
+def _parse_table(
+    out: _LoadedTable,
+    table: str,
+    file_path: Path,
+    data: bytes,
+    settings: ConnectorSettings,
+    digest: Future[str],
+) -> None:
+    """Parse, resolve and normalise the bytes of one table file into ``out``."""
+    try:
+        raw = read_raw(file_path, data, out.source)
+        frame, mapping, unmatched, absent = build_table(
+            raw, table, out.source, settings, out.problems
+        )
+    except AssessmentError as exc:
+        out.error = exc
+        return
+    for w in raw.warnings:
+        out.problems.add(table=table, **w)
+    out.notes = list(raw.notes)
+    out.frame = frame
+    out.file = LoadedFile(
+        table=table,
+        path=out.source,
+        rows=len(frame),
+        sha256=digest.result(),
+        encoding=raw.encoding,
+        columns=mapping,
+        unmatched=unmatched,
+        absent=absent,
+    )
+
+
+def _load_describe(obj: str, path: Path, source: str) -> tuple[pd.DataFrame, LoadedFile]:
+    """Read one describe file: its field frame and what readiness.json lists for it."""
+    data = read_limited(path, source, MAX_DESCRIBE_BYTES)
+    body_name, frame = describe_from_bytes(data, source)
+    if body_name and body_name != obj:
+        raise InputError(f"file name says {obj} but it describes {body_name}", file=source)
+    loaded = LoadedFile(
+        table=f"describe:{obj}",
+        path=source,
+        rows=len(frame),
+        sha256=_sha256(data),
+        encoding="json",
+        columns={},
+    )
+    return frame, loaded
+
+
+def load_org(
+    path: Path | str,
+    settings_file: Path | str | None = None,
+    progress: Progress | bool | None = None,
+) -> OrgSnapshot:
+    """Load an org export folder: find, read, resolve headers, normalise and validate every file."""
+    root = Path(path)
+    if not root.is_dir():
+        raise InputError("export folder not found (or not a folder)", file=str(root))
+    settings, settings_path, given, settings_warnings = _resolve_settings(root, settings_file)
+    notes: list[str] = []
+    ignored: list[dict] = []
+    refused: list[str] = []
+    found, describe_files = _find_files(root, notes, ignored, refused)
+
+    errors: list[str] = []
+    first_error: AssessmentError | None = None
+
+    def fail(exc: AssessmentError) -> None:
+        nonlocal first_error
+        first_error = first_error or exc
+        errors.append(str(exc))
+
+    for name in refused:
+        fail(InputError(_LINK_REFUSED, file=name))
+    for table, files in found.items():
+        if len(files) > 1:
+            names = " and ".join(_rel(f, root) for f in files)
+            fail(InputError(f"two files for table {table}: {names}; keep one", file=names))
+    for obj, files in describe_files.items():
+        if len(files) > 1:
+            names = " and ".join(_rel(f, root) for f in files)
+            fail(InputError(f"two describe files for {obj}: {names}; keep one", file=names))
+
+    bar = resolve(progress)
+    bar.start(len(found) + len(describe_files), "reading exports")
+    problems = _Problems()
+    for w in settings_warnings:
+        problems.add(table="settings", **(w | {"file": _rel(settings_path, root)}))
+    report = LoadReport(
+        settings_file=str(settings_path) if settings_path else None,
+        settings_given=given,
+        ignored=ignored,
+    )
+    tables: dict[str, pd.DataFrame] = {}
+    todo = [t for t in TABLES if t in found and len(found[t]) == 1]
+    # Two tables at a time: pyarrow and numpy release the GIL, so normalising one table while
+    # another is read uses the second core. Results are merged in TABLES order: the problems,
+    # notes and errors come out exactly as a one-by-one load would give them.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        jobs = [pool.submit(_load_table, t, found[t][0], root, settings) for t in todo]
+        for table, job in zip(todo, jobs, strict=True):
+            loaded = job.result()
+            bar.step(loaded.source)
+            if loaded.error is not None:
+                fail(loaded.error)
+                continue
+            problems.frames.extend(loaded.problems.frames)
+            notes.extend(loaded.notes)
+            tables[table] = loaded.frame
+            report.files.append(loaded.file)
+
+    describe: dict[str, pd.DataFrame] = {}
+    for obj, files in describe_files.items():
+        if len(files) > 1:
+            continue
+        source = _rel(files[0], root)
+        try:
+            describe[obj], loaded = _load_describe(obj, files[0], source)
+        except AssessmentError as exc:
+            fail(exc)
+        else:
+            report.describe_files.append(loaded)
+        bar.step(source)
+    bar.done()
+
+    if errors:
+        if len(errors) == 1 and first_error is not None:
+            raise first_error
+        raise InputError(
+            f"{len(errors)} input file(s) cannot be used",
+            file=str(root),
+            problems=errors,
+        )
+    report.problems = problems.frame()
+    report.missing = [t for t in TABLES if t not in tables]
+    report.notes = notes
+    name = settings.org_name or root.resolve().name
+    return OrgSnapshot(root, name, settings, tables, describe, report)
+
+
+__all__ = [
+    "RawTable",
+    "build_table",
+    "classify_file",
+    "load_org",
+    "parse_pardot_id",
+    "parse_pardot_type",
+    "parse_sync_behavior",
+    "read_raw",
+]

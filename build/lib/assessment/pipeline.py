@@ -1,0 +1,158 @@
+"""One assessment of one org: load → simulate → checks → outputs, written atomically.
+
+The CLI, batch runs, notebooks and tests all call :func:`assess`, so every surface shows the same
+numbers. Outputs are built in a staging folder inside OUT_DIR and moved into place file by file
+only when complete (:mod:`assessment.outputs`): a failed run leaves the previous result as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from . import __version__, outputs, privacy
+from .errors import InputError
+
+OUTPUT_MARKER = "readiness.json"
+
+
+@dataclass
+class AssessmentResult:
+    """What one run produced."""
+
+    org: str
+    verdict: str
+    score: int
+    out_dir: Path
+    readiness: dict
+    snapshot: object = field(repr=False, default=None)
+    simulation: object = field(repr=False, default=None)
+    checks: list = field(repr=False, default_factory=list)
+
+
+def analyse(
+    data_dir: Path, settings_file: Path | None = None, progress=None, timings: dict | None = None
+):
+    """Load, simulate and check one org in memory; returns (snapshot, simulation, check results).
+
+    ``timings``, when given, receives the seconds of each stage (``load``, ``simulate``, ``checks``).
+    """
+    from .checks import run_checks
+    from .load import load_org
+    from .sync import simulate
+
+    t0 = time.perf_counter()
+    snapshot = load_org(Path(data_dir), settings_file=settings_file, progress=progress)
+    t1 = time.perf_counter()
+    simulation = simulate(snapshot)
+    t2 = time.perf_counter()
+    results = run_checks(snapshot, simulation)
+    if timings is not None:
+        timings.update(load=t1 - t0, simulate=t2 - t1, checks=time.perf_counter() - t2)
+    return snapshot, simulation, results
+
+
+def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
+    data, out = data_dir.resolve(), out_dir.resolve()
+    if out == data or data in out.parents:
+        raise InputError(
+            "the output folder must not be inside the export folder (inputs are never written to)",
+            file=str(out_dir),
+        )
+    outputs.check_out_dir(out_dir)
+    outputs.check_fixed_outputs(out_dir)
+
+
+def _plan(snapshot, simulation, results, staging: Path, mask_pii: bool, timings: dict | None):
+    """Recommendations and plan (issue #18), plan.csv written; timed as its own stage."""
+    from .plan import make_plan, write_plan_csv
+
+    t0 = time.perf_counter()
+    planned = make_plan(snapshot, simulation, results)
+    write_plan_csv(planned, staging, mask_pii=mask_pii)
+    if timings is not None:
+        timings["plan"] = time.perf_counter() - t0
+    return planned
+
+
+def assess(
+    data_dir: Path | str,
+    out_dir: Path | str,
+    settings_file: Path | str | None = None,
+    report: bool = True,
+    mask_pii: bool = False,
+    progress=None,
+    timings: dict | None = None,
+    plan: bool = True,
+    baseline: Path | str | None = None,
+    force_baseline: bool = False,
+) -> AssessmentResult:
+    """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
+
+    With ``mask_pii`` every file written is masked by value (:mod:`assessment.privacy`): the
+    folder is safe to share.
+
+    ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
+    ``baseline``: an earlier output folder of the same org to compare with (readiness.json
+    ``baseline``, outcomes/moved.csv); ``force_baseline`` allows one of another org.
+    """
+    from .actions import write_action_files
+    from .readiness import build_readiness, write_json_atomic
+    from .sync import write_outcomes
+
+    data_dir, out_dir = Path(data_dir), Path(out_dir)
+    settings_file = Path(settings_file) if settings_file else None
+    if not data_dir.is_dir():
+        raise InputError("the export folder does not exist or is not a folder", file=str(data_dir))
+    _check_out_dir(data_dir, out_dir)
+    previous = None
+    if baseline is not None:  # read first: it may be OUT_DIR itself, about to be replaced
+        from .baseline import load_output
+
+        previous = load_output(baseline)
+    snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
+
+    with outputs.staging(out_dir) as staging:
+        write_outcomes(simulation, staging)
+        write_action_files(results, staging / "actions")
+        planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None
+        readiness = build_readiness(
+            snapshot,
+            simulation,
+            results,
+            tool_version=__version__,
+            generated_at=datetime.now(UTC).isoformat(timespec="seconds"),
+            plan=planned,
+        )
+        if previous is not None:
+            from .baseline import attach
+
+            attach(readiness, previous, staging, force=force_baseline)
+        write_json_atomic(staging / OUTPUT_MARKER, readiness)
+        values = privacy.personal_values(snapshot) if mask_pii else None
+        masked = privacy.mask_folder(staging, values) if mask_pii else set()
+        if report:
+            from .report import render_report
+
+            # The report renders inside the staging folder: its temporary files (and the
+            # kernel's) stay inside the output folder and go with it.
+            render_report(staging, data_dir, settings_file=settings_file, mask_pii=mask_pii)
+            if mask_pii:  # the report read masked files; this masks what it took elsewhere
+                privacy.mask_folder(staging, values, done=masked)
+        outputs.publish(
+            staging,
+            out_dir,
+            {"tool": "pardot-readiness", "tool_version": __version__, "masked": bool(mask_pii)},
+        )
+    return AssessmentResult(
+        org=snapshot.name,
+        verdict=readiness["verdict"],
+        score=readiness["score"],
+        out_dir=out_dir,
+        readiness=readiness,
+        snapshot=snapshot,
+        simulation=simulation,
+        checks=results,
+    )

@@ -1,0 +1,169 @@
+"""The recommendation registry: ``@rule`` registers a small function of a :class:`PlanContext`.
+
+A rule reads the snapshot, the dry run and the current settings and returns one (or a few)
+:class:`Recommendation`: a change, a confirmation of the current choice, or ``cannot_tell`` naming
+the export that would allow a recommendation (never a guess from absent data). Rules that need a
+predicted effect ask the context for a what-if; the context reuses the base dry run and caches
+each other run, so a setting is simulated at most once per plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from ..settings import ConnectorSettings
+
+ACTIONS = ("change", "confirm", "cannot_tell")
+EXAMPLES = 3  # example record ids per moved outcome
+
+
+@dataclass
+class Recommendation:
+    """One decision: what the data argues for, with evidence, predicted effect, risks, source."""
+
+    code: str  # stable: REC-<decision>[-<object or field>]
+    kind: str  # setting | field
+    decision: str  # the question, in words
+    setting: str  # the connector.yml key (or the field's id for field behaviours)
+    current: Any
+    recommended: Any
+    action: str  # change | confirm | cannot_tell
+    why: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+    effect: dict[str, Any] = field(default_factory=dict)
+    risks: list[str] = field(default_factory=list)
+    source: str = ""
+    policies: list[str] = field(default_factory=list)
+    missing_exports: list[str] = field(default_factory=list)
+    changes: dict[str, Any] = field(default_factory=dict)  # settings a what-if applies
+    changes_matching: bool = False  # the decision changes which records link (plan order)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The readiness.json ``recommendations`` entry (``changes`` kept JSON-plain)."""
+        return {
+            "code": self.code,
+            "kind": self.kind,
+            "decision": self.decision,
+            "setting": self.setting,
+            "current": self.current,
+            "recommended": self.recommended,
+            "action": self.action,
+            "why": self.why,
+            "evidence": self.evidence,
+            "effect": self.effect,
+            "effect_summary": _effect_summary(self),
+            "risks": list(self.risks),
+            "source": self.source,
+            "policies": list(self.policies),
+            "missing_exports": list(self.missing_exports),
+            "changes": {k: _plain_change(v) for k, v in self.changes.items()},
+            "changes_matching": self.changes_matching,
+        }
+
+
+def _effect_summary(rec: Recommendation) -> str:
+    from .view import summary_of
+
+    return summary_of(rec)
+
+
+def _plain_change(value: Any) -> Any:
+    if isinstance(value, dict):  # marketing_data_sharing: object -> MdsRule
+        return {k: getattr(v, "__dict__", v) for k, v in value.items()}
+    return value
+
+
+@dataclass
+class PlanContext:
+    """What a rule reads: snapshot, base dry run, check results; what-ifs run once each."""
+
+    snapshot: Any
+    simulation: Any
+    results: list = field(default_factory=list)
+    runs: dict[str, Any] = field(default_factory=dict, repr=False)
+    what_if_seconds: float = 0.0
+
+    @property
+    def settings(self) -> ConnectorSettings:
+        """The settings the base dry run used."""
+        return self.simulation.settings
+
+    def table(self, name: str) -> pd.DataFrame | None:
+        """A loaded export table, or None when the file was not given."""
+        return self.snapshot.tables.get(name)
+
+    def check(self, code: str):
+        """The check result with this code, or None."""
+        return next((r for r in self.results if r.code == code), None)
+
+    def what_if(self, **changes):
+        """Compare the base dry run with one under changed settings (cached per change set)."""
+        from ..sync import compare, simulate
+
+        key = repr(sorted((k, repr(v)) for k, v in changes.items()))
+        if key not in self.runs:
+            t0 = time.perf_counter()
+            other = simulate(self.snapshot, self.settings.replace(**changes))
+            self.runs[key] = compare(self.simulation, other)  # the base run is reused
+            self.what_if_seconds += time.perf_counter() - t0
+        return self.runs[key]
+
+
+RuleFn = Callable[[PlanContext], "Recommendation | list[Recommendation] | None"]
+RULES: dict[str, RuleFn] = {}
+
+
+def rule(name: str) -> Callable[[RuleFn], RuleFn]:
+    """Register a setting rule under ``name`` (rules run in registration order)."""
+
+    def register(fn: RuleFn) -> RuleFn:
+        if name in RULES:
+            raise ValueError(f"recommendation rule {name!r} registered twice")
+        RULES[name] = fn
+        return fn
+
+    return register
+
+
+def effect_of(what_if) -> dict[str, Any]:
+    """Records whose outcome moves, by move (``a → b``), with a few example ids (a dry-run diff)."""
+    out: dict[str, Any] = {"prospects": {}, "salesforce": {}, "examples": {}}
+    for side, frame, id_col in (
+        ("prospects", what_if.changed_prospects, "prospect_id"),
+        ("salesforce", what_if.changed_salesforce, "sf_id"),
+    ):
+        if frame.empty:
+            continue
+        moved = frame.loc[frame["outcome"] != frame["outcome_other"]]
+        if moved.empty:
+            continue
+        move = moved["outcome"].astype("str") + " → " + moved["outcome_other"].astype("str")
+        counts = move.value_counts()
+        out[side] = {str(k): int(v) for k, v in counts.items()}
+        heads = moved.assign(move=move.to_numpy()).groupby("move", sort=False).head(EXAMPLES)
+        grouped = heads.groupby("move", sort=False)[id_col].agg(lambda s: s.astype(str).tolist())
+        out["examples"].update({f"{side}: {k}": v for k, v in grouped.items()})
+    out["moved_prospects"] = int(sum(out["prospects"].values()))
+    out["moved_salesforce"] = int(sum(out["salesforce"].values()))
+    out["prospect_counts"] = {
+        r["outcome"]: [int(r["base"]), int(r["other"])]
+        for r in what_if.prospects.to_dict("records")
+        if r["base"] != r["other"]
+    }
+    return out
+
+
+def run_rules(ctx: PlanContext) -> list[Recommendation]:
+    """Every registered setting rule, in order (a rule may return none, one or several)."""
+    out: list[Recommendation] = []
+    for fn in RULES.values():
+        got = fn(ctx)
+        if got is None:
+            continue
+        out.extend(got if isinstance(got, list) else [got])
+    return out

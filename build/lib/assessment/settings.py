@@ -1,0 +1,502 @@
+"""Connector settings and modelling policies: one typed model with documented defaults.
+
+Settings come from ``connector.yml`` in the export folder (or ``--settings FILE``). Keys are the
+contract's (spec/contract.md §1); UI labels pasted from the connector settings page are accepted
+as aliases (spec/export-formats.md §7). Rules the spec marks UNCONFIRMED or DISAGREE are *policies*:
+named settings with the spec's suggested default, so a report can say which predictions rest on them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import SettingsError
+from .severity import ThresholdError, parse_thresholds
+from .textio import decode_text, read_limited
+
+SETTINGS_FILE_NAMES = ("connector.yml", "connector.yaml")
+
+
+@dataclass(frozen=True)
+class MdsRule:
+    """One Marketing Data Sharing rule: one field, operator equals, a case-sensitive value (D-3)."""
+
+    field: str
+    value: str
+    operator: str = "equals"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A modelling choice for a rule the evidence does not settle."""
+
+    name: str
+    rule: str
+    status: str  # UNCONFIRMED | DISAGREE | PLANNING
+    choices: tuple[str, ...]
+    summary: str
+
+
+# Every UNCONFIRMED / DISAGREE rule the simulator or the checks rely on, with the spec's rule id.
+POLICIES: dict[str, Policy] = {
+    p.name: p
+    for p in [
+        Policy(
+            "tie_break",
+            "M-7",
+            "DISAGREE",
+            ("contact_then_newest", "lead_then_newest", "newest", "oldest"),
+            "which of several same-email Salesforce records the connector links to",
+        ),
+        Policy(
+            "email_case_insensitive",
+            "M-13",
+            "UNCONFIRMED",
+            ("true", "false"),
+            "emails are matched after trim + casefold; variants are reported as cautions",
+        ),
+        Policy(
+            "converted_leads_match",
+            "M-17",
+            "UNCONFIRMED",
+            ("false", "true"),
+            "whether converted leads take part in email matching",
+        ),
+        Policy(
+            "blank_last_name",
+            "CR-5",
+            "UNCONFIRMED",
+            ("risk", "error"),
+            "a created lead with a blank Last Name: flagged as a risk, or predicted to fail",
+        ),
+        Policy(
+            "unmapped_owner",
+            "U-4/U-6",
+            "UNCONFIRMED",
+            ("connector_user", "error"),
+            "owner of a lead created for a prospect whose Pardot user maps to no Salesforce user",
+        ),
+        Policy(
+            "inactive_owner",
+            "U-5",
+            "UNCONFIRMED",
+            ("error", "connector_user"),
+            "lead creation for a prospect whose user maps to an inactive Salesforce user",
+        ),
+        Policy(
+            "invalid_email",
+            "M-14/M-15",
+            "UNCONFIRMED",
+            ("error", "no_match"),
+            "a syntactically invalid or over-80-character email on a record the connector writes",
+        ),
+        Policy(
+            "ampsea_email_fallback",
+            "M-10",
+            "UNCONFIRMED",
+            ("true", "false"),
+            "in same-email (AMPSEA) mode, prospects without a CRM id match by email",
+        ),
+        Policy(
+            "auto_create_enabled_since",
+            "CR-9/CR-11",
+            "UNCONFIRMED",
+            ("never", "<ISO date>"),
+            "records created after this date get a prospect at unpause; before it, no back-fill",
+        ),
+        Policy(
+            "whitespace_is_blank",
+            "F-3",
+            "UNCONFIRMED",
+            ("true", "false"),
+            "whitespace-only values count as blank when comparing fields",
+        ),
+        Policy(
+            "long_values",
+            "F-14",
+            "UNCONFIRMED",
+            ("error", "truncate"),
+            "a value longer than the Salesforce field: the write fails, or is truncated",
+        ),
+        Policy(
+            "checkbox_false_is_value",
+            "F-3/F-7",
+            "UNCONFIRMED",
+            ("true", "false"),
+            "a Salesforce checkbox false counts as a value (it can overwrite a Pardot true)",
+        ),
+        Policy(
+            "custom_field_default_sync",
+            "F-6",
+            "UNCONFIRMED",
+            ("use_salesforce", "use_pardot"),
+            "sync behaviour of a mapped field whose behaviour the mapping file does not give",
+        ),
+        Policy(
+            "throughput_per_hour",
+            "SY-2",
+            "PLANNING",
+            ("12000",),
+            "records synced per hour (range down to throughput_low_per_hour)",
+        ),
+    ]
+}
+
+# UI labels an admin may paste instead of the contract keys (spec/export-formats.md §7).
+_LABEL_ALIASES = {
+    "automaticallycreateprospectsinpardotiftheyrecreatedasaleadorcontactinsalesforce": (
+        "auto_create_prospects_from_salesforce"
+    ),
+    "automaticallycreateprospectsinaccountengagementiftheyrecreatedasaleadorcontactinsalesforce": (
+        "auto_create_prospects_from_salesforce"
+    ),
+    "automaticallychangeemailaddressesinpardottoreflectchangesinsalesforce": "sync_email_changes",
+    "automaticallymatchsalesforceuserstousers": "auto_match_users",
+    "automaticallydeleteormergeprospectsifthecorrespondingrecordsinsalesforcearedeletedormerged": (
+        "delete_merge_follows_salesforce"
+    ),
+    "excludesalesforcepartnerandcustomerportalusersfromprospectassignment": "exclude_portal_users",
+    "allowmultipleprospectswiththesameemailaddress": "allow_multiple_prospects_same_email",
+    "ampsea": "allow_multiple_prospects_same_email",
+}
+
+
+@dataclass
+class ConnectorSettings:
+    """Resolved connector settings and policies; every field has a documented default."""
+
+    # --- contract keys (spec/contract.md §1) ---
+    connector_version: int = 2  # v2 is current; new BUs get v2, created paused (CR-17, V-5)
+    paused: bool = True  # a new v2 connector starts paused (CR-17)
+    allow_multiple_prospects_same_email: bool = False  # AMPSEA; decides email vs CRM-id matching
+    auto_create_prospects_from_salesforce: bool = (
+        False  # cautious: not assumed on (open question 3)
+    )
+    connector_user: str = "integration"  # v2 default: B2BMA Integration user, sees all (V-2)
+    business_units: int | list[str] = 1
+    marketing_data_sharing: dict[str, MdsRule] = field(default_factory=dict)  # object -> rule
+    person_accounts_enabled: bool = False  # off by default; Support enables it (M-19)
+    sync_emails: bool = False  # email activity as Tasks; no effect on matching (V-4)
+    salesforce_edition: str | None = None
+    api_daily_limit: int | None = None
+    org_name: str | None = None
+    # Units of one Salesforce org share it (batch cross-unit checks, baseline same-org test).
+    salesforce_org_id: str | None = None
+    # --- further documented connector settings (spec/export-formats.md §7, V-4) ---
+    sync_email_changes: bool = True
+    auto_match_users: bool = True
+    delete_merge_follows_salesforce: bool = True
+    exclude_portal_users: bool = False
+    record_type_created: str = "lead"  # lead | contact | person_account (Support only, V-4)
+    sf_blanks_overwrite: bool = False  # Support-only switch (F-2)
+    # Salesforce user ids whose records a named connector user can see; empty = sees all (M-3).
+    connector_user_visible_owner_ids: list[str] = field(default_factory=list)
+    # --- policies (UNCONFIRMED / DISAGREE rules; see POLICIES) ---
+    tie_break: str = "contact_then_newest"
+    email_case_insensitive: bool = True
+    converted_leads_match: bool = False
+    blank_last_name: str = "risk"
+    unmapped_owner: str = "connector_user"
+    inactive_owner: str = "error"
+    invalid_email: str = "error"
+    ampsea_email_fallback: bool = True
+    auto_create_enabled_since: str | None = None
+    whitespace_is_blank: bool = True
+    long_values: str = "error"
+    checkbox_false_is_value: bool = True
+    custom_field_default_sync: str = "use_salesforce"
+    pardot_timezone: str = "UTC"  # Pardot UI/v3/v4 exports give naive times in the user's zone
+    # --- planning figures (SY-1, SY-2, SY-4) ---
+    throughput_per_hour: int = 12000
+    throughput_low_per_hour: int = 4800
+    batch_size: int = 200
+    cycle_minutes: float = 3.0
+    # --- check thresholds ---
+    una003_create_threshold: int = 100  # UNA003 warns above this many created leads
+    usr002_blocker_threshold: int = 0  # USR002 is a blocker above this many prospects
+    syn003_max_hours: float = 24.0  # SYN003 warns above a day of syncing
+    # Shares of the org above which record warnings become blockers (severity.ESCALATIONS);
+    # only the org's overrides are kept here, severity.resolved() adds the defaults.
+    thresholds: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._validate()
+
+    @property
+    def uses_integration_user(self) -> bool:
+        """True when the connector runs as the v2 integration user (sees every record, V-2)."""
+        return self.connector_user.strip().lower() in {"integration", "b2bma integration", ""}
+
+    @property
+    def ampsea(self) -> bool:
+        """Short name for allow_multiple_prospects_same_email."""
+        return self.allow_multiple_prospects_same_email
+
+    @property
+    def business_unit_count(self) -> int:
+        """How many business units share the org."""
+        bu = self.business_units
+        return len(bu) if isinstance(bu, list) else int(bu)
+
+    def replace(self, **changes: Any) -> ConnectorSettings:
+        """A copy with some settings changed (for what-if runs)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict, defaults included."""
+        out = dataclasses.asdict(self)
+        out["marketing_data_sharing"] = {
+            obj: dataclasses.asdict(rule) for obj, rule in self.marketing_data_sharing.items()
+        }
+        return out
+
+    def _validate(self) -> None:
+        for name, policy in POLICIES.items():
+            value = getattr(self, name)
+            if isinstance(value, str) and policy.choices[0] != "never" and len(policy.choices) > 1:
+                if value not in policy.choices:
+                    raise SettingsError(
+                        f"setting {name!r} is {value!r}; expected one of {', '.join(policy.choices)}"
+                    )
+        if self.connector_version not in (1, 2):
+            raise SettingsError(f"connector_version is {self.connector_version!r}; expected 1 or 2")
+        if self.record_type_created not in ("lead", "contact", "person_account"):
+            raise SettingsError(
+                f"record_type_created is {self.record_type_created!r}; "
+                "expected lead, contact or person_account"
+            )
+        try:
+            ZoneInfo(str(self.pardot_timezone))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise SettingsError(
+                f"pardot_timezone is {self.pardot_timezone!r}; expected an IANA zone such as "
+                "'America/New_York' or 'UTC'"
+            ) from None
+        since = self.auto_create_enabled_since
+        if since not in (None, "never"):
+            try:
+                date.fromisoformat(str(since)[:10])
+            except ValueError:
+                raise SettingsError(
+                    f"auto_create_enabled_since is {since!r}; expected 'never' or a date "
+                    "like 2024-01-31"
+                ) from None
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(text).lower())
+
+
+_FIELD_TYPES = {f.name: f for f in fields(ConnectorSettings)}
+_KEYS = {_key(name): name for name in _FIELD_TYPES} | _LABEL_ALIASES
+
+_TRUE = {"true", "yes", "on", "1", "enabled", "checked"}
+_FALSE = {"false", "no", "off", "0", "disabled", "unchecked"}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    annotation = str(_FIELD_TYPES[name].type)
+    if name == "marketing_data_sharing":
+        return _coerce_mds(value, source)
+    if name == "thresholds":
+        try:
+            return parse_thresholds(value)
+        except ThresholdError as exc:
+            raise SettingsError(str(exc), file=source) from None
+    if name == "business_units":
+        if isinstance(value, list):
+            return [str(v) for v in value]
+        return _coerce_int(name, value, source)
+    if name == "connector_user_visible_owner_ids":
+        if not isinstance(value, list):
+            raise SettingsError(f"{name} must be a list of Salesforce user ids", file=source)
+        return [str(v) for v in value]
+    if annotation.startswith("bool"):
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        raise SettingsError(f"{name} is {value!r}; expected true or false", file=source)
+    if annotation.startswith("int"):
+        return None if value is None else _coerce_int(name, value, source)
+    if annotation.startswith("float"):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{name} is {value!r}; expected a number", file=source) from None
+    if value is None:
+        return None
+    if name == "connector_version":
+        return _coerce_int(name, value, source)
+    return str(value)
+
+
+def _coerce_int(name: str, value: Any, source: str) -> int:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return int(str(value).strip().lower().lstrip("v"))
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} is {value!r}; expected a whole number", file=source) from None
+
+
+def _coerce_mds(value: Any, source: str) -> dict[str, MdsRule]:
+    if value in (None, False, {}):
+        return {}
+    if not isinstance(value, dict):
+        raise SettingsError(
+            "marketing_data_sharing must map an object (Lead, Contact) to {field, operator, value}",
+            file=source,
+        )
+    rules = {}
+    for obj, rule in value.items():
+        if not isinstance(rule, dict) or "field" not in rule or "value" not in rule:
+            raise SettingsError(
+                f"marketing_data_sharing.{obj} needs 'field' and 'value'", file=source
+            )
+        operator = str(rule.get("operator", "equals")).strip().lower()
+        rules[str(obj).strip().capitalize()] = MdsRule(
+            field=str(rule["field"]), value=str(rule["value"]), operator=operator
+        )
+    return rules
+
+
+def settings_from_mapping(
+    data: dict[str, Any] | None, source: str = "settings"
+) -> ConnectorSettings:
+    """Build settings from a parsed YAML mapping, accepting contract keys and UI labels."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise SettingsError("expected a mapping of setting: value", file=source)
+    values: dict[str, Any] = {}
+    for raw_key, value in data.items():
+        name = _KEYS.get(_key(raw_key))
+        if name is None:
+            raise SettingsError(f"unknown setting {raw_key!r}", file=source)
+        values[name] = _coerce(name, value, source)
+    try:
+        return ConnectorSettings(**values)
+    except SettingsError as exc:
+        exc.file = exc.file or source  # name the file the bad value came from
+        raise
+
+
+# Bounds for connector.yml (PITFALLS.md: safe_load still expands aliases, so a few nested anchors
+# — "billion laughs" — exhaust memory). A settings file is a few dozen lines.
+MAX_SETTINGS_BYTES = 1 << 20
+MAX_YAML_NODES = 10_000
+MAX_YAML_ALIASES = 100
+MAX_YAML_DEPTH = 20
+
+
+class _YamlTooBig(Exception):
+    """The YAML document exceeds one of the bounds."""
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that stops before building a value with too many nodes (aliases
+    counted as expanded: each use adds the whole anchored value), aliases or levels. The bounds
+    are checked while the document is composed, before any Python value is constructed."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = self._depth = 0
+        self._sizes: dict[int, int] = {}  # id(node) -> nodes in its expanded value
+
+    def compose_node(self, parent, index):  # noqa: D102 (yaml API)
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_YAML_ALIASES:
+                raise _YamlTooBig(f"more than {MAX_YAML_ALIASES} aliases (*name references)")
+        self._depth += 1
+        if self._depth > MAX_YAML_DEPTH:
+            raise _YamlTooBig(f"nested more than {MAX_YAML_DEPTH} levels deep")
+        try:
+            node = super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+        if id(node) not in self._sizes:
+            if isinstance(node, yaml.SequenceNode):
+                children = node.value
+            elif isinstance(node, yaml.MappingNode):
+                children = [n for pair in node.value for n in pair]
+            else:
+                children = []
+            self._sizes[id(node)] = 1 + sum(self._sizes.get(id(c), 1) for c in children)
+            if self._sizes[id(node)] > MAX_YAML_NODES:
+                raise _YamlTooBig(f"more than {MAX_YAML_NODES} values once aliases are expanded")
+        return node
+
+
+def parse_settings_yaml(data: bytes, source: str) -> tuple[Any, list[dict]]:
+    """Decode (BOMs, UTF-16, Windows-1252 with a warning) and parse a settings file, bounded.
+
+    Returns the YAML value and the decoding warnings (problems). Any YAML that is invalid or over
+    the bounds raises :class:`SettingsError` naming the file (exit 2), never a traceback.
+    """
+    if len(data) > MAX_SETTINGS_BYTES:
+        raise SettingsError(
+            f"the settings file is larger than {MAX_SETTINGS_BYTES >> 20} MB; "
+            "connector.yml holds a few dozen lines",
+            file=source,
+        )
+    text, _, warnings = decode_text(data, source)
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data(), warnings
+    except _YamlTooBig as exc:
+        raise SettingsError(f"settings file refused: {exc}", file=source) from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise SettingsError(
+            f"not valid YAML: {getattr(exc, 'problem', None) or type(exc).__name__}",
+            file=source,
+            row=(mark.line + 1) if mark else None,
+        ) from None
+    except RecursionError:
+        raise SettingsError("settings file refused: nested too deeply", file=source) from None
+    finally:
+        loader.dispose()
+
+
+def read_settings(path: Path | None) -> tuple[ConnectorSettings, set[str], list[dict]]:
+    """Settings of a file, the names it states explicitly, and decoding warnings (problems)."""
+    if path is None or not Path(path).exists():
+        return ConnectorSettings(), set(), []
+    source = str(path)
+    data = read_limited(path, source, MAX_SETTINGS_BYTES)
+    value, warnings = parse_settings_yaml(data, source)
+    settings = settings_from_mapping(value, source=source)
+    given = {_KEYS[_key(k)] for k in (value or {}) if _key(k) in _KEYS}
+    return settings, given, warnings
+
+
+def given_keys(path: Path | None) -> set[str]:
+    """Names of the settings a file states explicitly (the rest are defaults)."""
+    return read_settings(path)[1]
+
+
+def load_settings(path: Path | None) -> ConnectorSettings:
+    """Read connector.yml; a missing file gives the documented defaults."""
+    return read_settings(path)[0]
+
+
+def find_settings_file(folder: Path) -> Path | None:
+    """The connector.yml of an export folder, matched case-insensitively."""
+    names = {n.lower() for n in SETTINGS_FILE_NAMES}
+    for child in sorted(Path(folder).iterdir()):
+        if child.is_file() and child.name.lower() in names:
+            return child
+    return None

@@ -1,0 +1,117 @@
+"""The driver: named rule steps in the order of connector-behavior.md §10."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..fields import effective_mappings
+from ..settings import ConnectorSettings
+from . import create_leads, field_resolution, link_by_crm_id, match_by_email
+from .initial_sync import initial_sync
+from .kernels import arrow, col, from_codes, labels_of, str_series, strs, take_str
+from .records import SF_OBJECTS, sf_records
+from .result import SimulationResult
+from .salesforce_side import salesforce_outcomes
+from .state import Decisions
+
+# The prospect rule steps, in §10 order; each reads and returns the decision state.
+PROSPECT_STEPS = (
+    link_by_crm_id.skip_recycle_bin,  # §10
+    link_by_crm_id.do_not_sync,  # step 1: M-22, M-6
+    link_by_crm_id.crm_id_sentinels,  # step 2: M-21, M-22, ID-5
+    link_by_crm_id.index_ids_and_keys,  # mechanics: id and email-key codes
+    link_by_crm_id.crm_id_missing,  # ID-5, M-20, INP001
+    link_by_crm_id.follow_converted_leads,  # M-17
+    link_by_crm_id.merged_or_deleted,  # M-20
+    link_by_crm_id.link_in_scope,  # M-2, D-6
+    match_by_email.prepare_email_matching,  # step 3: M-16, M-9, M-10
+    match_by_email.email_candidates,  # M-5, M-1, M-17, M-19
+    match_by_email.break_ties,  # M-7
+    match_by_email.one_record_one_prospect,  # M-1
+    match_by_email.match_by_email,  # M-5, M-7
+    match_by_email.email_variants,  # M-13
+    create_leads.only_out_of_scope,  # M-3, D-6
+    create_leads.create_or_not,  # CR-1, CR-4, M-14
+    create_leads.unseen_exports,  # §10, INP001
+    create_leads.owners_of_created_leads,  # CR-6, U-4, U-5, M-14
+    create_leads.create_checks,  # F-15, CR-5, §3.7
+    field_resolution.field_resolution,  # F-2, §3.7
+)
+
+
+def mds_unknown(s: Decisions) -> Decisions:
+    """A linked record whose Marketing Data Sharing field was not exported: scope unknown (D-3)."""
+    tgt = s.target >= 0
+    unknown = np.zeros(s.n, dtype=bool)
+    unknown[tgt] = s.sf["mds_unknown"].to_numpy()[s.target[tgt]]
+    s.notes.caution |= unknown
+    text = "the Marketing Data Sharing rule field is not in the export: scope unknown"
+    s.notes.add(unknown, "D-3.mds_field_not_exported", text)
+    return s
+
+
+def _owners(s: Decisions) -> pd.Series:
+    """The owner per prospect: the connector sets it on created leads, else the record's (U-3)."""
+    create, owner, tgt = s.facts["create"], s.facts["owner"], s.target >= 0
+    own = create | (s.outcome == "will_error") & ~tgt
+    owner_out = take_str(s.sf["owner_id"], np.where(own, -1, s.target))
+    if own.any():
+        owner_out = str_series(
+            pc.replace_with_mask(arrow(owner_out), pa.array(own), arrow(strs(owner[own])))
+        )
+    return owner_out
+
+
+def prospect_frame(s: Decisions) -> pd.DataFrame:
+    """outcomes/prospects.csv rows (contract §4)."""
+    P, tgt = s.P, s.target >= 0
+    owner_out = _owners(s)
+    s = mds_unknown(s)
+    obj_code = np.full(s.n, -1, dtype=np.int64)  # the linked record's object, as a code
+    obj_code[tgt] = s.sf["obj_code"].to_numpy()[s.target[tgt]]
+    assigned_id = col(P, "assigned_user_id").astype("str").reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "prospect_id": col(P, "prospect_id").astype("str").reset_index(drop=True),
+            "email": s.facts["p_email"].astype("str").reset_index(drop=True),
+            "outcome": labels_of(s.outcome),
+            "sf_object": from_codes(obj_code, list(SF_OBJECTS)),
+            "sf_id": take_str(s.sf["link_id"], s.target),
+            "owner_sf_user_id": owner_out,
+            "reason": labels_of(s.notes.reason),
+            "reason_code": s.notes.code_column(),
+            "policies": s.notes.policy_column(),
+            "caution": s.notes.caution,
+            "email_key": s.facts["p_key"].astype("str").reset_index(drop=True),
+            "assigned": s.facts["assigned"],
+            "pardot_user_id": s.facts["pardot_user_id"].fillna(assigned_id),
+            "error_code": labels_of(s.error_code),
+            "candidates": labels_of(s.candidates),
+            "row": P.index.to_numpy(),
+        }
+    )
+    frame["caution"] = frame["caution"].astype(bool)
+    frame["assigned"] = frame["assigned"].astype(bool)
+    return frame
+
+
+def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationResult:
+    """Predict every prospect's and Salesforce record's outcome at unpause (spec §10)."""
+    settings = settings or snapshot.settings
+    P = snapshot.tables.get("pardot_prospects")
+    if P is None:
+        P = pd.DataFrame(columns=["prospect_id", "email", "email_key"])
+    sf = sf_records(snapshot, settings)
+    s = Decisions.start(snapshot, settings, P, sf, effective_mappings(snapshot, settings))
+    for step in PROSPECT_STEPS:
+        s = step(s)
+    prospects = prospect_frame(s)
+    salesforce = salesforce_outcomes(sf, prospects, s.target, s.how, s.facts["key_codes"], settings)
+    result = SimulationResult(
+        settings, prospects, salesforce, s.facts["fields"], {}, s.mappings, s.facts["users"]
+    )
+    result.initial_sync = initial_sync(result, settings)
+    return result

@@ -1,0 +1,50 @@
+"""Field values as the connector compares them (F-3): one text form per value."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..settings import ConnectorSettings
+from .kernels import arrow, str_series
+
+
+def compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -> pd.Series:
+    """Values as comparable text: booleans true/false, numbers without '.0', blank → NA (F-3)."""
+    dtype = values.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        text = values.astype("boolean").map({True: "true", False: "false"}).astype("str")
+        if not settings.checkbox_false_is_value:
+            text = text.mask(text == "false")  # F-3/F-7 policy: a false checkbox counts as blank
+        return text
+    if pd.api.types.is_numeric_dtype(dtype):
+        text = values.astype("Float64").astype("str").str.replace(r"\.0$", "", regex=True)
+        return text
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(dtype):
+        midnight = (values.dt.hour == 0) & (values.dt.minute == 0) & (values.dt.second == 0)
+        return (
+            values.dt.strftime("%Y-%m-%d")
+            .where(midnight, values.dt.strftime("%Y-%m-%dT%H:%M:%S"))
+            .astype("str")
+        )
+    text = arrow(values)
+    if settings.whitespace_is_blank:
+        text = pc.utf8_trim_whitespace(text)  # F-3 policy: whitespace-only counts as blank
+    # Blank → NA, in arrow (what ``str.strip`` and ``mask(text == "")`` do, without pandas).
+    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    out = str_series(text).set_axis(values.index)
+    out.name = values.name
+    return out
+
+
+def pair_text(values: pd.Series, pos: np.ndarray, settings, is_sf: bool) -> pd.Series:
+    """:func:`compare_text` of ``values`` at positions ``pos``, on a RangeIndex; a column with
+    no value at all gives all NA without a take."""
+    if values.count() == 0:
+        return pd.Series(np.nan, index=pd.RangeIndex(len(pos)), dtype="str")
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        # Text: taken in arrow (no index to carry along), then compared as ``iloc`` would be.
+        return compare_text(str_series(pc.take(arrow(values), pa.array(pos))), settings, is_sf)
+    return compare_text(values.iloc[pos], settings, is_sf).reset_index(drop=True)

@@ -1,0 +1,111 @@
+"""Write-error rules: which values Salesforce refuses when the connector writes them (§3.7, §7.2).
+
+One home for the rules the simulator applies to created leads and to AE→Salesforce writes on
+linked pairs: email syntax (M-14, X9), restricted picklists (exact value; multi-select per
+part, K2), text lengths (F-14) and required fields (F-15).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..normalize import email_is_valid
+from ..settings import ConnectorSettings
+
+# Salesforce field types whose values have a maximum length (describe ``length``).
+TEXT_TYPES = frozenset(
+    {
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "encryptedstring",
+    }
+)
+# The order Salesforce reports failures in: a record gets the first code that applies.
+ERROR_ORDER = (
+    "CANNOT_UPDATE_CONVERTED_LEAD",
+    "INACTIVE_OWNER_OR_USER",
+    "INVALID_EMAIL_ADDRESS",
+    "REQUIRED_FIELD_MISSING",
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    "STRING_TOO_LONG",
+)
+
+
+def max_length(meta: dict | None) -> int | None:
+    """The maximum length Salesforce enforces on a field, or None (not a text type, no length)."""
+    if meta is None or str(meta.get("type") or "") not in TEXT_TYPES:
+        return None
+    length = meta.get("length")
+    if length is None or pd.isna(length) or int(length) <= 0:
+        return None
+    return int(length)
+
+
+def not_in_picklist(values: pd.Series, meta: dict | None) -> np.ndarray:
+    """Values a restricted picklist refuses: exact value, case and spaces included (K2, H22
+    KB 000384095); a multi-select value fails when any ``;`` part does."""
+    ftype = str((meta or {}).get("type") or "")
+    if not (meta and meta.get("restricted_picklist") and ftype in ("picklist", "multipicklist")):
+        return np.zeros(len(values), dtype=bool)
+    allowed = list(meta.get("picklist_values") or ())
+    if ftype == "multipicklist":
+        exploded = values.str.split(";").explode()
+        miss = (~exploded.isin(allowed) & exploded.notna()).groupby(level=0).any()
+        return miss.reindex(values.index, fill_value=False).to_numpy(dtype=bool)
+    return ~values.isin(allowed).to_numpy(dtype=bool)
+
+
+def write_errors(
+    values: pd.Series, meta: dict | None, settings: ConnectorSettings
+) -> list[tuple[np.ndarray, str | None, str]]:
+    """Which AE→Salesforce writes of ``values`` fail against the describe entry (§3.7, §7.2).
+
+    One ``(mask, error code or None, policy)`` per kind of failure found; a record is in at most
+    one mask (the first failure Salesforce would report). Code None: no error, but the write
+    rests on the policy (a long value truncated).
+    """
+    found: list[tuple[np.ndarray, str | None, str]] = []
+    if meta is None:
+        return found
+    ftype = str(meta.get("type") or "")
+    open_ = values.notna().to_numpy(dtype=bool)  # present and not yet failed
+
+    def add(mask: np.ndarray, code: str | None, policy: str) -> None:
+        nonlocal open_
+        mask = mask & open_
+        if mask.any():
+            found.append((mask, code, policy))
+            open_ = open_ & ~mask
+
+    if ftype == "email" and settings.invalid_email == "error":
+        # INVALID_EMAIL_ADDRESS (M-14, X9); policy invalid_email.
+        add(~email_is_valid(values).to_numpy(dtype=bool), "INVALID_EMAIL_ADDRESS", "invalid_email")
+    add(not_in_picklist(values, meta), "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "")
+    length = max_length(meta)
+    if length is not None:
+        too_long = (values.str.len() > length).fillna(False).to_numpy(dtype=bool)
+        # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
+        add(too_long, "STRING_TOO_LONG" if settings.long_values == "error" else None, "long_values")
+    return found
+
+
+def write_errors_at(
+    values: pd.Series, at: np.ndarray, n: int, meta: dict | None, settings: ConnectorSettings
+) -> list[tuple[np.ndarray, str | None, str]]:
+    """:func:`write_errors` of the values written at positions ``at`` (of ``n`` records), with
+    masks over all ``n``: every test is per value, so only the written values are looked at."""
+    found: list[tuple[np.ndarray, str | None, str]] = []
+    if meta is None or len(at) == 0:
+        return found
+    for bad, code, policy in write_errors(values.reset_index(drop=True), meta, settings):
+        mask = np.zeros(n, dtype=bool)
+        mask[at[bad]] = True
+        found.append((mask, code, policy))
+    return found
