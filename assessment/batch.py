@@ -272,8 +272,8 @@ def _died(task: OrgTask, exc: BaseException) -> OrgRun:
 def _quiet() -> None:
     """Worker start: Ctrl-C is the parent's to handle (one line, exit 130), not every worker's.
 
-    On Ctrl-C the parent cancels the orgs not started; a worker finishes (and publishes,
-    atomically) the org it is on, then exits.
+    On Ctrl-C the parent cancels the orgs not started and waits for the workers to finish (and
+    publish, atomically) the org each is on; then it removes its scratch folder and exits 130.
     """
     import signal
 
@@ -305,8 +305,8 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
                     continue
                 bar.set_postfix_str(tasks[i].name, refresh=False)
                 bar.update(1)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except KeyboardInterrupt:  # the orgs under way finish (and publish) first, then stop
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     for i in sorted(retry):
         with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_quiet) as alone:
