@@ -20,6 +20,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
+import pyarrow as pa
 
 from .errors import AssessmentError, InputError
 
@@ -40,6 +41,7 @@ INDEX_COLUMNS = [
     "fixed",
     "new",
     "trend_note",
+    "cross_unit",
 ]
 
 
@@ -63,6 +65,7 @@ class OrgRun:
     fixed: int | None = None  # checks fixed / new since the previous result
     new: int | None = None
     trend_note: str | None = None
+    cross_unit: int | None = None  # cross-unit findings on this unit (units of one org)
 
     def trend(self) -> str | None:
         """Verdict and score before -> now, when the batch output held a previous result."""
@@ -82,6 +85,7 @@ class BatchSummary:
     out_dir: Path
     runs: list[OrgRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # folders skipped and why
+    cross_unit: list[dict] = field(default_factory=list)  # groups of units of one Salesforce org
 
     @property
     def failed(self) -> list[OrgRun]:
@@ -91,7 +95,8 @@ class BatchSummary:
     def frame(self) -> pd.DataFrame:
         """One row per org, the columns of index.csv."""
         frame = pd.DataFrame([asdict(r) for r in self.runs], columns=INDEX_COLUMNS)
-        for col in ("score", "blockers_failed", "warnings_failed", "score_before", "fixed", "new"):
+        ints = ("score", "blockers_failed", "warnings_failed", "score_before", "fixed", "new")
+        for col in (*ints, "cross_unit"):
             frame[col] = pd.to_numeric(frame[col]).astype("Int64")
         return frame
 
@@ -109,6 +114,13 @@ class BatchSummary:
                 )
             else:
                 lines.append(f"  {r.org}: FAILED ({r.exit_class}) {r.error}")
+        for group in self.cross_unit:
+            lines.append(f"  units of one Salesforce org: {', '.join(group['units'])}")
+            lines.extend(
+                f"    {f['code']} ({f['severity']}): {f['summary']}" for f in group["findings"]
+            )
+            if not group["findings"]:
+                lines.append("    no cross-unit findings")
         lines.extend(f"  note: {n}" for n in self.notes)
         if self.failed:
             names = ", ".join(r.folder for r in self.failed)
@@ -333,8 +345,37 @@ def run_batch(
         else:
             runs = _run_processes(tasks, runner, workers, bar)
     summary = BatchSummary(out_dir, runs, notes)
+    _cross_unit(summary)
     write_index(summary)
     return summary
+
+
+def _cross_unit(summary: BatchSummary) -> None:
+    """Check units of one Salesforce org together; write ``cross_unit`` into their readiness.json."""
+    from .cross_unit import check_units, for_unit
+    from .readiness import write_json_atomic
+
+    ok = {
+        r.folder: summary.out_dir / r.folder
+        for r in summary.runs
+        if r.status == "ok" and (summary.out_dir / r.folder / "readiness.json").is_file()
+    }
+    if len(ok) < 2:
+        return
+    try:
+        summary.cross_unit = check_units(ok)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # unreadable: say so
+        summary.notes.append(f"cross-unit checks not run: {type(exc).__name__}: {exc}")
+        return
+    for run in summary.runs:
+        value = for_unit(summary.cross_unit, run.folder) if run.folder in ok else None
+        if value is None:
+            continue
+        path = ok[run.folder] / "readiness.json"
+        readiness = json.loads(path.read_text(encoding="utf-8"))
+        readiness["cross_unit"] = value
+        write_json_atomic(path, readiness)
+        run.cross_unit = len(value["findings"])
 
 
 def _atomic(path: Path, text: str) -> None:
@@ -363,10 +404,36 @@ def write_index(summary: BatchSummary) -> None:
     frame = summary.frame()
     rows = [asdict(r) for r in summary.runs]
     out = summary.out_dir
-    payload = {"orgs": rows, "failed": [r.folder for r in summary.failed], "notes": summary.notes}
+    payload = {
+        "orgs": rows,
+        "failed": [r.folder for r in summary.failed],
+        "notes": summary.notes,
+        "cross_unit": summary.cross_unit,
+    }
     _atomic(out / "index.json", json.dumps(payload, indent=2, default=str))
     _atomic(out / "index.csv", _csv_safe(frame).to_csv(index=False))
     _atomic(out / "index.html", index_html(summary))
+
+
+def _group_html(group: dict) -> str:
+    """One group of units of one Salesforce org and its cross-unit findings."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr class='{esc(f['severity'])}'><td>{esc(f['code'])}</td><td>{esc(f['severity'])}</td>"
+        f"<td>{esc(f['summary'])}</td><td>{esc(f['source'])}</td>"
+        f"<td>{esc(', '.join(map(str, f['examples'][:5])))}</td></tr>"
+        for f in group["findings"]
+    )
+    table = (
+        "<table><tr><th>code</th><th>severity</th><th>finding</th><th>source</th>"
+        f"<th>examples</th></tr>{rows}</table>"
+        if rows
+        else "<p>No cross-unit findings.</p>"
+    )
+    return (
+        f"<h2>Units of one Salesforce org: {esc(', '.join(group['units']))}</h2>"
+        f"<p>Grouped by {esc(group['by'].replace('_', ' '))}.</p>{table}"
+    )
 
 
 def index_html(summary: BatchSummary) -> str:
@@ -393,13 +460,14 @@ def index_html(summary: BatchSummary) -> str:
     ok = len(summary.runs) - len(summary.failed)
     failed = ", ".join(esc(r.folder) for r in summary.failed)
     notes = "".join(f"<li>{esc(n)}</li>" for n in summary.notes)
+    groups = "".join(_group_html(g) for g in summary.cross_unit)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Connector readiness: batch index</title><style>"
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
         ".ready{background:#d4edda}.ready_with_warnings{background:#fff3cd}"
-        ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}"
+        ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}.blocker{background:#f8d7da}.warning{background:#fff3cd}"
         "</style></head><body><h1>Connector readiness: batch index</h1>"
         f"<p>{len(summary.runs)} org(s): {ok} assessed, {len(summary.failed)} failed"
         + (f" ({failed})" if failed else "")
@@ -407,5 +475,9 @@ def index_html(summary: BatchSummary) -> str:
         + (f"<ul class='notes'>{notes}</ul>" if notes else "")
         + "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
         "<th>warnings failed</th><th>report / failure reason</th>"
-        "<th>since the previous run</th></tr>" + "".join(body) + "</table></body></html>"
+        "<th>since the previous run</th></tr>"
+        + "".join(body)
+        + "</table>"
+        + groups
+        + "</body></html>"
     )

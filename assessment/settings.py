@@ -188,6 +188,8 @@ class ConnectorSettings:
     salesforce_edition: str | None = None
     api_daily_limit: int | None = None
     org_name: str | None = None
+    # Units of one Salesforce org share it (batch cross-unit checks, baseline same-org test).
+    salesforce_org_id: str | None = None
     # --- further documented connector settings (spec/export-formats.md §7, V-4) ---
     sync_email_changes: bool = True
     auto_match_users: bool = True

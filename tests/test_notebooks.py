@@ -20,6 +20,7 @@ NOTEBOOKS = [
     "06_user_mapping.ipynb",
     "07_sync_dry_run.ipynb",
     "08_readiness_report.ipynb",
+    "09_since_last_assessment.ipynb",
     "10_plan.ipynb",
 ]
 AREA_OF = {
@@ -191,3 +192,20 @@ def test_plan_notebook_shows_every_recommendation_and_the_combined_what_if(org, 
     assert all(r.code in text for r in plan.recommendations if r.action != "confirm")
     assert "The plan" in text and "order of doing" in text
     assert "Prospect outcomes (now" in text or "Settings changed: none" in text
+
+
+@needs_pipeline
+def test_since_last_assessment_notebook_compares_with_the_baseline(org, tmp_path):
+    data, out, result = org
+    now = tmp_path / "now"
+    text = _execute(
+        "09_since_last_assessment.ipynb",
+        tmp_path,
+        data_dir=str(data),
+        previous_out=str(out),
+        out_dir=str(now),
+    )
+    baseline = json.loads((now / "readiness.json").read_text(encoding="utf-8"))["baseline"]
+    assert baseline["previous_out"] == str(out)
+    assert baseline["verdict"] == {"before": result.verdict, "after": result.verdict}
+    assert "none (identical checksums)" in text and "<td>rules</td>" in text
