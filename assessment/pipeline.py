@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__, outputs
+from . import __version__, outputs, privacy
 from .errors import InputError
 
 OUTPUT_MARKER = "readiness.json"
@@ -91,6 +91,9 @@ def assess(
 ) -> AssessmentResult:
     """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
 
+    With ``mask_pii`` every file written is masked by value (:mod:`assessment.privacy`): the
+    folder is safe to share.
+
     ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
     ``baseline``: an earlier output folder of the same org to compare with (readiness.json
     ``baseline``, outcomes/moved.csv); ``force_baseline`` allows one of another org.
@@ -128,12 +131,16 @@ def assess(
 
             attach(readiness, previous, staging, force=force_baseline)
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
+        values = privacy.personal_values(snapshot) if mask_pii else None
+        masked = privacy.mask_folder(staging, values) if mask_pii else set()
         if report:
             from .report import render_report
 
             # The report renders inside the staging folder: its temporary files (and the
             # kernel's) stay inside the output folder and go with it.
             render_report(staging, data_dir, settings_file=settings_file, mask_pii=mask_pii)
+            if mask_pii:  # the report read masked files; this masks what it took elsewhere
+                privacy.mask_folder(staging, values, done=masked)
         outputs.publish(
             staging,
             out_dir,
