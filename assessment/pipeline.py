@@ -88,6 +88,7 @@ def assess(
     plan: bool = True,
     baseline: Path | str | None = None,
     force_baseline: bool = False,
+    cross_unit: dict | None = None,
 ) -> AssessmentResult:
     """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
 
@@ -97,6 +98,7 @@ def assess(
     ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
     ``baseline``: an earlier output folder of the same org to compare with (readiness.json
     ``baseline``, outcomes/moved.csv); ``force_baseline`` allows one of another org.
+    ``cross_unit``: findings across business units of one org (batch), kept in readiness.json.
     """
     from .actions import write_action_files
     from .readiness import build_readiness, write_json_atomic
@@ -130,6 +132,8 @@ def assess(
             from .baseline import attach
 
             attach(readiness, previous, staging, force=force_baseline)
+        if cross_unit is not None:
+            readiness["cross_unit"] = cross_unit
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
         values = privacy.personal_values(snapshot) if mask_pii else None
         masked = privacy.mask_folder(staging, values) if mask_pii else set()
