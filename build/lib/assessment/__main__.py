@@ -1,5 +1,0 @@
-"""``python -m assessment``: the command line."""
-
-from .cli import main
-
-raise SystemExit(main())
