@@ -1236,6 +1236,10 @@ def _ignore_reason(child: Path) -> tuple[str, str] | None:
         if low == "describe":
             return None
         return "folder", "subfolders are not read: move its export files up into the folder"
+    if not child.exists():
+        return "file", "a broken link (its target does not exist)"
+    if not child.is_file():  # a named pipe, socket or device would block or never end
+        return "file", "not a regular file (a pipe, socket or device)"
     if low in _QUIET_FILES:
         return "file", "not a table (export manifest or read-me)"
     if child.suffix.lower() in _ARCHIVE_EXTS or low.endswith(".tar.gz"):
@@ -1279,6 +1283,7 @@ def _find_files(
                 rel = f"{name}/{f.name}"
                 obj = f.stem.split(".")[0].capitalize()
                 if not f.is_file() or f.suffix.lower() != ".json" or obj not in OBJECTS:
+                    # (a pipe or device is not a regular file either: never opened)
                     reason = f"only {', '.join(OBJECTS)} describe .json files are used"
                     skip(rel, "file", reason, f"ignored {rel} ({reason})")
                 elif _links_outside(f, root):
