@@ -269,6 +269,17 @@ def _died(task: OrgTask, exc: BaseException) -> OrgRun:
     )  # fmt: skip
 
 
+def _quiet() -> None:
+    """Worker start: Ctrl-C is the parent's to handle (one line, exit 130), not every worker's.
+
+    On Ctrl-C the parent cancels the orgs not started and waits for the workers to finish (and
+    publish, atomically) the org each is on; then it removes its scratch folder and exits 130.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgRun]:
     """Run tasks in separate (spawned) processes; results in task order.
 
@@ -282,7 +293,7 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
     ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent
     results: dict[int, OrgRun] = {}
     retry: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet) as pool:
         futures = {pool.submit(runner, task): i for i, task in enumerate(tasks)}
         try:
             for future in as_completed(futures):
@@ -294,11 +305,11 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
                     continue
                 bar.set_postfix_str(tasks[i].name, refresh=False)
                 bar.update(1)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except KeyboardInterrupt:  # the orgs under way finish (and publish) first, then stop
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     for i in sorted(retry):
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_quiet) as alone:
             try:
                 results[i] = alone.submit(runner, tasks[i]).result()
             except BrokenProcessPool as exc:

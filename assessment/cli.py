@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted", file=sys.stderr)  # one line, whatever stage (#13.4)
         return 130
     except Exception as exc:  # internal failure: short message, traceback only with --debug
         if args.debug:
