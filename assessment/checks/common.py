@@ -182,7 +182,7 @@ def user_mapping(ctx: CheckContext) -> pd.DataFrame:
         direct = pusers["salesforce_user_id"]
         via_name = pusers["salesforce_username"].str.strip().str.casefold().map(by_username)
         via_email = pusers["email_key"].map(by_email)
-        if not ctx.settings.auto_match_users:
+        if not ctx.settings.owner_email_match:  # U-1 policy, as the simulator
             via_email = via_email.where(False)
         sf_user = direct.fillna(via_name).fillna(via_email).astype("str")
         mapped_by = pd.Series(None, index=pusers.index, dtype="str")
