@@ -438,3 +438,13 @@ def test_junk_settings_and_describe_are_input_errors(tmp_path, name, data, needl
         load_org(tmp_path, progress=False)
     assert needle in str(exc.value) and name in str(exc.value)
     assert _digest(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_stray_cr_in_a_tail_line_is_no_crash(tmp_path):
+    # found by fuzzing: the report-footer scan met a CR inside a line (csv.Error, exit 1)
+    data = b"Id,Email,LastName\n00Q000000000001EAA,a@x.com,A\n\nGrand Totals\rx,y\n"
+    _write(tmp_path, "Lead.csv", data)
+    try:
+        load_org(tmp_path, progress=False)
+    except InputError:
+        pass  # refusing is fine; an unexpected exception type is not
