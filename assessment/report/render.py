@@ -27,6 +27,7 @@ REPORT_NOTEBOOK = Path(
 SECTIONS = {  # name → partial; the notebook and the batch index use these names
     "first_screen": "_first_screen.html.j2",
     "baseline": "_baseline.html.j2",
+    "cross_unit": "_cross_unit.html.j2",
     "plan": "_plan.html.j2",
     "contents": "_contents.html.j2",
     "sync": "_sync.html.j2",
