@@ -21,6 +21,7 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -q --nbval-lax --nbval-current-env notebooks/
 
 lint: install
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

@@ -438,3 +438,93 @@ def diff(old_out: Path | str, new_out: Path | str, out_dir=None, force: bool = F
         write_json_atomic(out_dir / "diff.json", result.baseline)
         write_moved(result.moved, out_dir / "moved.csv")
     return result
+
+
+# --- views for the stage notebook (09_since_last_assessment) ---------------------------------
+
+
+def pick_previous(previous_out: Path | str | None, data_dir: Path | str) -> Path:
+    """The baseline folder: ``previous_out`` when given, else a fresh assessment of ``data_dir``.
+
+    The stand-in (written to a temporary folder) shows the comparison working but no change:
+    point ``previous_out`` at the output of the earlier assessment to see what the cleanup did.
+    """
+    if previous_out:
+        return Path(previous_out)
+    import tempfile
+
+    from .pipeline import assess
+
+    stand_in = Path(tempfile.mkdtemp(prefix="assessment-baseline-")) / "previous"
+    assess(data_dir, stand_in, report=False, plan=False)
+    return stand_in
+
+
+def since(
+    data_dir: Path | str,
+    previous_out: Path | str,
+    out_dir: Path | str | None = None,
+    settings_file: Path | str | None = None,
+    force: bool = False,
+) -> Comparison:
+    """Assess ``data_dir`` again (into ``out_dir``, else a temporary folder) against ``previous_out``."""
+    import tempfile
+
+    from .pipeline import assess
+
+    out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="assessment-now-")) / "now"
+    result = assess(
+        data_dir,
+        out,
+        settings_file=settings_file,
+        report=False,
+        baseline=previous_out,
+        force_baseline=force,
+    )
+    moved = pacsv.read_csv(
+        out / "outcomes" / "moved.csv",
+        convert_options=pacsv.ConvertOptions(
+            column_types={c: pa.large_string() for c in MOVED_COLUMNS}, strings_can_be_null=True
+        ),
+    )
+    return Comparison(result.readiness["baseline"], moved)
+
+
+def checks_frame(baseline: dict) -> pd.DataFrame:
+    """One row per changed check: kind (fixed, new, worse, better), code, status and affected."""
+    kinds = ("fixed", "new", "worse", "better", "no_longer_run")
+    rows = [{"change": k, **e} for k in kinds for e in baseline["checks"][k]]
+    columns = ["change", "code", "name", "severity", "status_before", "status_after",
+               "affected_before", "affected_after"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
+
+
+def moves_frame(baseline: dict) -> pd.DataFrame:
+    """Outcome moves as counts: records (prospects | salesforce), from, to, count."""
+    rows = [
+        {
+            "records": name,
+            "from": m["from"] or "(not in the export)",
+            "to": m["to"] or "(no longer in the export)",
+            "count": m["count"],
+        }  # fmt: skip
+        for name, moves in baseline["outcome_moves"].items()
+        for m in moves
+    ]
+    return pd.DataFrame(rows, columns=["records", "from", "to", "count"])
+
+
+def provenance_frame(baseline: dict) -> pd.DataFrame:
+    """Before and after: verdict, score, tool version, settings changed, input files changed."""
+    inputs = baseline["inputs"]
+    changed = [*inputs["changed"], *(f"+{f}" for f in inputs["added"]),
+               *(f"-{f}" for f in inputs["removed"])]  # fmt: skip
+    rows = [
+        ("verdict", baseline["verdict"]["before"], baseline["verdict"]["after"]),
+        ("score", baseline["score"]["before"], baseline["score"]["after"]),
+        ("tool version", baseline["tool_version"]["before"], baseline["tool_version"]["after"]),
+        ("settings changed", "", ", ".join(s["key"] for s in baseline["settings_changed"])),
+        ("input files changed", "", ", ".join(changed) or "none (identical checksums)"),
+        ("moves due to", "", baseline["moves_attributed_to"]),
+    ]
+    return pd.DataFrame(rows, columns=["", "before", "now"]).set_index("")

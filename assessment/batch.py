@@ -12,15 +12,18 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
+import pyarrow as pa
 
+from .cross_unit import SF_TABLES, check_units, for_unit
 from .errors import AssessmentError, InputError
 
 INDEX_COLUMNS = [
@@ -40,6 +43,7 @@ INDEX_COLUMNS = [
     "fixed",
     "new",
     "trend_note",
+    "cross_unit",
 ]
 
 
@@ -63,6 +67,7 @@ class OrgRun:
     fixed: int | None = None  # checks fixed / new since the previous result
     new: int | None = None
     trend_note: str | None = None
+    cross_unit: int | None = None  # cross-unit findings on this unit (units of one org)
 
     def trend(self) -> str | None:
         """Verdict and score before -> now, when the batch output held a previous result."""
@@ -82,6 +87,7 @@ class BatchSummary:
     out_dir: Path
     runs: list[OrgRun] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # folders skipped and why
+    cross_unit: list[dict] = field(default_factory=list)  # groups of units of one Salesforce org
 
     @property
     def failed(self) -> list[OrgRun]:
@@ -91,7 +97,8 @@ class BatchSummary:
     def frame(self) -> pd.DataFrame:
         """One row per org, the columns of index.csv."""
         frame = pd.DataFrame([asdict(r) for r in self.runs], columns=INDEX_COLUMNS)
-        for col in ("score", "blockers_failed", "warnings_failed", "score_before", "fixed", "new"):
+        ints = ("score", "blockers_failed", "warnings_failed", "score_before", "fixed", "new")
+        for col in (*ints, "cross_unit"):
             frame[col] = pd.to_numeric(frame[col]).astype("Int64")
         return frame
 
@@ -109,6 +116,13 @@ class BatchSummary:
                 )
             else:
                 lines.append(f"  {r.org}: FAILED ({r.exit_class}) {r.error}")
+        for group in self.cross_unit:
+            lines.append(f"  units of one Salesforce org: {', '.join(group['units'])}")
+            lines.extend(
+                f"    {f['code']} ({f['severity']}): {f['summary']}" for f in group["findings"]
+            )
+            if not group["findings"]:
+                lines.append("    no cross-unit findings")
         lines.extend(f"  note: {n}" for n in self.notes)
         if self.failed:
             names = ", ".join(r.folder for r in self.failed)
@@ -174,6 +188,7 @@ class OrgTask:
     report: bool = True
     mask_pii: bool = False
     baseline: str | None = None  # the previous result of this org (batch history), if any
+    cross_unit: dict | None = None  # findings across units of one org (readiness.json key)
 
 
 def assess_org(task: OrgTask) -> OrgRun:
@@ -187,11 +202,14 @@ def assess_org(task: OrgTask) -> OrgRun:
         result = pipeline.assess(
             Path(task.folder), out, report=task.report, mask_pii=task.mask_pii,
             **({"baseline": task.baseline, "force_baseline": True} if task.baseline else {}),
+            **({"cross_unit": task.cross_unit} if task.cross_unit is not None else {}),
         )  # fmt: skip
         run.org = str(result.org or task.name)
         run.verdict, run.score = result.verdict, result.score
         run.blockers_failed, run.warnings_failed = _counts(result.readiness)
         _trend(run, result.readiness.get("baseline"))
+        if result.readiness.get("cross_unit"):
+            run.cross_unit = len(result.readiness["cross_unit"]["findings"])
         if task.report and (out / "report.html").exists():
             run.report = f"{task.name}/report.html"
     except AssessmentError as exc:
@@ -251,6 +269,17 @@ def _died(task: OrgTask, exc: BaseException) -> OrgRun:
     )  # fmt: skip
 
 
+def _quiet() -> None:
+    """Worker start: Ctrl-C is the parent's to handle (one line, exit 130), not every worker's.
+
+    On Ctrl-C the parent cancels the orgs not started and waits for the workers to finish (and
+    publish, atomically) the org each is on; then it removes its scratch folder and exits 130.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgRun]:
     """Run tasks in separate (spawned) processes; results in task order.
 
@@ -264,7 +293,7 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
     ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent
     results: dict[int, OrgRun] = {}
     retry: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet) as pool:
         futures = {pool.submit(runner, task): i for i, task in enumerate(tasks)}
         try:
             for future in as_completed(futures):
@@ -276,11 +305,11 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
                     continue
                 bar.set_postfix_str(tasks[i].name, refresh=False)
                 bar.update(1)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except KeyboardInterrupt:  # the orgs under way finish (and publish) first, then stop
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     for i in sorted(retry):
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_quiet) as alone:
             try:
                 results[i] = alone.submit(runner, tasks[i]).result()
             except BrokenProcessPool as exc:
@@ -321,20 +350,110 @@ def run_batch(
         OrgTask(str(f), f.name, str(out_dir), report, mask_pii, _previous(out_dir / f.name))
         for f in folders
     ]
-    runner = runner or assess_org
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
-    with _bar(len(tasks), sys.stderr) as bar:
-        if scheduler:
-            from .cluster import run_on_cluster
-
-            runs = run_on_cluster(tasks, runner, scheduler, bar)
-        elif workers == 1:
-            runs = _run_serial(tasks, runner, bar)
-        else:
-            runs = _run_processes(tasks, runner, workers, bar)
-    summary = BatchSummary(out_dir, runs, notes)
+    # Units of one Salesforce org are assessed twice: first into a scratch folder (outcomes only),
+    # then, once the cross-unit findings are known, for real with them in readiness.json and the
+    # report. The prediction only decides who takes this path; the findings come from the outputs.
+    units = predicted_units(folders) if runner is None else set()
+    scratch = out_dir / SCRATCH
+    first = [
+        replace(t, out_root=str(scratch), report=False, baseline=None) if t.name in units else t
+        for t in tasks
+    ]
+    run = _executor(runner or assess_org, workers, scheduler, len(tasks))
+    try:
+        with _bar(len(tasks) + len(units), sys.stderr) as bar:
+            runs = run(first, bar)
+            summary = BatchSummary(out_dir, runs, notes)
+            folders_of = {t.name: Path(t.out_root) / t.name for t in first}
+            _cross_unit(summary, folders_of)
+            again = [
+                replace(t, cross_unit=for_unit(summary.cross_unit, t.name))
+                for t, r in zip(tasks, runs, strict=True)
+                if t.name in units and r.status == "ok"
+            ]
+            bar.total = len(tasks) + len(again)
+            redone = {r.folder: r for r in run(again, bar)} if again else {}
+            summary.runs = [redone.get(r.folder, r) for r in runs]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     write_index(summary)
     return summary
+
+
+SCRATCH = ".cross-unit-scratch"  # inside the batch output (hidden: never an org), removed after
+
+
+def _executor(runner, workers: int | None, scheduler: str | None, n: int):
+    """A function (tasks, bar) -> runs: Dask, local processes or this process."""
+    workers = min(workers or os.cpu_count() or 1, n)
+    if scheduler:
+        from .cluster import run_on_cluster
+
+        return lambda tasks, bar: run_on_cluster(tasks, runner, scheduler, bar)
+    if workers == 1:
+        return lambda tasks, bar: _run_serial(tasks, runner, bar)
+    return lambda tasks, bar: _run_processes(tasks, runner, workers, bar)
+
+
+def _sf_key(folder: Path) -> str | None:
+    """What ties an org folder to its Salesforce org before it is assessed (cross_unit.org_key)."""
+    import hashlib
+
+    from .load import classify_file
+    from .settings import find_settings_file, load_settings
+
+    try:
+        org_id = load_settings(find_settings_file(folder)).salesforce_org_id
+    except AssessmentError:
+        return None  # the org will fail on its settings anyway
+    if org_id:
+        return f"id:{org_id}"
+    digests = sorted(
+        hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.is_file() and classify_file(p.name) in SF_TABLES
+    )
+    return "exports:" + ";".join(digests) if digests else None
+
+
+def predicted_units(folders: list[Path]) -> set[str]:
+    """Folder names that look like units of one Salesforce org (same org id or Salesforce exports)."""
+    keys: dict[str, list[str]] = {}
+    for folder in folders:
+        key = _sf_key(folder)
+        if key is not None:
+            keys.setdefault(key, []).append(folder.name)
+    return {name for names in keys.values() if len(names) > 1 for name in names}
+
+
+def _cross_unit(summary: BatchSummary, folders_of: dict[str, Path]) -> None:
+    """Check units of one Salesforce org together; write ``cross_unit`` into their readiness.json.
+
+    ``folders_of``: each org's output folder (the scratch folder for units assessed twice).
+    """
+    from .readiness import write_json_atomic
+
+    ok = {
+        r.folder: folders_of[r.folder]
+        for r in summary.runs
+        if r.status == "ok" and (folders_of[r.folder] / "readiness.json").is_file()
+    }
+    if len(ok) < 2:
+        return
+    try:
+        summary.cross_unit = check_units(ok)
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:  # unreadable: say so
+        summary.notes.append(f"cross-unit checks not run: {type(exc).__name__}: {exc}")
+        return
+    for run in summary.runs:
+        value = for_unit(summary.cross_unit, run.folder) if run.folder in ok else None
+        if value is None:
+            continue
+        path = ok[run.folder] / "readiness.json"
+        readiness = json.loads(path.read_text(encoding="utf-8"))
+        readiness["cross_unit"] = value
+        write_json_atomic(path, readiness)
+        run.cross_unit = len(value["findings"])
 
 
 def _atomic(path: Path, text: str) -> None:
@@ -363,10 +482,36 @@ def write_index(summary: BatchSummary) -> None:
     frame = summary.frame()
     rows = [asdict(r) for r in summary.runs]
     out = summary.out_dir
-    payload = {"orgs": rows, "failed": [r.folder for r in summary.failed], "notes": summary.notes}
+    payload = {
+        "orgs": rows,
+        "failed": [r.folder for r in summary.failed],
+        "notes": summary.notes,
+        "cross_unit": summary.cross_unit,
+    }
     _atomic(out / "index.json", json.dumps(payload, indent=2, default=str))
     _atomic(out / "index.csv", _csv_safe(frame).to_csv(index=False))
     _atomic(out / "index.html", index_html(summary))
+
+
+def _group_html(group: dict) -> str:
+    """One group of units of one Salesforce org and its cross-unit findings."""
+    esc = html.escape
+    rows = "".join(
+        f"<tr class='{esc(f['severity'])}'><td>{esc(f['code'])}</td><td>{esc(f['severity'])}</td>"
+        f"<td>{esc(f['summary'])}</td><td>{esc(f['source'])}</td>"
+        f"<td>{esc(', '.join(map(str, f['examples'][:5])))}</td></tr>"
+        for f in group["findings"]
+    )
+    table = (
+        "<table><tr><th>code</th><th>severity</th><th>finding</th><th>source</th>"
+        f"<th>examples</th></tr>{rows}</table>"
+        if rows
+        else "<p>No cross-unit findings.</p>"
+    )
+    return (
+        f"<h2>Units of one Salesforce org: {esc(', '.join(group['units']))}</h2>"
+        f"<p>Grouped by {esc(group['by'].replace('_', ' '))}.</p>{table}"
+    )
 
 
 def index_html(summary: BatchSummary) -> str:
@@ -393,13 +538,14 @@ def index_html(summary: BatchSummary) -> str:
     ok = len(summary.runs) - len(summary.failed)
     failed = ", ".join(esc(r.folder) for r in summary.failed)
     notes = "".join(f"<li>{esc(n)}</li>" for n in summary.notes)
+    groups = "".join(_group_html(g) for g in summary.cross_unit)
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         "<title>Connector readiness: batch index</title><style>"
         "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
         ".ready{background:#d4edda}.ready_with_warnings{background:#fff3cd}"
-        ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}"
+        ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}.blocker{background:#f8d7da}.warning{background:#fff3cd}"
         "</style></head><body><h1>Connector readiness: batch index</h1>"
         f"<p>{len(summary.runs)} org(s): {ok} assessed, {len(summary.failed)} failed"
         + (f" ({failed})" if failed else "")
@@ -407,5 +553,9 @@ def index_html(summary: BatchSummary) -> str:
         + (f"<ul class='notes'>{notes}</ul>" if notes else "")
         + "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
         "<th>warnings failed</th><th>report / failure reason</th>"
-        "<th>since the previous run</th></tr>" + "".join(body) + "</table></body></html>"
+        "<th>since the previous run</th></tr>"
+        + "".join(body)
+        + "</table>"
+        + groups
+        + "</body></html>"
     )

@@ -208,6 +208,25 @@ COLUMNS: dict[str, str] = {
     "records": "Records",
     "share": "Share",
     "meaning": "What it means",
+    # notebooks: what-if, record lookup, inputs, policies
+    "outcome_code": "Outcome code",
+    "now": "Now",
+    "with_changes": "With the changes",
+    "change": "Change",
+    "outcome_other": "Outcome with the changes",
+    "sf_id_other": "Salesforce id with the changes",
+    "reason_other": "Why, with the changes",
+    "picked": "Picked",
+    "pardot_value": "Pardot value",
+    "sf_value": "Salesforce value",
+    "result": "On the first sync",
+    "custom_columns": "Custom columns",
+    "absent_columns": "Columns missing",
+    "policy": "Policy",
+    "rule": "Rule",
+    "evidence": "Evidence",
+    "choices": "Choices",
+    "decides": "What it decides",
 }
 
 SYNC_BEHAVIORS: dict[str, str] = {

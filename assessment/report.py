@@ -25,6 +25,14 @@ from typing import Any
 import pandas as pd
 
 from .errors import ReportError
+from .privacy import (  # noqa: F401  (re-exported: notebooks and older callers)
+    EMAIL_COLUMNS,
+    NAME_COLUMNS,
+    mask_email,
+    mask_frame,
+    mask_name,
+    mask_text,
+)
 
 # The per-check columns of readiness.json (contract.md §3), in report order.
 CHECK_COLUMNS = [
@@ -112,73 +120,7 @@ def resolve_path(path: str | os.PathLike | None) -> Path | None:
 # ---------------------------------------------------------------------------------------------
 # PII masking
 
-_EMAIL_RE = re.compile(
-    r"(?P<l>[A-Za-z0-9_%+'!#$&*/=?^`{|}~-])[A-Za-z0-9._%+'!#$&*/=?^`{|}~-]*"
-    r"@(?P<d>[A-Za-z0-9-])[A-Za-z0-9.-]*?(?P<t>\.[A-Za-z0-9-]+)?(?![A-Za-z0-9.-])"
-)
-_NAME_RE = re.compile(r"(\w)[\w'’-]*", re.UNICODE)
-NAME_COLUMNS = {
-    "first_name",
-    "last_name",
-    "name",
-    "full_name",
-    "firstname",
-    "lastname",
-    "salutation",
-    "person_name",
-    "contact_name",
-    "lead_name",
-}
-EMAIL_COLUMNS = {"email", "person_email", "email_key", "person_email_key", "username", "user_email"}
-
-
-def _email_repl(m: re.Match) -> str:
-    return f"{m['l']}***@{m['d']}***{m['t'] or ''}"
-
-
-def mask_email(values: pd.Series) -> pd.Series:
-    """Mask emails as ``j***@e***.com``; a value that is not an email keeps only its first letter."""
-    text = values.astype("str")
-    masked = text.str.replace(_EMAIL_RE, _email_repl, regex=True)
-    no_email = ~text.str.contains("@", regex=False).fillna(False)
-    masked = masked.where(~no_email, text.str.slice(0, 1) + "***")
-    return masked.where(values.notna() & (text != ""), values.astype("str"))
-
-
-def mask_name(values: pd.Series) -> pd.Series:
-    """Mask every word of a name to its first letter: ``John Smith`` → ``J*** S***``."""
-    text = values.astype("str")
-    return text.str.replace(_NAME_RE, r"\1***", regex=True)
-
-
-def mask_text(values: pd.Series) -> pd.Series:
-    """Mask email addresses that appear inside free text (messages, reasons)."""
-    return values.astype("str").str.replace(_EMAIL_RE, _email_repl, regex=True)
-
-
-def mask_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of a findings / outcomes table with emails and names masked in every column."""
-    out = frame.copy()
-    name_fields = None
-    field_col = next((c for c in out.columns if str(c).strip().lower() == "field"), None)
-    if field_col is not None:  # a "value" of a name field is a name
-        keys = out[field_col].astype("str").str.lower().str.replace(r"[^a-z0-9]", "", regex=True)
-        name_fields = keys.isin({k.replace("_", "") for k in NAME_COLUMNS}).fillna(False)
-    for col in out.columns:
-        key = re.sub(r"[^a-z0-9]", "_", str(col).lower()).strip("_")
-        series = out[col]
-        if not (pd.api.types.is_string_dtype(series) or series.dtype == object):
-            continue
-        if key in EMAIL_COLUMNS or key.endswith("email"):
-            out[col] = mask_email(series)
-        elif key in NAME_COLUMNS or key.replace("_", "") in NAME_COLUMNS:
-            out[col] = mask_name(series)
-        else:
-            masked = mask_text(series)
-            if key == "value" and name_fields is not None:
-                masked = masked.where(~name_fields, mask_name(series))
-            out[col] = masked
-    return out
+# The masking helpers live in privacy.py (imported above, re-exported for older callers).
 
 
 # ---------------------------------------------------------------------------------------------

@@ -296,3 +296,16 @@ def test_baseline_may_be_the_out_folder_itself(cleaned, tmp_path):
     doc = json.loads((out / "readiness.json").read_text(encoding="utf-8"))["baseline"]
     assert doc["moved_records"]["prospects"] >= len(removed)
     assert "DUP001" in [c["code"] for c in doc["checks"]["fixed"]]
+
+
+def test_notebook_views_list_every_change(tmp_path):
+    old = _output(tmp_path / "old", {"prospect_id": ["1", "2"], "outcome": ["linked"] * 2}, SF_OLD,
+                  checks=[_check("A", "fail", 2), _check("B", "pass", 0)])  # fmt: skip
+    new = _output(tmp_path / "new", {"prospect_id": ["1"], "outcome": ["stale_crm_id"]}, SF_OLD,
+                  checks=[_check("A", "pass", 0), _check("B", "fail", 1)])  # fmt: skip
+    doc = bl.compare(bl.load_output(old), bl.load_output(new)).baseline
+    checks = bl.checks_frame(doc)
+    assert checks[["change", "code"]].values.tolist() == [["fixed", "A"], ["new", "B"]]
+    moves = bl.moves_frame(doc)
+    assert sorted(moves["to"]) == ["(no longer in the export)", "stale_crm_id"]
+    assert bl.provenance_frame(doc).loc["input files changed", "now"].startswith("none")

@@ -285,3 +285,36 @@ def test_two_workers_equal_one_and_a_rerun_shows_the_trend(tmp_path):
     assert f"before: {again.runs[0].verdict_before} ({again.runs[0].score_before})" in page
     index = pd.read_csv(tmp_path / "two" / "index.csv", dtype=str, keep_default_na=False)
     assert index["score_before"].tolist() == [str(r.score) for r in parallel.runs]
+
+
+# --- Dask distributed (#17.5) ----------------------------------------------------------------
+
+
+@pytest.mark.skipif(not _real_pipeline_available(), reason="pipeline modules not all landed")
+def test_scheduler_runs_one_task_per_org_on_a_local_cluster(tmp_path):
+    distributed = pytest.importorskip("dask.distributed")
+    from assessment.synth import generate
+
+    root = tmp_path / "orgs"
+    for i, name in enumerate(("unit_a", "unit_b", "unit_broken")):
+        generate(root / name, prospects=60, leads=40, contacts=30, seed=i + 21)
+    (root / "unit_broken" / "connector.yml").write_text("no_such_setting: 1\n", encoding="utf-8")
+    serial = batch.run_batch(root, tmp_path / "serial", report=False, workers=1)
+    with distributed.LocalCluster(
+        n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+    ) as cluster:
+        on_dask = batch.run_batch(
+            root, tmp_path / "dask", report=False, scheduler=cluster.scheduler_address
+        )
+    pd.testing.assert_frame_equal(_without_timing(serial.frame()), _without_timing(on_dask.frame()))
+    assert [r.status for r in on_dask.runs] == ["ok", "ok", "failed"]
+    assert (tmp_path / "dask" / "unit_a" / "readiness.json").exists()
+    assert "unit_broken" in json.loads((tmp_path / "dask" / "index.json").read_text())["failed"]
+
+
+def test_unreachable_scheduler_is_an_input_error(orgs, tmp_path):
+    pytest.importorskip("dask.distributed")
+    from assessment import cluster
+
+    with pytest.raises(InputError, match="cannot reach the Dask scheduler"):
+        cluster.run_on_cluster([], None, "tcp://127.0.0.1:9", bar=None, timeout=1)

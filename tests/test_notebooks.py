@@ -20,6 +20,7 @@ NOTEBOOKS = [
     "06_user_mapping.ipynb",
     "07_sync_dry_run.ipynb",
     "08_readiness_report.ipynb",
+    "09_since_last_assessment.ipynb",
     "10_plan.ipynb",
 ]
 AREA_OF = {
@@ -53,8 +54,8 @@ def test_notebook_committed_clean_and_parameterised(name):
     defaults = {n.target.id: ast.literal_eval(n.value) for n in tree.body}
     assert defaults["data_dir"] == "../data/sample"
     assert all(isinstance(n, ast.AnnAssign) for n in tree.body)  # annotated
-    lines = [ln for ln in params[0].source.splitlines() if not ln.startswith("#")]
-    assert all("  # " in ln for ln in lines)  # a help comment per parameter
+    lines = params[0].source.splitlines()
+    assert all("  # " in lines[n.lineno - 1] for n in tree.body)  # a help comment per parameter
     assert nb.cells[0].cell_type == "markdown"
     for cell in code:  # thin cells: no business logic in notebooks
         assert not re.search(r"^\s*(for|while|if|def|class)\b", cell.source, re.MULTILINE)
@@ -117,6 +118,9 @@ def _execute(name, tmp, **params):
             assert output.get("output_type") != "error"
             data = output.get("data", {})
             text.append(data.get("text/html", "") + data.get("text/plain", ""))
+        if cell.cell_type == "code" and re.search(r"\bsession\.\w+\(", cell.source):
+            html = [o.get("data", {}).get("text/html", "") for o in cell.get("outputs", [])]
+            assert any(html), f"{name}: {cell.source!r} left no static HTML"  # widget, no kernel
     return "\n".join(text)
 
 
@@ -144,8 +148,8 @@ def test_stage_notebook_runs_on_org(name, org, executed):
     assert codes and all(code in text for code in codes)  # every check of its area shown
     if name.startswith("07"):
         counts = result.readiness["simulation"]["prospects"]
-        for outcome, n in counts.items():
-            assert re.search(rf"<td>{outcome}</td>\s*<td>{n}</td>", text)
+        for outcome, n in counts.items():  # code, then count (outcomes with records)
+            assert not n or re.search(rf"<td>{outcome}</td>\s*<td>{n:,}</td>", text)
 
 
 @needs_pipeline
@@ -188,3 +192,20 @@ def test_plan_notebook_shows_every_recommendation_and_the_combined_what_if(org, 
     assert all(r.code in text for r in plan.recommendations if r.action != "confirm")
     assert "The plan" in text and "order of doing" in text
     assert "Prospect outcomes (now" in text or "Settings changed: none" in text
+
+
+@needs_pipeline
+def test_since_last_assessment_notebook_compares_with_the_baseline(org, tmp_path):
+    data, out, result = org
+    now = tmp_path / "now"
+    text = _execute(
+        "09_since_last_assessment.ipynb",
+        tmp_path,
+        data_dir=str(data),
+        previous_out=str(out),
+        out_dir=str(now),
+    )
+    baseline = json.loads((now / "readiness.json").read_text(encoding="utf-8"))["baseline"]
+    assert baseline["previous_out"] == str(out)
+    assert baseline["verdict"] == {"before": result.verdict, "after": result.verdict}
+    assert "none (identical checksums)" in text and "<td>rules</td>" in text
