@@ -177,6 +177,7 @@ def generate(
     linked = truth_p["key"].filter(pc.equal(truth_p["outcome"], "linked")).to_numpy()
     files.write_prospects(out, t["prospects"], pid, linked, users, u, styles)
     files.write_pardot_users(out, users, u, styles)
+    files.write_queues(out, users)
     settings = files.write_config(out, clean, seed)
     truth = _write_truth(out, org, t, truth_p, pid_of_key, users)
     counts = {
