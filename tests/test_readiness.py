@@ -125,7 +125,13 @@ def test_build_readiness_end_to_end(tmp_path):
     assert set(doc["simulation"]) == {"prospects", "salesforce", "fields", "initial_sync"}
     assert doc["settings"]["connector_version"] == 2
     policies = {a["policy"]: a["records"] for a in doc["assumptions"]}
-    assert policies == {"tie_break": 1, "unmapped_owner": 1, "blank_last_name": 1, "long_values": 1}
+    assert policies == {
+        "tie_break": 1,
+        "unmapped_owner": 1,
+        "blank_last_name": 1,
+        "long_values": 1,
+        "unassigned_email_match": 1,  # an unassigned prospect links by email (M-6)
+    }
     json.dumps(doc, allow_nan=False)  # plain JSON
 
 
