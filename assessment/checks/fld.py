@@ -10,9 +10,7 @@ import pyarrow.compute as pc
 from ..fields import effective_mappings
 from ..sync.reasons import has_code
 from .common import (
-    PAIRED_OUTCOMES,
     describe_fields,
-    first_match_values,
     has_policy,
     is_true,
     live_positions,
@@ -688,7 +686,6 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
     ## Known false positives
     If Salesforce treats a checkbox false as blank, no opt-out is lost.
     """
-    s = ctx.settings
     f = ctx.simulation.fields
     row = f[
         (f["pardot_field_id"].astype("str") == "opted_out")
@@ -699,38 +696,60 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             empty_findings(), "Opted Out is not mapped: opt-outs do not sync.", failed=False
         )
     behaviour = str(row["sync_behavior"].iloc[0])
-    sf_ids, sf_opted = [], []
-    for table in ("sf_leads", "sf_contacts"):
-        if ctx.has(table):
-            t = ctx.table(table)
-            sf_ids.append(t["id"])
-            sf_opted.append(t["has_opted_out_of_email"])
-    p = ctx.simulation.prospects
-    # Paired: linked or matched, including pairs whose other writes are predicted to fail.
-    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
-        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
-    ]
-    pros = ctx.table("pardot_prospects")
-    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
-    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
-    if sf_ids:
-        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
-        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
+    by_policy = str(row["sync_behavior_source"].iloc[0]) == "policy"
+    # The simulator's pairs (Lead, Contact and person-account ``PersonHasOptedOutOfEmail``;
+    # each prospect row its own, so a recycle-bin copy never stands in for the live one).
+    pairs = getattr(ctx.simulation, "opt_outs", None)
+    if not isinstance(pairs, pd.DataFrame) or "pardot" not in pairs:
+        pairs = pd.DataFrame(columns=["prospect_id", "email", "sf_object", "sf_id", "row"])
+        pairs = pairs.assign(
+            pardot=pd.Series(dtype="boolean"), salesforce=pd.Series(dtype="boolean")
+        )
+    loss, conflict = _opt_out_losses(pairs, behaviour, by_policy, ctx.settings)
+    return _opt_out_outcome(ctx, pairs, behaviour, by_policy, loss, conflict)
+
+
+def _opt_out_losses(pairs: pd.DataFrame, behaviour: str, by_policy: bool, settings):
+    """(lost under the behaviour, flagged as a conflict) per pair (F-7, F-2, F-3).
+
+    A behaviour that rests on policy ``opted_out_default_sync`` flags both directions: the
+    side that wins is not known (F-7)."""
+    pardot, sf_val = pairs["pardot"].astype("boolean"), pairs["salesforce"].astype("boolean")
+    only_sf = (sf_val & ~pardot).fillna(False).astype(bool)  # cleared under AE's value
+    only_ae = (pardot & ~sf_val).fillna(False).astype(bool)  # cleared under Salesforce's value
+    # A checkbox false counts as a value only under policy checkbox_false_is_value (F-3/F-7).
+    value = bool(settings.checkbox_false_is_value)
+    if behaviour == "use_salesforce":
+        loss = only_ae & value
+    elif behaviour == "use_pardot":
+        loss = only_sf & value
     else:
-        sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
-    # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.
+        loss = pd.Series(False, index=pairs.index)
+    conflict = (only_sf | only_ae) & value if by_policy else loss
+    if behaviour == "most_recent":
+        conflict = only_sf | only_ae
+    return loss.astype(bool), conflict.astype(bool)
+
+
+def _opt_out_outcome(ctx, pairs, behaviour, by_policy, loss, conflict) -> Outcome:
+    """FLD009's findings and summary from the flagged pairs."""
+    false_is_value = ctx.settings.checkbox_false_is_value
+    pardot, sf_val = pairs["pardot"].astype("boolean"), pairs["salesforce"].astype("boolean")
     differ = (pardot != sf_val).fillna(False).astype(bool)
     unknown = int((pardot.isna() | sf_val.isna()).sum())
-    false_is_value = s.checkbox_false_is_value
-    if behaviour == "use_salesforce":
-        loss = pardot.fillna(False) & (sf_val == False).fillna(False) & false_is_value  # noqa: E712
-    elif behaviour == "use_pardot":
-        loss = (pardot == False).fillna(False) & sf_val.fillna(False) & false_is_value  # noqa: E712
-    else:
-        loss = pd.Series(False, index=paired.index)
-    loss = loss.astype(bool)
     most_recent = behaviour == "most_recent"
-    show = paired[loss | (differ & most_recent)]
+    show = pairs[conflict]
+    side = (sf_val[show.index] == True).fillna(False)  # noqa: E712
+    direction = side.map(
+        {True: "Salesforce opted out, AE not", False: "AE opted out, Salesforce not"}
+    )
+    message = direction + np.where(
+        loss[show.index],
+        f": the opt-out would be turned back to false ({behaviour})",
+        ": which side wins rests on policy opted_out_default_sync"
+        if by_policy
+        else ": opt-out states differ",
+    )
     found = make_findings(
         "FLD009",
         show["sf_object"],
@@ -743,31 +762,34 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
         + pardot[show.index].astype("str")
         + "; salesforce="
         + sf_val[show.index].astype("str"),
-        message=loss[show.index].map(
-            {
-                True: f"opt-out would be turned back to false ({behaviour})",
-                False: "opt-out states differ",
-            }
-        ),
+        message=message,
         suggested_fix="align the opt-out on both sides before unpausing",
     )
-    n_loss = int(loss.sum())
+    n_loss, n_conflict = int(loss.sum()), int(conflict.sum())
     summary = (
         f"Opted Out uses {behaviour}: {int(differ.sum())} paired record(s) differ; "
         f"{n_loss} opt-out(s) would be lost (policy checkbox_false_is_value={false_is_value})."
     )
+    if by_policy:
+        summary += (
+            f" The behaviour rests on policy opted_out_default_sync (the mapping file and "
+            f"business_unit_created do not give it): {n_conflict} consent conflict(s) in either "
+            "direction are listed."
+        )
     if most_recent:
         summary += " Confirm Field History Tracking on HasOptedOutOfEmail for Lead and Contact."
+    flagged = bool(n_conflict) and not most_recent
+    numbers = {"behaviour": behaviour, "differ": int(differ.sum()), "lost": n_loss,
+               "conflicts": n_conflict, "unknown": unknown}  # fmt: skip
+    by_object = pairs.loc[conflict, "sf_object"].value_counts()
+    numbers["by_object"] = {str(k): int(v) for k, v in by_object.items()}
+    if by_policy:
+        numbers["policy"] = "opted_out_default_sync"
     return Outcome(
         found,
         summary,
-        numbers={
-            "behaviour": behaviour,
-            "differ": int(differ.sum()),
-            "lost": n_loss,
-            "unknown": unknown,
-        },
-        failed=bool(n_loss) or most_recent,
-        severity="blocker" if n_loss else ("warning" if most_recent else None),
-        population=len(paired),
+        numbers=numbers,
+        failed=flagged or most_recent,
+        severity="blocker" if flagged else ("warning" if most_recent else None),
+        population=len(pairs),
     )

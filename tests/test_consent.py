@@ -1,0 +1,288 @@
+"""Issue #11: consent defaults, person-account pairs, type errors, writes-only counts,
+recycle-bin link claims and same-email auto-create (one tiny org per behaviour)."""
+
+from __future__ import annotations
+
+import pytest
+from test_sync import (
+    A1,
+    L1,
+    L2,
+    PC1,
+    U1,
+    fd,
+    lead,
+    org,
+    p_row,
+    prospect,
+    s_row,
+)
+
+from assessment.checks import run_checks
+from assessment.sync import has_code, simulate
+
+AMPSEA = {"allow_multiple_prospects_same_email": True}
+
+
+def _check(snap, code, settings=None):
+    sim = simulate(snap, settings)
+    checks = {r.code: r for r in run_checks(snap, sim)}
+    return sim, checks[code]
+
+
+def _field(res, fid):
+    return res.fields[res.fields["pardot_field_id"] == fid].iloc[0]
+
+
+# ------------------------------------------------------------ 6. recycle-bin link claims (M-1)
+def _recycle_org(tmp_path, settings):
+    return org(
+        tmp_path,
+        settings=settings,
+        sf_leads=[lead(L1, "a@x.com")],
+        pardot_prospects=[
+            prospect(1, "a@x.com", crm_lead_fid=L1, is_deleted="true"),
+            prospect(2, "a@x.com"),
+        ],
+    )
+
+
+@pytest.mark.parametrize("settings", [None, AMPSEA], ids=["email_mode", "same_email_mode"])
+def test_recycle_bin_prospect_keeps_its_link(tmp_path, settings):
+    res = simulate(_recycle_org(tmp_path, settings))
+    archived, live = p_row(res, 1), p_row(res, 2)
+    assert archived["outcome"] == "pardot_only"
+    assert archived["sf_id"] == L1
+    assert has_code(res.prospects["reason_code"], "M-1.recycle_bin_link").sum() == 1
+    # No other prospect links to the held record (M-1).
+    assert live["outcome"] != "match_email" and live["sf_id"] != L1
+    rec = s_row(res, L1)
+    assert (rec["outcome"], rec["reason_code"]) == ("no_prospect", "M-1.held_by_recycle_bin")
+
+
+def test_opt_out_reads_the_live_row_first(tmp_path):
+    # The same prospect id twice: the recycle-bin copy first (not opted out), the live one
+    # opted out. FLD009 reads the live pair's value.
+    snap = org(
+        tmp_path,
+        sf_leads=[lead(L1, "a@x.com", HasOptedOutOfEmail="false")],
+        pardot_prospects=[
+            prospect(1, "a@x.com", is_deleted="true", opted_out="false"),
+            prospect(1, "a@x.com", crm_lead_fid=L1, opted_out="true"),
+        ],
+        field_mappings=[
+            {
+                "Field ID": "opted_out",
+                "Salesforce Field": "HasOptedOutOfEmail",
+                "Sync Behavior": "Use Salesforce's value",
+            }
+        ],
+    )
+    _, r = _check(snap, "FLD009")
+    assert (r.status, r.numbers["lost"]) == ("fail", 1)
+    assert r.findings["value"].iloc[0] == "pardot=True; salesforce=False"
+
+
+# ------------------------------------------------------------ 4. same-email mode auto-create (CR-9..11)
+def _auto_org(tmp_path, settings):
+    return org(
+        tmp_path,
+        settings=settings,
+        sf_leads=[
+            lead(L1, "a@x.com", CreatedDate="2025-06-01T00:00:00Z"),
+            lead(L2, "a@x.com", CreatedDate="2025-06-02T00:00:00Z"),
+        ],
+        pardot_prospects=[prospect(1, "a@x.com", crm_lead_fid=L1)],
+    )
+
+
+def test_same_email_mode_respects_auto_create_off(tmp_path):
+    settings = {
+        **AMPSEA,
+        "auto_create_prospects_from_salesforce": False,
+        "auto_create_enabled_since": "2025-01-01",
+    }
+    rec = s_row(simulate(_auto_org(tmp_path, settings)), L2)
+    assert (rec["outcome"], rec["reason_code"]) == ("no_prospect", "CR-11.auto_create_off")
+
+
+def test_same_email_mode_is_not_shadowed(tmp_path):
+    # AMPSEA: a new visible record gets its own prospect even when a same-email record is linked.
+    settings = {
+        **AMPSEA,
+        "auto_create_prospects_from_salesforce": True,
+        "auto_create_enabled_since": "2025-01-01",
+    }
+    rec = s_row(simulate(_auto_org(tmp_path, settings)), L2)
+    assert (rec["outcome"], rec["reason_code"]) == ("creates_prospect", "CR-10.ampsea_new_record")
+    assert "ampsea_auto_create_default" not in rec["policies"]
+
+
+def test_same_email_mode_auto_create_unstated_rests_on_policy(tmp_path):
+    settings = {**AMPSEA, "auto_create_enabled_since": "2025-01-01"}
+    snap = _auto_org(tmp_path, settings)
+    rec = s_row(simulate(snap), L2)
+    assert rec["outcome"] == "creates_prospect"
+    assert "ampsea_auto_create_default" in rec["policies"].split(";")
+    off = snap.settings.replace(ampsea_auto_create_default="off")
+    assert s_row(simulate(snap, off), L2)["outcome"] == "no_prospect"
+
+
+def test_email_mode_still_shadows(tmp_path):
+    settings = {
+        "auto_create_prospects_from_salesforce": True,
+        "auto_create_enabled_since": "2025-01-01",
+    }
+    rec = s_row(simulate(_auto_org(tmp_path, settings)), L2)
+    assert (rec["outcome"], rec["reason_code"]) == ("no_prospect", "M-1.shadowed")
+
+
+# ------------------------------------------------------------ 1. Opted Out default (F-7)
+def _opt_org(tmp_path, settings=None, behavior=None):
+    mappings = None
+    if behavior:
+        mappings = [
+            {
+                "Field ID": "opted_out",
+                "Salesforce Field": "HasOptedOutOfEmail",
+                "Sync Behavior": behavior,
+            }
+        ]
+    tables = {
+        "sf_leads": [
+            lead(L1, "a@x.com", HasOptedOutOfEmail="true"),
+            lead(L2, "b@x.com", HasOptedOutOfEmail="false"),
+        ],
+        "pardot_prospects": [
+            prospect(1, "a@x.com", opted_out="false"),
+            prospect(2, "b@x.com", opted_out="true"),
+        ],
+    }
+    if mappings:
+        tables["field_mappings"] = mappings
+    return org(tmp_path, settings=settings, **tables)
+
+
+def test_new_business_unit_defaults_opted_out_to_pardot(tmp_path):
+    snap = _opt_org(tmp_path, {"business_unit_created": "2024-01-10"})
+    res, r = _check(snap, "FLD009")
+    f = _field(res, "opted_out")
+    assert (f["sync_behavior"], f["sync_behavior_source"]) == (
+        "use_pardot",
+        "default (BU after 2023-11-15)",
+    )
+    assert "opted_out_default_sync" not in f["policies"]
+    # Salesforce true / AE false under AE's value: the Salesforce opt-out is cleared.
+    assert (r.status, r.numbers["lost"], list(r.findings["prospect_id"])) == ("fail", 1, ["1"])
+
+
+def test_old_business_unit_opted_out_rests_on_policy_both_directions(tmp_path):
+    snap = _opt_org(tmp_path, {"business_unit_created": "2020-05-01"})
+    res, r = _check(snap, "FLD009")
+    f = _field(res, "opted_out")
+    assert (f["sync_behavior"], f["sync_behavior_source"]) == ("use_pardot", "policy")
+    assert "opted_out_default_sync" in f["policies"].split(";")
+    assert sorted(r.findings["prospect_id"]) == ["1", "2"]  # both directions
+    assert r.numbers["policy"] == "opted_out_default_sync"
+    assert "opted_out_default_sync" in r.summary
+    assert all("opted_out_default_sync" in p for p in res.prospects["policies"])
+
+
+def test_mapping_file_behaviour_wins_over_the_default(tmp_path):
+    snap = _opt_org(tmp_path, {"business_unit_created": "2024-01-10"}, "Use Salesforce's value")
+    res, r = _check(snap, "FLD009")
+    f = _field(res, "opted_out")
+    assert (f["sync_behavior"], f["sync_behavior_source"]) == ("use_salesforce", "file")
+    assert "opted_out_default_sync" not in f["policies"]
+    assert list(r.findings["prospect_id"]) == ["2"]  # AE true cleared by Salesforce false
+
+
+def test_opted_out_unmapped_policy(tmp_path):
+    snap = _opt_org(tmp_path)
+    res, r = _check(snap, "FLD009", snap.settings.replace(opted_out_default_sync="unmapped"))
+    assert "opted_out" not in set(res.fields["pardot_field_id"])
+    assert r.status == "pass" and "not mapped" in r.summary
+
+
+# ------------------------------------------------------------ 2. person-account pairs (F-9, F-7)
+def _pa_org(tmp_path, behavior="Use Salesforce's value", describe=None, **extra):
+    account = {
+        "Id": A1,
+        "Name": "Pat Lee",
+        "IsPersonAccount": "true",
+        "PersonEmail": "pat@x.com",
+        "PersonContactId": PC1,
+        "OwnerId": U1,
+        "FirstName": "Pat",
+        "LastName": "Lee",
+        "PersonTitle": "CEO",
+        "PersonHasOptedOutOfEmail": "false",
+        **extra,
+    }
+    return org(
+        tmp_path,
+        settings={"person_accounts_enabled": True},
+        describe=describe,
+        sf_accounts=[account],
+        pardot_prospects=[
+            prospect(1, "pat@x.com", job_title="Founder", opted_out="true", first_name="Pat")
+        ],
+        field_mappings=[
+            {"Field ID": "job_title", "Salesforce Field": "Title", "Sync Behavior": behavior},
+            {
+                "Field ID": "opted_out",
+                "Salesforce Field": "HasOptedOutOfEmail",
+                "Sync Behavior": behavior,
+            },
+        ],
+    )
+
+
+@pytest.mark.parametrize("ampsea", [False, True])
+def test_person_account_pairs_are_compared(tmp_path, ampsea):
+    snap = _pa_org(tmp_path, "Use Account Engagement's value")
+    settings = snap.settings.replace(allow_multiple_prospects_same_email=ampsea)
+    res = simulate(snap, settings)
+    f = _field(res, "job_title")
+    assert (f["pairs"], f["differ"], f["sf_overwritten"]) == (1, 1, 1)
+    split = res.fields_by_object.set_index(["pardot_field_id", "sf_object"])
+    assert split.loc[("job_title", "PersonAccount"), "sf_overwritten"] == 1
+    assert split.loc[("job_title", "Lead"), "pairs"] == 0
+
+
+def test_person_account_opt_out_loss(tmp_path):
+    _, r = _check(_pa_org(tmp_path), "FLD009")
+    assert (r.status, r.numbers["lost"]) == ("fail", 1)
+    assert list(r.findings["object"]) == ["PersonAccount"]
+
+
+def test_person_account_custom_field_write_error(tmp_path):
+    snap = org(
+        tmp_path,
+        settings={"person_accounts_enabled": True},
+        describe={"Account": [fd("Tier__pc", type="picklist", restricted=True, values=("Gold",))]},
+        sf_accounts=[
+            {
+                "Id": A1,
+                "IsPersonAccount": "true",
+                "PersonEmail": "pat@x.com",
+                "PersonContactId": PC1,
+                "Tier__pc": "",
+            }
+        ],
+        pardot_prospects=[prospect(1, "pat@x.com", Tier="Platinum")],
+        field_mappings=[
+            {
+                "Field ID": "Tier",
+                "Salesforce Field": "Tier__c",
+                "Sync Behavior": "Use Salesforce's value",
+            }
+        ],
+    )
+    res = simulate(snap)
+    r = p_row(res, 1)
+    assert (r["outcome"], r["error_code"]) == (
+        "will_error",
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    )
+    assert _field(res, "Tier")["write_errors"] == 1
