@@ -286,3 +286,101 @@ def test_person_account_custom_field_write_error(tmp_path):
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
     )
     assert _field(res, "Tier")["write_errors"] == 1
+
+
+# ------------------------------------------------------------ 3. AE→SF type errors (§3.7)
+REVENUE = [fd("LastName", length=80), fd("AnnualRevenue", type="currency", length=0)]
+
+
+def _typed_org(tmp_path, ae, sf, behavior="Use Salesforce's value", field="AnnualRevenue",
+               ftype="currency", fid="annual_revenue"):  # fmt: skip
+    describe = {"Lead": [fd("LastName", length=80), fd(field, type=ftype, length=0)]}
+    return org(
+        tmp_path,
+        describe=describe,
+        sf_leads=[lead(L1, "a@x.com", **{field: sf})],
+        pardot_prospects=[prospect(1, "a@x.com", **{fid: ae})],
+        field_mappings=[{"Field ID": fid, "Salesforce Field": field, "Sync Behavior": behavior}],
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "error"), [("50-100", "INVALID_TYPE_ON_FIELD_IN_RECORD"), ("500000.00", None)]
+)
+def test_non_number_into_a_currency_field_fails(tmp_path, value, error):
+    # SF blank, AE value: F-2 writes it into Salesforce, where a currency takes numbers only.
+    res = simulate(_typed_org(tmp_path, value, ""))
+    r = p_row(res, 1)
+    assert (r["outcome"] == "will_error") == (error is not None)
+    assert (r["error_code"] if error else None) == error
+    if error:
+        assert has_code(res.prospects["reason_code"], "F-2.write_type_error").sum() == 1
+
+
+@pytest.mark.parametrize(
+    ("behavior", "failed"), [("Use Pardot's value", True), ("Use Salesforce's value", False)]
+)
+def test_non_date_into_a_date_field_fails_only_when_written(tmp_path, behavior, failed):
+    snap = _typed_org(tmp_path, "31/12/2024", "2024-01-01", behavior, "Renewal__c", "date",
+                      "Renewal")  # fmt: skip
+    r = p_row(simulate(snap), 1)
+    assert (r["outcome"] == "will_error") == failed
+
+
+@pytest.mark.parametrize(("value", "failed"), [("2024-02-30", True), ("2024-02-28", False)])
+def test_date_must_be_a_calendar_date(tmp_path, value, failed):
+    snap = _typed_org(tmp_path, value, "", "Use Pardot's value", "Renewal__c", "date", "Renewal")
+    assert (p_row(simulate(snap), 1)["outcome"] == "will_error") == failed
+
+
+def test_non_boolean_into_a_checkbox_fails(tmp_path):
+    snap = _typed_org(tmp_path, "yes", "false", "Use Pardot's value", "Vip__c", "boolean", "Vip")
+    assert p_row(simulate(snap), 1)["error_code"] == "INVALID_TYPE_ON_FIELD_IN_RECORD"
+
+
+def test_type_errors_on_create_and_policy_skip(tmp_path):
+    snap = org(
+        tmp_path,
+        describe={"Lead": REVENUE},
+        sf_users=[{"Id": U1, "Username": "rep@x.com", "IsActive": "true"}],
+        pardot_prospects=[prospect(1, "new@x.com", crm_owner_fid=U1, annual_revenue="50-100")],
+    )
+    r = p_row(simulate(snap), 1)
+    assert (r["outcome"], r["error_code"]) == ("will_error", "INVALID_TYPE_ON_FIELD_IN_RECORD")
+    r = p_row(simulate(snap, snap.settings.replace(type_errors="skip")), 1)
+    assert r["outcome"] == "create_lead" and "type_errors" in r["policies"].split(";")
+
+
+# ------------------------------------------------------------ 5. exact values, whitespace (F-3, K2)
+TIER = [fd("LastName", length=80), fd("Tier__c", type="picklist", restricted=True, values=("Gold", "Silver"))]  # fmt: skip
+
+
+def _tier_org(tmp_path, ae, sf, behavior):
+    return org(
+        tmp_path,
+        describe={"Lead": TIER},
+        sf_leads=[lead(L1, "a@x.com", Tier__c=sf)],
+        pardot_prospects=[prospect(1, "a@x.com", Tier=ae)],
+        field_mappings=[
+            {"Field ID": "Tier", "Salesforce Field": "Tier__c", "Sync Behavior": behavior}
+        ],
+    )
+
+
+def test_picklist_value_with_a_trailing_space_fails_when_written(tmp_path):
+    res = simulate(_tier_org(tmp_path, "Gold ", "Silver", "Use Pardot's value"))
+    r = p_row(res, 1)
+    assert (r["outcome"], r["error_code"]) == (
+        "will_error",
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+    )
+
+
+def test_value_that_differs_only_in_spaces_differs(tmp_path):
+    f = _field(simulate(_tier_org(tmp_path, "Gold ", "Gold", "Use Salesforce's value")), "Tier")
+    assert (f["differ"], f["pardot_overwritten"]) == (1, 1)
+
+
+def test_whitespace_only_is_blank(tmp_path):
+    f = _field(simulate(_tier_org(tmp_path, "   ", "Gold", "Use Salesforce's value")), "Tier")
+    assert (f["blank_fills_pardot"], f["pardot_overwritten"], f["write_errors"]) == (1, 0, 0)

@@ -68,10 +68,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "F-15.create_invalid_email": ("prospect", "an email field of the new lead fails INVALID_EMAIL_ADDRESS"),
     "F-15.create_restricted_picklist": ("prospect", "a value of the new lead is not in a restricted picklist"),
     "F-15.create_too_long": ("prospect", "a value of the new lead is longer than the Salesforce field"),
+    "F-15.create_type_error": ("prospect", "a value of the new lead is not a number / date / true-false its field needs"),
     # prospects: field resolution on linked / matched pairs (F-2, §3.7)
     "F-2.write_invalid_email": ("prospect", "an AE→Salesforce email write fails INVALID_EMAIL_ADDRESS"),
     "F-2.write_restricted_picklist": ("prospect", "an AE→Salesforce write is not in a restricted picklist"),
     "F-2.write_too_long": ("prospect", "an AE→Salesforce write is longer than the Salesforce field"),
+    "F-2.write_type_error": ("prospect", "an AE→Salesforce write is not a number / date / true-false its field needs"),
     "F-7.opt_out_only_in_salesforce": ("prospect", "Opted Out differs: Salesforce opted out, AE not (lost under AE's value)"),
     "F-7.opt_out_only_in_pardot": ("prospect", "Opted Out differs: AE opted out, Salesforce false (lost under Salesforce's value)"),
     # Salesforce records (§10 Salesforce record outcome)
@@ -92,11 +94,13 @@ CREATE_ERROR_CODES = {
     "INVALID_EMAIL_ADDRESS": "F-15.create_invalid_email",
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "F-15.create_restricted_picklist",
     "STRING_TOO_LONG": "F-15.create_too_long",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD": "F-15.create_type_error",
 }
 WRITE_ERROR_CODES = {
     "INVALID_EMAIL_ADDRESS": "F-2.write_invalid_email",
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "F-2.write_restricted_picklist",
     "STRING_TOO_LONG": "F-2.write_too_long",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD": "F-2.write_type_error",
 }
 _ORDER = {code: i for i, code in enumerate(REASONS)}
 
