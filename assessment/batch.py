@@ -12,16 +12,18 @@ from __future__ import annotations
 import html
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
 import pyarrow as pa
 
+from .cross_unit import SF_TABLES, check_units, for_unit
 from .errors import AssessmentError, InputError
 
 INDEX_COLUMNS = [
@@ -186,6 +188,7 @@ class OrgTask:
     report: bool = True
     mask_pii: bool = False
     baseline: str | None = None  # the previous result of this org (batch history), if any
+    cross_unit: dict | None = None  # findings across units of one org (readiness.json key)
 
 
 def assess_org(task: OrgTask) -> OrgRun:
@@ -199,11 +202,14 @@ def assess_org(task: OrgTask) -> OrgRun:
         result = pipeline.assess(
             Path(task.folder), out, report=task.report, mask_pii=task.mask_pii,
             **({"baseline": task.baseline, "force_baseline": True} if task.baseline else {}),
+            **({"cross_unit": task.cross_unit} if task.cross_unit is not None else {}),
         )  # fmt: skip
         run.org = str(result.org or task.name)
         run.verdict, run.score = result.verdict, result.score
         run.blockers_failed, run.warnings_failed = _counts(result.readiness)
         _trend(run, result.readiness.get("baseline"))
+        if result.readiness.get("cross_unit"):
+            run.cross_unit = len(result.readiness["cross_unit"]["findings"])
         if task.report and (out / "report.html").exists():
             run.report = f"{task.name}/report.html"
     except AssessmentError as exc:
@@ -263,6 +269,17 @@ def _died(task: OrgTask, exc: BaseException) -> OrgRun:
     )  # fmt: skip
 
 
+def _quiet() -> None:
+    """Worker start: Ctrl-C is the parent's to handle (one line, exit 130), not every worker's.
+
+    On Ctrl-C the parent cancels the orgs not started and waits for the workers to finish (and
+    publish, atomically) the org each is on; then it removes its scratch folder and exits 130.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgRun]:
     """Run tasks in separate (spawned) processes; results in task order.
 
@@ -276,7 +293,7 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
     ctx = multiprocessing.get_context("spawn")  # no fork of a threaded parent
     results: dict[int, OrgRun] = {}
     retry: list[int] = []
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_quiet) as pool:
         futures = {pool.submit(runner, task): i for i, task in enumerate(tasks)}
         try:
             for future in as_completed(futures):
@@ -288,11 +305,11 @@ def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgR
                     continue
                 bar.set_postfix_str(tasks[i].name, refresh=False)
                 bar.update(1)
-        except KeyboardInterrupt:
-            pool.shutdown(wait=False, cancel_futures=True)
+        except KeyboardInterrupt:  # the orgs under way finish (and publish) first, then stop
+            pool.shutdown(wait=True, cancel_futures=True)
             raise
     for i in sorted(retry):
-        with ProcessPoolExecutor(max_workers=1, mp_context=ctx) as alone:
+        with ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_quiet) as alone:
             try:
                 results[i] = alone.submit(runner, tasks[i]).result()
             except BrokenProcessPool as exc:
@@ -333,32 +350,93 @@ def run_batch(
         OrgTask(str(f), f.name, str(out_dir), report, mask_pii, _previous(out_dir / f.name))
         for f in folders
     ]
-    runner = runner or assess_org
-    workers = min(workers or os.cpu_count() or 1, len(tasks))
-    with _bar(len(tasks), sys.stderr) as bar:
-        if scheduler:
-            from .cluster import run_on_cluster
-
-            runs = run_on_cluster(tasks, runner, scheduler, bar)
-        elif workers == 1:
-            runs = _run_serial(tasks, runner, bar)
-        else:
-            runs = _run_processes(tasks, runner, workers, bar)
-    summary = BatchSummary(out_dir, runs, notes)
-    _cross_unit(summary)
+    # Units of one Salesforce org are assessed twice: first into a scratch folder (outcomes only),
+    # then, once the cross-unit findings are known, for real with them in readiness.json and the
+    # report. The prediction only decides who takes this path; the findings come from the outputs.
+    units = predicted_units(folders) if runner is None else set()
+    scratch = out_dir / SCRATCH
+    first = [
+        replace(t, out_root=str(scratch), report=False, baseline=None) if t.name in units else t
+        for t in tasks
+    ]
+    run = _executor(runner or assess_org, workers, scheduler, len(tasks))
+    try:
+        with _bar(len(tasks) + len(units), sys.stderr) as bar:
+            runs = run(first, bar)
+            summary = BatchSummary(out_dir, runs, notes)
+            folders_of = {t.name: Path(t.out_root) / t.name for t in first}
+            _cross_unit(summary, folders_of)
+            again = [
+                replace(t, cross_unit=for_unit(summary.cross_unit, t.name))
+                for t, r in zip(tasks, runs, strict=True)
+                if t.name in units and r.status == "ok"
+            ]
+            bar.total = len(tasks) + len(again)
+            redone = {r.folder: r for r in run(again, bar)} if again else {}
+            summary.runs = [redone.get(r.folder, r) for r in runs]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
     write_index(summary)
     return summary
 
 
-def _cross_unit(summary: BatchSummary) -> None:
-    """Check units of one Salesforce org together; write ``cross_unit`` into their readiness.json."""
-    from .cross_unit import check_units, for_unit
+SCRATCH = ".cross-unit-scratch"  # inside the batch output (hidden: never an org), removed after
+
+
+def _executor(runner, workers: int | None, scheduler: str | None, n: int):
+    """A function (tasks, bar) -> runs: Dask, local processes or this process."""
+    workers = min(workers or os.cpu_count() or 1, n)
+    if scheduler:
+        from .cluster import run_on_cluster
+
+        return lambda tasks, bar: run_on_cluster(tasks, runner, scheduler, bar)
+    if workers == 1:
+        return lambda tasks, bar: _run_serial(tasks, runner, bar)
+    return lambda tasks, bar: _run_processes(tasks, runner, workers, bar)
+
+
+def _sf_key(folder: Path) -> str | None:
+    """What ties an org folder to its Salesforce org before it is assessed (cross_unit.org_key)."""
+    import hashlib
+
+    from .load import classify_file
+    from .settings import find_settings_file, load_settings
+
+    try:
+        org_id = load_settings(find_settings_file(folder)).salesforce_org_id
+    except AssessmentError:
+        return None  # the org will fail on its settings anyway
+    if org_id:
+        return f"id:{org_id}"
+    digests = sorted(
+        hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.iterdir()
+        if p.is_file() and classify_file(p.name) in SF_TABLES
+    )
+    return "exports:" + ";".join(digests) if digests else None
+
+
+def predicted_units(folders: list[Path]) -> set[str]:
+    """Folder names that look like units of one Salesforce org (same org id or Salesforce exports)."""
+    keys: dict[str, list[str]] = {}
+    for folder in folders:
+        key = _sf_key(folder)
+        if key is not None:
+            keys.setdefault(key, []).append(folder.name)
+    return {name for names in keys.values() if len(names) > 1 for name in names}
+
+
+def _cross_unit(summary: BatchSummary, folders_of: dict[str, Path]) -> None:
+    """Check units of one Salesforce org together; write ``cross_unit`` into their readiness.json.
+
+    ``folders_of``: each org's output folder (the scratch folder for units assessed twice).
+    """
     from .readiness import write_json_atomic
 
     ok = {
-        r.folder: summary.out_dir / r.folder
+        r.folder: folders_of[r.folder]
         for r in summary.runs
-        if r.status == "ok" and (summary.out_dir / r.folder / "readiness.json").is_file()
+        if r.status == "ok" and (folders_of[r.folder] / "readiness.json").is_file()
     }
     if len(ok) < 2:
         return

@@ -14,6 +14,12 @@ from pathlib import Path
 
 from .errors import AssessmentError
 
+SAFE_TO_SHARE = "Personal data is masked in every file of the output folder: it is safe to share."
+HOLDS_PERSONAL_DATA = (
+    "The output folder holds personal data (emails, names): do not share it as it is; "
+    "rerun with --mask-pii to mask it before sharing."
+)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -30,7 +36,11 @@ def _parser() -> argparse.ArgumentParser:
         "--settings", type=Path, help="connector settings file (default: connector.yml)"
     )
     run.add_argument("--no-report", action="store_true", help="skip the notebook and HTML report")
-    run.add_argument("--mask-pii", action="store_true", help="mask emails and names in the report")
+    run.add_argument(
+        "--mask-pii",
+        action="store_true",
+        help="mask personal data in every output file (safe to share)",
+    )
     run.add_argument(
         "--no-plan", action="store_true", help="skip recommendations and plan.csv (assessment only)"
     )
@@ -94,6 +104,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             from .baseline import describe
 
             print(describe(result.readiness["baseline"]))
+        print(SAFE_TO_SHARE if args.mask_pii else HOLDS_PERSONAL_DATA)
         return 0
     if args.command == "diff":
         from .baseline import describe, diff
@@ -139,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print("interrupted", file=sys.stderr)  # one line, whatever stage (#13.4)
         return 130
     except Exception as exc:  # internal failure: short message, traceback only with --debug
         if args.debug:

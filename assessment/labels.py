@@ -267,20 +267,39 @@ REASONS: dict[str, str] = {
 _SPEC_REF = re.compile(
     r"\s*\((?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*|X\d+)"
     r"(?:\s*(?:,|;|and)\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*|X\d+))*"
-    r"(?:\s*,?\s*(?:UNCONFIRMED|DISAGREE))?\)"
+    r"(?:\s*,?\s*(?i:unconfirmed|disagree))?\)"
     r"|\s*§\s?\d+(?:\.\d+)*"
     r"|\s*\[\[[^\]]*\]\]:?"
     r"|,?\s*\b(?:UNCONFIRMED|DISAGREE)\b"
+    r"|\s*\((?:[^()]*\bpolicy\b|[^()]*\b[a-z0-9]+(?:_[a-z0-9]+)+=)[^()]*\)"
 )
+_POLICY = re.compile(r"\bpolic(?:y|ies)\s+([a-z0-9]+(?:_[a-z0-9]+)+)")
 _SNAKE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)+$")
+_SNAKE_IN_TEXT = re.compile(r"(?<![\w./-])([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?![\w/-]|\.\w)")
+_IN_TEXT = {
+    "use_salesforce": "\u201cUse Salesforce's value\u201d",
+    "use_pardot": "\u201cUse Pardot's value\u201d",
+    "most_recent": "\u201cUse the most recently updated record\u201d",
+}
 
 
-def plain_text(text: Any) -> str:
-    """Text with spec references ("(M-2)", "§3.7"), ``[[…]]`` markers and NA removed."""
+def plain_text(text: Any, words: bool = True) -> str:
+    """Text with spec references ("(M-2)", "§3.7"), ``[[…]]`` markers and NA removed.
+
+    ``words``: snake_case words in the text read as words too (``use_salesforce`` → “Use
+    Salesforce's value”); off for table cells, where a value may be a code shown on purpose.
+    """
     if text is None or (not isinstance(text, str) and _isna(text)):
         return ""
     out = _SPEC_REF.sub("", str(text))
+    if words:
+        out = _SNAKE_IN_TEXT.sub(lambda m: _IN_TEXT.get(m[1], m[1].replace("_", " ")), out)
     return re.sub(r"\s{2,}", " ", out).strip()
+
+
+def policies_in(text: Any) -> list[str]:
+    """The policy names a text says it rests on (``policy blank_last_name=risk``)."""
+    return _POLICY.findall(str(text)) if text is not None and not _isna(text) else []
 
 
 def humanize(key: Any) -> str:
@@ -354,6 +373,14 @@ def column_label(column: Any) -> str:
     if col in COLUMNS:
         return COLUMNS[col]
     return humanize(col) if _SNAKE.match(col) else col
+
+
+def field_label(name: Any) -> str:
+    """A field or export named in a finding: ``last_name`` → Last name (others as given)."""
+    text = str(name)
+    if text in TABLES:
+        return TABLES[text]
+    return humanize(text) if _SNAKE.match(text) else text
 
 
 def sync_behavior_label(value: Any) -> str:
@@ -460,7 +487,7 @@ def fmt_value(value: Any) -> str:
         return f"{value:,}"
     if isinstance(value, float):
         return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
-    return plain_text(value)
+    return plain_text(value, words=False)
 
 
 def display_frame(frame: pd.DataFrame, kind: str = "prospects") -> pd.DataFrame:
@@ -483,6 +510,8 @@ def display_frame(frame: pd.DataFrame, kind: str = "prospects") -> pd.DataFrame:
             shown = reason_labels(frame.get("reason_code"), series)
         elif col == "area":
             shown = series.map(area_label)
+        elif col in ("field", "table"):
+            shown = series.map(lambda v: "" if _isna(v) else field_label(v))
         elif pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series):
             shown = series.map(fmt_int)
         else:

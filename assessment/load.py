@@ -33,7 +33,7 @@ from .progress import Progress, resolve
 from .schema import TABLES, header_key, schema
 from .settings import ConnectorSettings, find_settings_file, read_settings
 from .snapshot import PROBLEM_COLUMNS, LoadedFile, LoadReport, OrgSnapshot
-from .textio import decode_text, read_limited
+from .textio import UTF16_BOMS, decode_text, read_limited, sniff_utf16
 
 TEXT_EXTS = {".csv", ".txt", ".tsv"}
 XLSX_EXTS = {".xlsx", ".xlsm"}
@@ -249,7 +249,10 @@ def _utf8_edges(data: bytes) -> tuple[bytes, str, str, int, str] | None:
         except UnicodeDecodeError:
             return None
         return data, text, text, bom, enc
-    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1 or bom + _EDGE
+    head_end = data.rfind(b"\n", bom, bom + _EDGE) + 1
+    if head_end == 0:  # a header row longer than _EDGE (a thousand columns): decode all of it
+        newline = data.find(b"\n", bom)
+        head_end = newline + 1 if newline >= 0 else len(data)
     newline = data.find(b"\n", len(data) - _EDGE)
     tail_start = newline + 1 if newline >= 0 else bom  # a line start: a character boundary
     try:
@@ -269,27 +272,58 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
     for magic, what in _MAGIC.items():
         if data.startswith(magic):
             raise InputError(f"this is {what}, not a CSV text table", file=source)
-    edges = _utf8_edges(data)
+    notes: list[str] = []
+    utf16 = data.startswith(UTF16_BOMS) or sniff_utf16(data) is not None
+    if not utf16 and data.find(b"\n") < 0 and data.find(b"\r") >= 0:
+        # Classic Mac line ends (CR only): in UTF-8 and Windows-1252 a CR byte is only ever a CR.
+        data = data.replace(b"\r", b"\n")
+        notes.append(f"{source}: classic Mac line ends (CR only) read as line breaks")
+    edges = None if utf16 else _utf8_edges(data)
     if edges is not None:
         try:
-            return _read_text_table(data, source, ext, edges)
+            return _read_text_table(data, source, ext, edges, notes)
         except _NotUtf8:
             pass  # a bad byte in the middle: decode the whole file (Windows-1252 fallback)
-    return _read_text_table(data, source, ext, None)
+    return _read_text_table(data, source, ext, None, notes)
+
+
+def _head_of(text: str) -> str:
+    """The start of a decoded file that holds the header row, however long that row is."""
+    newline = text.find("\n")
+    return text[: max(_EDGE, newline + 1)] if newline >= 0 else text
+
+
+_SEP_RE = re.compile(r'^\s*"?sep=(.)"?[\s,;]*$', re.IGNORECASE)
+
+
+def _blank_rows(table: pa.Table) -> np.ndarray | None:
+    """Rows with no value in any cell (blank lines: pyarrow keeps them as all-null rows when
+    ``ignore_empty_lines`` is off); None when there are none. O(1) when a column has no null."""
+    if table.num_rows == 0 or any(col.null_count == 0 for col in table.columns):
+        return None
+    mask = table.column(0).is_null()
+    for col in table.columns[1:]:
+        mask = pc.and_(mask, col.is_null())
+    blank = np.asarray(mask.to_numpy(zero_copy_only=False), dtype=bool)
+    return blank if blank.any() else None
 
 
 class _NotUtf8(Exception):
     """pyarrow met a value that is not UTF-8 (the file's ends were)."""
 
 
-def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
-    notes: list[str] = []
+def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]) -> RawTable:
+    notes = list(notes)
     if edges is None:
         text, enc, warnings = _decode(data, source)
+        if enc.startswith("utf-16") and "\n" not in text and "\r" in text:
+            text = text.replace("\r", "\n")  # classic Mac line ends in a UTF-16 file
+            notes.append(f"{source}: classic Mac line ends (CR only) read as line breaks")
         _check_is_table(data, text, source)
         text, footer_note = _strip_footer(text)
-        payload = text.encode("utf-8") if (footer_note or enc != "utf-8") else data
-        head = text[:_EDGE]  # the header row lives here; never wrap the whole text (UCS-4 copy)
+        changed = footer_note or enc != "utf-8" or len(notes)
+        payload = text.encode("utf-8") if changed else data
+        head = _head_of(text)  # the header row; never wrap the whole text (UCS-4 copy)
         bom = 0
     else:
         body, head, tail, tail_start, enc = edges
@@ -301,11 +335,18 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
         if footer_note:  # cut the body where the footer starts (a line start of the tail)
             payload = body[: tail_start + len(kept.encode("utf-8"))]
             if tail_start == bom:
-                head = kept[:_EDGE]
+                head = _head_of(kept)
         text = None  # decoded only if a message needs line numbers
     if footer_note:
         notes.append(f"{source}: {footer_note}")
-    delim = _sniff_delimiter(head.split("\n", 1)[0], ext)
+    first, _, rest = head.partition("\n")
+    sep = _SEP_RE.match(first)
+    skip = 1
+    if sep:  # Excel's "sep=;" first line names the delimiter; Excel hides it (rows unchanged)
+        delim, head, skip = sep.group(1), rest, 2
+        notes.append(f"{source}: Excel 'sep={delim}' line read as the delimiter")
+    else:
+        delim = _sniff_delimiter(first, ext)
     try:
         headers = next(csv.reader(io.StringIO(head), delimiter=delim))
     except (StopIteration, csv.Error):
@@ -324,9 +365,12 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
     try:
         table = pacsv.read_csv(
             io.BytesIO(payload),
-            read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
-                delimiter=delim, newlines_in_values=True, invalid_row_handler=on_bad_row
+                delimiter=delim,
+                newlines_in_values=True,
+                invalid_row_handler=on_bad_row,
+                ignore_empty_lines=False,  # blank lines count as spreadsheet rows (dropped below)
             ),
             convert_options=pacsv.ConvertOptions(
                 column_types={n: pa.large_string() for n in names},  # pandas' str storage
@@ -357,11 +401,16 @@ def _read_text_table(data: bytes, source: str, ext: str, edges) -> RawTable:
             row=first_line_no,
             problems=problems,
         )
+    blank = _blank_rows(table)
+    if blank is None:
+        rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
+    else:  # blank lines are rows in a spreadsheet: later records keep their row numbers
+        rows = pd.Index(np.flatnonzero(~blank) + 2, name="row")
+        table = table.filter(pa.array(~blank))
     columns = [
         pd.Series(table.column(i).to_pandas(), dtype="str").reset_index(drop=True)
         for i in range(table.num_columns)
     ]
-    rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
     return RawTable(headers, columns, rows, enc, notes, warnings, blank_is_null=True)
 
 
@@ -377,43 +426,57 @@ def _cell_text(value: Any) -> Any:
     return str(value)
 
 
-def read_xlsx_table(data: bytes, source: str) -> RawTable:
-    """Read the first worksheet of an XLSX (openpyxl read-only) as all-string columns."""
-    import openpyxl
+def _xlsx_column(values: np.ndarray) -> pd.Series:
+    """One worksheet column (Python cell values from calamine) as ``str``; empty cell → NA."""
+    if (
+        pd.api.types.infer_dtype(values, skipna=True) == "string"
+    ):  # the usual case: no per-cell work
+        col = pd.Series(values, dtype="str")
+    else:  # numbers, booleans, dates: converted cell by cell (the reader hands out Python objects)
+        col = pd.Series([_cell_text(v) for v in values], dtype="str")
+    return col.mask(col == "")
 
+
+def read_xlsx_table(data: bytes, source: str) -> RawTable:
+    """Read the first worksheet of an XLSX (pandas' calamine engine) as all-string columns."""
     try:
-        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # zipfile.BadZipFile, KeyError, InvalidFileException …
+        sheet = pd.read_excel(
+            io.BytesIO(data),
+            engine="calamine",
+            sheet_name=0,
+            header=None,
+            dtype=object,
+            keep_default_na=False,
+            na_values=[],
+        )
+    except Exception as exc:  # calamine errors, zip errors, a workbook without sheets …
         raise InputError(
             f"not a readable XLSX workbook ({type(exc).__name__})", file=source
         ) from None
-    try:
-        ws = wb.worksheets[0]
-        rows_iter = ws.iter_rows(values_only=True)
-        header = next(rows_iter, None)
-        if header is None or not any(h is not None and str(h).strip() for h in header):
-            raise InputError("the first worksheet has no header row", file=source, row=1)
-        headers = ["" if h is None else str(h) for h in header]
-        width = len(headers)
-        records = [
-            [_cell_text(v) for v in r[:width]] + [None] * (width - len(r)) for r in rows_iter
-        ]  # openpyxl hands out cells one by one; this is the reader itself, not record logic
-    finally:
-        wb.close()
-    while records and all(v is None or not str(v).strip() for v in records[-1]):
-        records.pop()
+    cells = sheet.to_numpy(dtype=object)
+    if cells.shape[0] == 0 or not any(str(h).strip() for h in cells[0]):
+        raise InputError("the first worksheet has no header row", file=source, row=1)
+    headers = [_cell_text(h) or "" for h in cells[0]]
+    columns = [_xlsx_column(cells[1:, j]) for j in range(len(headers))]
+    filled = np.zeros(len(cells) - 1, dtype=bool)
+    for col in columns:
+        filled |= col.notna().to_numpy()
+    last = int(np.flatnonzero(filled)[-1]) + 1 if filled.any() else 0
     notes: list[str] = []
     # Report exports: a blank row then footer lines (Grand Totals, Copyright …).
-    for i in range(max(0, len(records) - 20), len(records)):  # footers are short: scan the tail
-        if all(v is None or not str(v).strip() for v in records[i]):
-            after = [v for r in records[i + 1 :] for v in r if v is not None and str(v).strip()]
-            if after and any(_FOOTER_RE.match(str(v)) for v in after):
-                notes.append(f"{source}: dropped {len(records) - i} report footer row(s)")
-                records = records[:i]
-                break
-    arr = np.array(records, dtype=object).reshape(len(records), width)
-    columns = [pd.Series(arr[:, j], dtype="str") for j in range(width)]
-    return RawTable(headers, columns, pd.RangeIndex(2, len(records) + 2, name="row"), "xlsx", notes)
+    for i in range(max(0, last - 20), last):  # footers are short: scan the tail
+        if filled[i]:
+            continue
+        after = [c.iloc[i + 1 : last].dropna() for c in columns]
+        if any(v.str.match(_FOOTER_RE).any() for v in after):
+            notes.append(f"{source}: dropped {last - i} report footer row(s)")
+            last = i
+            break
+    # Blank rows are dropped; the others keep the row number the spreadsheet shows.
+    keep = np.flatnonzero(filled[:last])
+    columns = [c.take(keep).reset_index(drop=True) for c in columns]
+    rows = pd.Index(keep + 2, name="row")
+    return RawTable(headers, columns, rows, "xlsx", notes)
 
 
 def _flatten(record: dict, prefix: str = "") -> dict[str, Any]:
@@ -671,6 +734,144 @@ _EXPECTED = {
 }
 
 
+@dataclass
+class _Cells:
+    """Problems about the cells of one column (INP002 bad values, SYN002 15-character ids)."""
+
+    problems: _Problems
+    table: str
+    source: str
+    col: str
+    dtype: str
+    raw: pd.Series
+
+    def add(self, mask: pd.Series, message: str, code: str = "INP002", severity="warning"):
+        """One problem per cell of ``mask``, quoting the cell as given."""
+        self.problems.add_mask(
+            mask,
+            self.raw,
+            code=code,
+            severity=severity,
+            table=self.table,
+            file=self.source,
+            column=self.col,
+            message=message,
+        )
+
+    def bad(self, mask: pd.Series, what: str | None = None) -> None:
+        """Cells that could not be converted to the column's dtype."""
+        self.add(mask, f"expected {what or _EXPECTED.get(self.dtype, self.dtype)}")
+
+    def short_ids(self, mask: pd.Series) -> None:
+        """SYN002: 15-character (case-sensitive) ids, converted with the checksum (ID-2)."""
+        self.add(mask, "15-character id converted to 18 characters (ID-2)", "SYN002", "info")
+
+    def bad_ids(self, invalid: pd.Series) -> None:
+        """ID-2: not an id; or an 18-character id whose checksum does not fit its case, which is
+        damaged: NA (never joined, never counted as a duplicate), reported as given."""
+        if not invalid.any():
+            return
+        damaged = nz.checksum_failures(self.raw, invalid)
+        self.bad(invalid & ~damaged)
+        self.bad(damaged, "an 18-character id whose checksum (last 3 characters) fits its case")
+
+
+_DATE_ORDERS = {"day_first": "dmy", "month_first": "mdy", "auto": None}
+_DATE_DTYPES = ("datetime", "datetime_utc", "date")
+
+
+def _convert(
+    spec, raw: pd.Series, cells: _Cells, settings: ConnectorSettings, derived: dict, dates: dict
+) -> pd.Series:
+    """One canonical column converted to its dtype; derived columns go into ``derived``."""
+    col, dtype, table = spec.name, spec.dtype, cells.table
+    if dtype == "sf_id":
+        ids, was15, invalid = nz.sf_id18(raw)
+        cells.bad_ids(invalid)
+        cells.short_ids(was15)
+        return ids
+    if dtype == "sf_id_or_sentinel":
+        # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
+        ids, status, was15, invalid = nz.crm_id(raw)
+        cells.bad_ids(invalid)
+        cells.short_ids(was15)
+        derived[col.removesuffix("_fid") + "_status"] = status
+        return ids
+    if dtype == "email_str":
+        derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
+        return raw  # kept as given (variants in case/spaces are findings, M-13)
+    if dtype in _DATE_DTYPES:
+        # Pardot times without an offset are in the exporting user's zone (export-formats §0);
+        # Salesforce API/warehouse times without an offset are UTC.
+        tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
+        report: dict = {}
+        order = _DATE_ORDERS.get(settings.date_format)
+        values, mask = nz.parse_datetime_utc(raw, naive_tz=tz, date_order=order, report=report)
+        if report.get("count"):  # locale dates (report exports): settled per file below
+            dates[col] = (report, raw, tz, cells, mask)
+        else:
+            cells.bad(mask)
+        return values
+    parsers = {
+        "boolean": nz.parse_bool,
+        "pardot_id": parse_pardot_id,
+        "float": nz.parse_number,
+        "Int64": parse_int,
+    }
+    what = None
+    if dtype in parsers:
+        parse = parsers[dtype]
+    elif table == "field_mappings" and col == "sync_behavior":
+        parse = parse_sync_behavior
+        what = (
+            "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
+            "Use the most recently updated field, or use_salesforce/use_pardot/most_recent"
+        )
+    elif table == "field_mappings" and col == "pardot_type":
+        parse, what = parse_pardot_type, "a Pardot field type (Text, Dropdown, … or type_id 1–14)"
+    else:
+        return raw  # raw text, untrimmed: whether whitespace counts as blank is a policy (F-3)
+    values, mask = parse(raw)
+    cells.bad(mask, what)
+    return values
+
+
+def _settle_dates(dates: dict, out: dict, notes: list[str], settings: ConnectorSettings) -> None:
+    """One day/month order per file for locale dates: the order some column's values show
+    (a day above 12) is used for every column; with none, month first and a warning."""
+    if not dates:
+        return
+    reports = {col: entry[0] for col, entry in dates.items()}
+    shown = {r["order"] for r in reports.values() if r["inferred"]}
+    order = shown.pop() if len(shown) == 1 else None
+    first_col = next(iter(dates))
+    cells0 = dates[first_col][3]
+    for col, (report, raw, tz, cells, mask) in dates.items():
+        if order is not None and report["order"] != order:  # an ambiguous column: re-read
+            out[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz, date_order=order)
+        cells.bad(mask)
+    example = reports[first_col]["example"]
+    if settings.date_format != "auto":
+        return
+    if order is not None:
+        words = "day first (DD/MM)" if order == "dmy" else "month first (MM/DD)"
+        notes.append(
+            f"{cells0.source}: report-style dates (like {example!r}) read {words}, as the "
+            "values show; set date_format in connector.yml to override"
+        )
+        return
+    cells0.problems.add(
+        code="INP002",
+        severity="warning",
+        table=cells0.table,
+        file=cells0.source,
+        column=first_col,
+        value=example,
+        message=f"dates like {example!r} could be day or month first and no value tells; read "
+        "month first (MM/DD/YYYY). Set date_format: day_first in connector.yml if wrong",
+    )
+
+
 def _normalise(
     frame: pd.DataFrame,
     table: str,
@@ -678,87 +879,18 @@ def _normalise(
     settings: ConnectorSettings,
     problems: _Problems,
     absent: frozenset[str] = frozenset(),
+    notes: list[str] | None = None,
 ) -> pd.DataFrame:
     """Convert every canonical column to its dtype (docs/architecture.md) and add derived columns."""
-    sch = schema(table)
     derived: dict[str, pd.Series] = {}
     out: dict[str, pd.Series] = {}
-    for spec in sch.columns:
-        col, dtype = spec.name, spec.dtype
+    dates: dict[str, tuple] = {}
+    for spec in schema(table).columns:
         # An absent column is converted empty (for its dtype) and widened to all-NA below.
-        raw = frame[col].iloc[:0] if col in absent else frame[col]
-
-        def bad(mask: pd.Series, what: str | None = None, *, raw=raw, col=col, dtype=dtype):
-            problems.add_mask(
-                mask,
-                raw,
-                code="INP002",
-                severity="warning",
-                table=table,
-                file=source,
-                column=col,
-                message=f"expected {what or _EXPECTED.get(dtype, dtype)}",
-            )
-
-        def short_ids(mask: pd.Series, *, raw=raw, col=col):
-            # SYN002: 15-character (case-sensitive) ids, converted with the checksum (ID-2).
-            problems.add_mask(
-                mask,
-                raw,
-                code="SYN002",
-                severity="info",
-                table=table,
-                file=source,
-                column=col,
-                message="15-character id converted to 18 characters (ID-2)",
-            )
-
-        if dtype == "sf_id":
-            ids, was15, invalid = nz.sf_id18(raw)
-            bad(invalid)
-            short_ids(was15)
-            out[col] = ids
-        elif dtype == "sf_id_or_sentinel":
-            # Sentinels [[crm_deleted]] / [[crm_ignore_prospect]] (M-21, M-22) → status column.
-            ids, status, was15, invalid = nz.crm_id(raw)
-            bad(invalid)
-            short_ids(was15)
-            out[col] = ids
-            derived[col.removesuffix("_fid") + "_status"] = status
-        elif dtype == "email_str":
-            out[col] = raw  # kept as given (variants in case/spaces are findings, M-13)
-            derived[f"{col}_key"] = nz.email_key(raw)  # M-13 policy key (trim + casefold)
-        elif dtype == "boolean":
-            out[col], mask = nz.parse_bool(raw)
-            bad(mask)
-        elif dtype in ("datetime", "datetime_utc", "date"):
-            # Pardot times without an offset are in the exporting user's zone (export-formats §0);
-            # Salesforce API/warehouse times without an offset are UTC.
-            tz = settings.pardot_timezone if dtype == "datetime" else "UTC"
-            out[col], mask = nz.parse_datetime_utc(raw, naive_tz=tz)
-            bad(mask)
-        elif dtype == "pardot_id":
-            out[col], mask = parse_pardot_id(raw)
-            bad(mask)
-        elif dtype == "float":
-            out[col], mask = nz.parse_number(raw)
-            bad(mask)
-        elif dtype == "Int64":
-            out[col], mask = parse_int(raw)
-            bad(mask)
-        elif table == "field_mappings" and col == "sync_behavior":
-            out[col], mask = parse_sync_behavior(raw)
-            bad(
-                mask,
-                "Use Salesforce's value, Use Account Engagement's value (Use Pardot's value), "
-                "Use the most recently updated field, or use_salesforce/use_pardot/most_recent",
-            )
-        elif table == "field_mappings" and col == "pardot_type":
-            out[col], mask = parse_pardot_type(raw)
-            bad(mask, "a Pardot field type (Text, Dropdown, … or type_id 1–14)")
-        else:
-            # Raw text, untrimmed: whether whitespace counts as blank is a policy (F-3).
-            out[col] = raw
+        raw = frame[spec.name].iloc[:0] if spec.name in absent else frame[spec.name]
+        cells = _Cells(problems, table, source, spec.name, spec.dtype, raw)
+        out[spec.name] = _convert(spec, raw, cells, settings, derived, dates)
+    _settle_dates(dates, out, notes if notes is not None else [], settings)
     n = len(frame)
     for name, values in (out | derived).items():
         # absent columns: an all-NA column of the converted dtype (no reindex: fast on 1M rows)
@@ -968,6 +1100,45 @@ def _validate(
 # --- tables ----------------------------------------------------------------------------------
 
 
+# Tables an admin writes by hand (headers in their own words): the loader says which header it
+# took for which column.
+_ADMIN_WRITTEN = ("field_mappings", "sync_errors")
+
+
+def _short(text: str, width: int = 40) -> str:
+    text = text.replace("\ufeff", "").strip()
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _missing_columns(table: str, source: str, missing: list[str], headers: list[str]) -> InputError:
+    """The error for required columns not found: the headers the file has and those accepted."""
+    sch = schema(table)
+    wanted = [name for m in missing for name in m.split(" or ")]
+    accepted = "; ".join(f"{m}: {', '.join(sch.column(m).aliases)}" for m in wanted)
+    found = ", ".join(repr(_short(h)) for h in headers[:30] if h.strip())
+    if len(headers) > 30:
+        found += f" … ({len(headers)} in all)"
+    return InputError(
+        f"required column(s) missing for {table}: {', '.join(missing)}. "
+        f"Headers found: {found or '(none)'}. Accepted headers — {accepted}",
+        file=source,
+        row=1,
+        column=missing[0],
+    )
+
+
+def _headers_taken(source: str, mapping: dict[str, str], unmatched: list[str]) -> str | None:
+    """A note saying which header each canonical column was read from (admin-written files)."""
+    taken = [
+        f"{_short(h)!r} → {c}"
+        for h, c in mapping.items()
+        if h not in unmatched and header_key(h) != header_key(c)
+    ]
+    if not taken:
+        return None
+    return f"{source}: columns read as " + ", ".join(taken)
+
+
 def build_table(
     raw: RawTable, table: str, source: str, settings: ConnectorSettings, problems: _Problems
 ) -> tuple[pd.DataFrame, dict[str, str], list[str], list[str]]:
@@ -1004,22 +1175,17 @@ def build_table(
     ):
         missing.append("pardot_field_id or pardot_field_name")
     if missing:
-        aliases = "; ".join(
-            f"{m}: {', '.join(sch.column(m).aliases[:4])}" for m in missing if " or " not in m
-        )
-        raise InputError(
-            f"required column(s) missing for {table}: {', '.join(missing)}"
-            + (f" (accepted headers — {aliases})" if aliases else ""),
-            file=source,
-            row=1,
-            column=missing[0],
-        )
+        raise _missing_columns(table, source, missing, raw.headers)
+    if table in _ADMIN_WRITTEN:
+        note = _headers_taken(source, mapping, unmatched)
+        if note:
+            raw.notes.append(note)
     absent = [c.name for c in sch.columns if c.name not in frame.columns]
     for c in absent:
         frame[c] = nz.null_strings(frame.index)
     key = KEY_COLUMN.get(table)
     raw_key = frame[key].copy() if key in frame.columns else None
-    frame = _normalise(frame, table, source, settings, problems, frozenset(absent))
+    frame = _normalise(frame, table, source, settings, problems, frozenset(absent), raw.notes)
     if table == "sync_errors":
         # error_code absent or blank: the STATUS_CODE prefix of the message (export-formats §5).
         parsed = frame["error_message"].str.extract(r"^\s*([A-Z][A-Z_]{2,})\s*:", expand=False)

@@ -147,24 +147,45 @@ def _id18_from_bytes(u8: np.ndarray) -> np.ndarray:
     return np.concatenate([u8, _ALPHABET[_checksum_codes(u8)]], axis=1)
 
 
-def _restore_case(u8: np.ndarray, upper: np.ndarray | None = None) -> np.ndarray:
+def _damaged(u8: np.ndarray, codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For the ``rows`` of (n, 18) ids whose head case differs from the checksum: True where the
+    checksum cannot belong to the head (ID-2).
+
+    A case difference is accepted only when a tool changed the case of the whole id (every
+    letter of the head upper case, or every one lower case; ID-1, ID-5): its case is restored.
+    A mixed-case head that disagrees with its checksum, or a checksum marking a digit as upper
+    case, is a damaged id: reported as given, never case-rewritten.
+    """
+    head = u8[rows, :15]
+    letters, uppers = _LETTER[head], _UPPER[head]
+    lowers = letters & ~uppers
+    marked = _CASE_BITS[codes[rows]].reshape(-1, 15)
+    return (marked & ~letters).any(axis=1) | (uppers.any(axis=1) & lowers.any(axis=1))
+
+
+def _restore_case(u8: np.ndarray, upper: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """For (n, 18) ids: rebuild the case of the first 15 from the checksum, so case-mangled
     18-character ids (spreadsheets, case-insensitive tools) compare equal (ID-1, ID-5).
-    ``upper``: the heads' upper-case patterns, when :func:`_head_scan` already has them."""
+    ``upper``: the heads' upper-case patterns, when :func:`_head_scan` already has them.
+    Returns the ids and the mask of damaged ones (see :func:`_damaged`; their bytes are junk)."""
     if upper is None:
         upper = _head_scan(u8)[1]
     head, codes = u8[:, :15], _DECODE[u8[:, 15:]]
     suffix = _ALPHABET[codes]
+    damaged = np.zeros(len(u8), dtype=bool)
     # Most ids are already canonical (head case matches the checksum): fix only the others.
     wanted = (
         codes[:, 0] | (codes[:, 1].astype(np.uint64) << 5) | (codes[:, 2].astype(np.uint64) << 10)
     )
-    if (upper == wanted).all():
-        return u8 if (u8[:, 15:] == suffix).all() else np.concatenate([head, suffix], axis=1)
+    differ = upper != wanted
+    if not differ.any():
+        fixed = u8 if (u8[:, 15:] == suffix).all() else np.concatenate([head, suffix], axis=1)
+        return fixed, damaged
+    damaged[differ] = _damaged(u8, codes, np.flatnonzero(differ))
     upper_bits = _CASE_BITS[codes].reshape(-1, 15).view(np.uint8)
     lower = head | 0x20
     head = np.where(_LETTER[head], lower - (upper_bits << 5), head)  # 'a' - 32 = 'A'
-    return np.concatenate([head, suffix], axis=1)
+    return np.concatenate([head, suffix], axis=1), damaged
 
 
 def arrow_strings(values: pd.Series) -> pa.Array:
@@ -233,7 +254,10 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         if width == 15:
             fixed = np.concatenate([u8, _ALPHABET[_codes_of(upper)]], axis=1)
         else:
-            fixed = _restore_case(u8, upper)
+            fixed, damaged = _restore_case(u8, upper)
+            if damaged.any():  # a checksum that cannot be the head's: not an id (ID-2)
+                fixed = fixed[~damaged]
+                valid[np.flatnonzero(valid)[damaged]] = False
         ok[rows[valid]] = True
         if width == 15:
             was15[rows[valid]] = True
@@ -261,6 +285,16 @@ def sf_id18(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
         pd.Series(was15, index=index, name=name),
         pd.Series(invalid, index=index, name=name),
     )
+
+
+def checksum_failures(values: pd.Series, invalid: pd.Series) -> pd.Series:
+    """Among ``invalid`` ids, those shaped like an 18-character id (alphanumeric) whose
+    checksum does not match its head: damaged ids, as opposed to text that is no id at all."""
+    out = pd.Series(False, index=values.index)
+    if invalid.any():
+        text = as_text(values[invalid])
+        out[invalid] = text.str.fullmatch(r"[A-Za-z0-9]{18}").fillna(False).astype(bool)
+    return out
 
 
 def to_id18(value: str) -> str:
@@ -334,9 +368,20 @@ def _datetime_fast(text: pd.Series, naive_tz: str) -> pd.Series | None:
     return parsed.to_pandas().set_axis(text.index).rename(None)
 
 
-def parse_datetime_utc(values: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Series, pd.Series]:
+def parse_datetime_utc(
+    values: pd.Series,
+    naive_tz: str = "UTC",
+    date_order: str | None = None,
+    report: dict | None = None,
+) -> tuple[pd.Series, pd.Series]:
     """Salesforce / Pardot datetimes (``2024-01-02T03:04:05.000+0000``, ``…Z``, ``YYYY-MM-DD
-    HH:MM:SS`` in ``naive_tz``, ``… UTC``) → ``datetime64[us, UTC]``; also the unparseable mask."""
+    HH:MM:SS`` in ``naive_tz``, ``… UTC``) → ``datetime64[us, UTC]``; also the unparseable mask.
+
+    Report exports write dates in the user's locale (``02/06/2025, 08:15``, ``6/2/2025 8:15 AM``;
+    export-formats.md §4.3): read in ``naive_tz``, day first when ``date_order`` is ``dmy``, month
+    first when ``mdy``, and when None as the column's unambiguous values show (a day above 12),
+    else month first. ``report`` (optional) receives what :func:`parse_locale_dates` found.
+    """
     text = as_text(values)
     fast = _datetime_fast(text, naive_tz)
     if fast is not None:
@@ -351,13 +396,93 @@ def parse_datetime_utc(values: pd.Series, naive_tz: str = "UTC") -> tuple[pd.Ser
     naive = cleaned.notna() & ~has_offset
     if naive.any():
         part = pd.to_datetime(cleaned[naive], format="ISO8601", errors="coerce")
-        # DST edges: a time in the spring-forward gap moves forward, a repeated autumn hour is
-        # read as standard time (at most an hour off; better than dropping the value).
-        ambiguous = np.zeros(len(part), dtype=bool)
-        part = part.dt.tz_localize(naive_tz, ambiguous=ambiguous, nonexistent="shift_forward")
-        out[naive] = part.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+        locale = part.isna() & naive[naive]
+        if locale.any():  # not ISO: a report export's locale date?
+            found = parse_locale_dates(cleaned[naive][locale], date_order)
+            part = part.astype("datetime64[us]")
+            part[locale] = found.pop("values")
+            if report is not None:
+                report.update(found)
+        out[naive] = _localize(part, naive_tz)
     bad = (text.notna() & out.isna()).astype(bool)
     return out, bad
+
+
+def _localize(naive: pd.Series, tz: str) -> pd.Series:
+    """Naive local times → UTC. DST edges: a time in the spring-forward gap moves forward, a
+    repeated autumn hour is read as standard time (at most an hour off; better than dropping)."""
+    ambiguous = np.zeros(len(naive), dtype=bool)
+    local = naive.dt.tz_localize(tz, ambiguous=ambiguous, nonexistent="shift_forward")
+    return local.dt.tz_convert("UTC").astype("datetime64[us, UTC]")
+
+
+# Locale dates of report exports: d/m/y or m/d/y (also . or -), 2- or 4-digit year, an optional
+# time after a space, "T" or ", " with optional seconds and AM/PM.
+_LOCALE_DATE_RE = (
+    r"^(?P<a>\d{1,2})[./-](?P<b>\d{1,2})[./-](?P<y>\d{4}|\d{2}),?"
+    r"(?:[ T]+(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?[ ]*(?P<ap>[AaPp])?\.?(?:[Mm]\.?)?)?$"
+)
+
+
+def locale_date_order(first: np.ndarray, second: np.ndarray) -> str | None:
+    """``dmy`` when some first number is a day above 12 and no second one is, ``mdy`` for the
+    reverse, None when the values cannot tell (all ≤ 12) or contradict each other."""
+    day_first, month_first = bool((first > 12).any()), bool((second > 12).any())
+    if day_first != month_first:
+        return "dmy" if day_first else "mdy"
+    return None
+
+
+def parse_locale_dates(text: pd.Series, date_order: str | None = None) -> dict:
+    """Locale dates (``02/06/2025, 08:15``, ``6/2/2025 8:15 AM``) → naive ``datetime64[us]``.
+
+    Vectorised (one pyarrow regex, integer columns, one ``pd.to_datetime``). Returns a dict:
+    ``values`` (NaT where not a date), ``order`` used, ``inferred`` (the order came from the
+    values), ``ambiguous`` (nothing told day from month first), ``count`` of locale dates and
+    ``example`` (one of them, for messages).
+    """
+    parts = pc.extract_regex(arrow_strings(text), _LOCALE_DATE_RE)
+    matched = parts.is_valid().to_numpy(zero_copy_only=False)
+
+    def number(name: str, default: int = 0) -> np.ndarray:
+        field = pc.struct_field(parts, name)
+        field = pc.if_else(pc.equal(field, ""), pa.scalar(None, field.type), field)
+        return pc.fill_null(pc.cast(field, pa.int32()), default).to_numpy(zero_copy_only=False)
+
+    a, b = number("a"), number("b")
+    seen = locale_date_order(a[matched], b[matched])
+    order = date_order or seen or "mdy"
+    day, month = (a, b) if order == "dmy" else (b, a)
+    year = number("y")
+    year = np.where(year < 100, year + 2000, year)
+    hour = number("h")
+    pm = pc.fill_null(pc.equal(pc.utf8_lower(pc.struct_field(parts, "ap")), "p"), False)
+    am = pc.fill_null(pc.equal(pc.utf8_lower(pc.struct_field(parts, "ap")), "a"), False)
+    hour = np.where(am.to_numpy(zero_copy_only=False), hour % 12, hour)
+    hour = np.where(pm.to_numpy(zero_copy_only=False), hour % 12 + 12, hour)
+    stamp = pd.to_datetime(
+        pd.DataFrame(
+            {
+                "year": year,
+                "month": month,
+                "day": day,
+                "hour": hour,
+                "minute": number("mi"),
+                "second": number("s"),
+            }  # fmt: skip
+        ),
+        errors="coerce",
+    )
+    stamp = stamp.where(matched).astype("datetime64[us]").set_axis(text.index)
+    count = int(matched.sum())
+    return {
+        "values": stamp,
+        "order": order,
+        "inferred": date_order is None and seen is not None,
+        "ambiguous": date_order is None and seen is None and count > 0,
+        "count": count,
+        "example": str(text[matched].iloc[0]) if count else None,
+    }
 
 
 def parse_number(values: pd.Series) -> tuple[pd.Series, pd.Series]:

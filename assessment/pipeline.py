@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import __version__, outputs
+from . import __version__, outputs, privacy
 from .errors import InputError
 
 OUTPUT_MARKER = "readiness.json"
@@ -88,12 +88,17 @@ def assess(
     plan: bool = True,
     baseline: Path | str | None = None,
     force_baseline: bool = False,
+    cross_unit: dict | None = None,
 ) -> AssessmentResult:
     """Assess one org export folder and write readiness.json, outcomes/, actions/ and the report.
+
+    With ``mask_pii`` every file written is masked by value (:mod:`assessment.privacy`): the
+    folder is safe to share.
 
     ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
     ``baseline``: an earlier output folder of the same org to compare with (readiness.json
     ``baseline``, outcomes/moved.csv); ``force_baseline`` allows one of another org.
+    ``cross_unit``: findings across business units of one org (batch), kept in readiness.json.
     """
     from .actions import write_action_files
     from .readiness import build_readiness, write_json_atomic
@@ -127,13 +132,19 @@ def assess(
             from .baseline import attach
 
             attach(readiness, previous, staging, force=force_baseline)
+        if cross_unit is not None:
+            readiness["cross_unit"] = cross_unit
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
+        values = privacy.personal_values(snapshot) if mask_pii else None
+        masked = privacy.mask_folder(staging, values) if mask_pii else set()
         if report:
             from .report import render_report
 
             # The report renders inside the staging folder: its temporary files (and the
             # kernel's) stay inside the output folder and go with it.
             render_report(staging, data_dir, settings_file=settings_file, mask_pii=mask_pii)
+            if mask_pii:  # the report read masked files; this masks what it took elsewhere
+                privacy.mask_folder(staging, values, done=masked)
         outputs.publish(
             staging,
             out_dir,

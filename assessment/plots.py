@@ -25,12 +25,13 @@ OUTCOME_COLORS = {
 }
 
 
-def outcome_bars(counts: dict, title: str = "Outcomes"):
-    """Horizontal bars: how many records go to each outcome on unpause."""
+def outcome_bars(counts: dict, title: str = "Outcomes", names: dict | None = None):
+    """Horizontal bars: how many records go to each outcome on unpause (NAMES: outcome → label)."""
     series = pd.Series(counts, dtype="int64").sort_values()
     fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(series), 2) + 0.8))
     colors = [OUTCOME_COLORS.get(k, "#34495e") for k in series.index]
-    ax.barh([str(k) for k in series.index], series.to_numpy(), color=colors)
+    shown = [str((names or {}).get(k, k)) for k in series.index]
+    ax.barh(shown, series.to_numpy(), color=colors)
     for y, value in enumerate(series.to_numpy()):
         ax.text(value, y, f" {value:,}", va="center", fontsize=8)
     ax.set_title(title)

@@ -94,7 +94,7 @@ def escalate(results, thresholds: dict[str, float] | None = None) -> list:
             continue
         note = (
             f" A blocker at this scale: {share:.0%} of {rule.of}, above the {limit:.0%} "
-            f"threshold ({name} in connector.yml)."
+            f"threshold for {rule.label}."
         )
         numbers = dict(r.numbers or {}) | {
             "escalated": {"threshold": name, "share": round(share, 4), "limit": limit}

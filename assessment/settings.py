@@ -247,6 +247,9 @@ class ConnectorSettings:
     ampsea_auto_create_default: str = "on"
     type_errors: str = "error"
     pardot_timezone: str = "UTC"  # Pardot UI/v3/v4 exports give naive times in the user's zone
+    # Report exports write dates in the user's locale (02/06/2025): auto | day_first | month_first.
+    # auto: the order the values show (a day above 12), else month first with a warning.
+    date_format: str = "auto"
     # --- planning figures (SY-1, SY-2, SY-4) ---
     throughput_per_hour: int = 12000
     throughput_low_per_hour: int = 4800
@@ -301,6 +304,10 @@ class ConnectorSettings:
                     )
         if self.connector_version not in (1, 2):
             raise SettingsError(f"connector_version is {self.connector_version!r}; expected 1 or 2")
+        if self.date_format not in ("auto", "day_first", "month_first"):
+            raise SettingsError(
+                f"date_format is {self.date_format!r}; expected auto, day_first or month_first"
+            )
         if self.record_type_created not in ("lead", "contact", "person_account"):
             raise SettingsError(
                 f"record_type_created is {self.record_type_created!r}; "

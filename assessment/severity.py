@@ -36,14 +36,19 @@ class Escalation:
     code: str
     share: float
     of: str  # what the population is, in words
+    label: str = ""  # what the threshold is about, in words
     records: bool = True  # True: the population is records, so ``min_records`` applies
 
 
 ESCALATIONS: dict[str, Escalation] = {
-    "mass_lead_creation": Escalation("UNA003", 0.20, "prospects"),
-    "stale_crm_ids": Escalation("SYN001", 0.05, "prospects"),
-    "unmapped_owners": Escalation("USR002", 0.05, "prospects that would create leads"),
-    "unmapped_users": Escalation("USR001", 0.50, "Pardot users", records=False),
+    "mass_lead_creation": Escalation("UNA003", 0.20, "prospects", "mass lead creation"),
+    "stale_crm_ids": Escalation("SYN001", 0.05, "prospects", "links to missing records"),
+    "unmapped_owners": Escalation(
+        "USR002", 0.05, "prospects that would create leads", "leads without their owner"
+    ),
+    "unmapped_users": Escalation(
+        "USR001", 0.50, "Pardot users", "Pardot users with no Salesforce user", records=False
+    ),
 }
 MIN_RECORDS = 10
 THRESHOLD_KEYS = (*ESCALATIONS, "min_records")

@@ -166,7 +166,13 @@ class Session:
         status.value = str(views.summary_view(run))
         folder.observe(on_folder, names="value")
         settings.observe(reload, names="value")
-        return Panel([w.HBox([folder, settings])], status, lambda: f"Org folder: {self.run.org}")
+
+        def said():
+            folders = ", ".join(label for label, _ in folder.options) or "none"
+            files = ", ".join(label for label, _ in settings.options)
+            return f"Org folders to choose from: {folders}. Settings files: {files}."
+
+        return Panel([w.HBox([folder, settings])], status, said)
 
     def findings_filter(self, areas=None, severities=None, statuses=("fail", "noted")) -> Panel:
         """Checks and findings filtered by area, severity and status."""

@@ -178,3 +178,18 @@ def test_batch_of_business_units_writes_cross_unit_findings(tmp_path):
     assert index["cross_unit"][0]["units"] == ["u1", "u2", "u3"]
     page = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     assert "Units of one Salesforce org" in page and "XBU002" in page
+    assert not (tmp_path / "out" / batch.SCRATCH).exists()
+    assert [r.cross_unit for r in summary.runs] == [
+        len(
+            json.loads((tmp_path / "out" / u / "readiness.json").read_text())["cross_unit"][
+                "findings"
+            ]
+        )
+        for u in ("u1", "u2", "u3")
+    ]
+
+    again = batch.run_batch(root, tmp_path / "out", report=False, workers=2)  # history per unit
+    assert [(r.verdict_before, r.score_before) for r in again.runs] == [
+        (r.verdict, r.score) for r in summary.runs
+    ]
+    assert [r.cross_unit for r in again.runs] == [r.cross_unit for r in summary.runs]

@@ -169,3 +169,242 @@ def test_readiness_carries_ignored_inputs(tmp_path):
     doc = build_readiness(snap, None, [], "test", "2026-01-01T00:00:00Z")
     json.dumps(doc)
     assert [e["path"] for e in doc["ignored_inputs"]] == ["backup.zip"]
+
+
+# --- CSV shapes: long headers, Excel habits, line ends, encodings, blank lines ------------------
+
+
+@pytest.mark.parametrize("rows", [2, 2000])  # whole-file decode and the two-ends path
+def test_header_longer_than_64_kb(tmp_path, rows):
+    custom = [f"Custom_Field_Number_{i:04d}__c" for i in range(2500)]  # ~75 KB of header
+    header = ",".join(["Id", "Email", "LastName", *custom])
+    body = "".join(
+        f"00Q00000000{i:04d}AAA,u{i}@x.com,N{i}," + ",".join(["v"] * len(custom)) + "\n"
+        for i in range(rows)
+    )
+    assert len(header) > 1 << 16
+    _write(tmp_path, "Lead.csv", header + "\n" + body)
+    leads = load_org(tmp_path, progress=False).tables["sf_leads"]
+    assert len(leads) == rows and leads.index[-1] == rows + 1
+    assert leads["Custom_Field_Number_2499__c"].eq("v").all()
+
+
+@pytest.mark.parametrize("sep", [",", ";", "\t"])
+def test_excel_sep_line_names_the_delimiter(tmp_path, sep):
+    text = f"sep={sep}\nId{sep}Email{sep}LastName\n00Q000000000001EAA{sep}a@x.com{sep}Ng, Jr\n"
+    if sep == ",":
+        text = text.replace("Ng, Jr", '"Ng, Jr"')
+    _write(tmp_path, "Lead.csv", text)
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads.index.tolist() == [2]  # Excel hides the sep= line: the header is row 1
+    assert leads.loc[2, "last_name"] == "Ng, Jr" and leads.loc[2, "email"] == "a@x.com"
+    assert any("sep=" in n for n in snap.load_report.notes)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252", "utf-16"])
+def test_classic_mac_line_ends(tmp_path, encoding):
+    text = "Id,Email,LastName\r00Q000000000001EAA,a@x.com,Müller\r00Q000000000002EAA,b@x.com,B\r"
+    _write(tmp_path, "Lead.csv", text.encode(encoding))
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads["last_name"].tolist() == ["Müller", "B"] and leads.index.tolist() == [2, 3]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_without_bom(tmp_path, encoding):
+    text = "Id\tEmail\tLastName\n00Q000000000001EAA\ta@x.com\tÅström\n"
+    _write(tmp_path, "Lead.csv", text.encode(encoding))
+    snap = load_org(tmp_path, progress=False)
+    assert snap.tables["sf_leads"]["last_name"].tolist() == ["Åström"]
+    assert snap.load_report.files[0].encoding == encoding
+
+
+def test_row_numbers_right_after_blank_lines(tmp_path):
+    text = (
+        "Id,Email,LastName\n\n00Q000000000001EAA,a@x.com,A\n\r\n\n"
+        '00Q000000000002EAA,b@x.com,"two\n\nlines"\nnot-an-id,c@x.com,C\n\n'
+    )
+    _write(tmp_path, "Lead.csv", text)
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    # a spreadsheet shows: header 1, blank 2, A 3, blank 4-5, the two-line record 6, C 7
+    assert leads.index.tolist() == [3, 6, 7]
+    assert leads.loc[6, "last_name"] == "two\n\nlines"
+    bad = snap.load_report.problems
+    bad = bad[(bad["code"] == "INP002") & (bad["column"] == "id")]
+    assert bad["row"].tolist() == [7] and bad["value"].tolist() == ["not-an-id"]
+
+
+def test_xlsx_blank_rows_keep_row_numbers(tmp_path):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Id", "Email", "LastName", "Rating__c"])
+    ws.append(["00Q000000000001EAA", "a@x.com", "A", 12.0])
+    ws.append([None, None, None, None])
+    ws.append(["00Q000000000002EAA", "b@x.com", True, 1.5])
+    buf = io.BytesIO()
+    wb.save(buf)
+    _write(tmp_path, "Lead.xlsx", buf.getvalue())
+    leads = load_org(tmp_path, progress=False).tables["sf_leads"]
+    assert leads.index.tolist() == [2, 4]
+    assert leads["last_name"].tolist() == ["A", "true"]
+    assert leads["Rating__c"].tolist() == ["12", "1.5"]
+
+
+# --- damaged 18-character ids ---------------------------------------------------------------------
+
+GOOD = "00Q5e00000AbCdEEAV"  # canonical (tests/test_normalize.py ID_PAIRS)
+DAMAGED = "00Q5e00000abcdeEAV"  # mixed-case head that disagrees with its checksum
+
+
+def test_damaged_18_char_id_reported_as_given_not_rewritten(tmp_path):
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Id,Email,LastName,Company,Status\n"
+        f"{GOOD},a@x.com,A,Co,Open\n{DAMAGED},a@x.com,B,Co,Open\n"
+        f"{GOOD.upper()},c@x.com,C,Co,Open\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads["id"].isna().tolist() == [False, True, False]  # upper-cased whole: restored
+    p = snap.load_report.problems
+    p = p[(p["code"] == "INP002") & (p["column"] == "id")]
+    assert p["value"].tolist() == [DAMAGED] and p["row"].tolist() == [3]
+    assert "checksum" in p["message"].iloc[0]
+
+
+def test_damaged_id_kept_out_of_dup002(tmp_path):
+    from assessment.checks import run_checks
+    from assessment.sync import simulate
+
+    damaged = "00Q5e00000XyZwVAAA"  # mixed case, checksum says all lower: damaged
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Id,Email,LastName,Company,Status\n"
+        f"{GOOD},a@x.com,A,Co,Open\n{damaged},a@x.com,B,Co,Open\n"
+        "00Q5e00000XyZaBAAA,b@x.com,C,Co,Open\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    dup = {r.code: r for r in run_checks(snap, simulate(snap))}["DUP002"]
+    record_ids = set(dup.findings["record_id"].dropna())
+    assert record_ids == {GOOD} and dup.affected == 1
+    # the case-rewritten form of the damaged id (an id that exists nowhere) is never reported
+    assert "00q5e00000xyzwvAAA" not in set(snap.tables["sf_leads"]["id"].dropna())
+
+
+# --- locale dates of report exports ---------------------------------------------------------------
+
+REPORT = (
+    "Lead ID,Email,Last Name,Company,Lead Status,Created Date\n"
+    '00Q5e00000AbCdE,a@x.com,A,Co,Open,"{a}"\n00Q5e00000AbCdF,b@x.com,B,Co,Open,"{b}"\n'
+)
+
+
+@pytest.mark.parametrize(
+    "a, b, setting, want_a, warn",
+    [
+        ("23/06/2025, 08:15", "02/06/2025, 08:15", "", "2025-06-23 08:15", False),  # day shown
+        ("6/23/2025 8:15 AM", "6/2/2025 8:15 PM", "", "2025-06-23 08:15", False),  # month shown
+        ("02/06/2025, 08:15", "03/06/2025, 18:15", "", "2025-02-06 08:15", True),  # can't tell
+        ("02/06/2025, 08:15", "03/06/2025", "date_format: day_first\n", "2025-06-02 08:15", False),
+        ("02.06.2025 08:15:30", "03.06.2025", "date_format: month_first\n", "2025-02-06 08:15:30",
+         False),
+    ],
+)  # fmt: skip
+def test_locale_dates_of_report_exports(tmp_path, a, b, setting, want_a, warn):
+    _write(tmp_path, "Lead.csv", REPORT.format(a=a, b=b))
+    if setting:
+        _write(tmp_path, "connector.yml", setting)
+    snap = load_org(tmp_path, progress=False)
+    created = snap.tables["sf_leads"]["created_date"]
+    assert created.iloc[0] == __import__("pandas").Timestamp(want_a, tz="UTC")
+    assert created.notna().all()
+    p = snap.load_report.problems
+    ambiguous = p[p["message"].str.contains("day or month first")]
+    assert len(ambiguous) == (1 if warn else 0)
+    if warn:
+        assert ambiguous["file"].iloc[0] == "Lead.csv"
+        assert ambiguous["column"].iloc[0] == "created_date"
+
+
+def test_locale_order_shown_in_one_column_applies_to_the_file(tmp_path):
+    _write(
+        tmp_path,
+        "Lead.csv",
+        "Lead ID,Email,Last Name,Company,Lead Status,Created Date,Last Modified Date\n"
+        "00Q5e00000AbCdE,a@x.com,A,Co,Open,02/06/2025,25/06/2025 10:00\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    leads = snap.tables["sf_leads"]
+    assert leads["created_date"].iloc[0].month == 6  # read day first like the other column
+    assert any("day first" in n for n in snap.load_report.notes)
+
+
+def test_bad_date_format_setting(tmp_path):
+    _write(tmp_path, "connector.yml", "date_format: sometimes\n")
+    with pytest.raises(SettingsError, match="expected auto, day_first or month_first"):
+        load_settings(tmp_path / "connector.yml")
+
+
+# --- admin-written field_mappings headers ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "header, column",
+    [
+        ("Pardot Field", "pardot_field_name"),
+        ("Account Engagement Field", "pardot_field_name"),
+        ("Prospect Field", "pardot_field_name"),
+        ("AE API Name", "pardot_field_id"),
+    ],
+)
+def test_field_mappings_natural_headers(tmp_path, header, column):
+    _write(
+        tmp_path,
+        "field_mappings.csv",
+        f"{header},Salesforce Field,Sync Behavior\nJob Title,Title,Use Salesforce's value\n",
+    )
+    snap = load_org(tmp_path, progress=False)
+    fm = snap.tables["field_mappings"]
+    assert fm[column].tolist() == ["Job Title"] and fm["sf_field"].tolist() == ["Title"]
+    note = [n for n in snap.load_report.notes if n.startswith("field_mappings.csv: columns read")]
+    assert note and f"'{header}' → {column}" in note[0]
+
+
+def test_field_mappings_missing_column_lists_found_and_accepted(tmp_path):
+    _write(tmp_path, "field_mappings.csv", "Thing,Salesforce Field\nJob Title,Title\n")
+    with pytest.raises(InputError) as exc:
+        load_org(tmp_path, progress=False)
+    text = str(exc.value)
+    assert "pardot_field_id or pardot_field_name" in text
+    assert "Headers found: 'Thing', 'Salesforce Field'" in text
+    assert "Pardot Field" in text and "AE API Name" in text and "field_id" in text
+    assert exc.value.row == 1 and exc.value.file == "field_mappings.csv"
+
+
+@pytest.mark.parametrize(
+    "raw, ok",
+    [
+        (GOOD, True),
+        (GOOD.upper(), True),  # a whole-id case change: restored from the checksum
+        (GOOD.lower(), True),
+        (GOOD[:15] + GOOD[15:].lower(), True),
+        ("00Q5e00000XyZwVAAA", False),  # mixed-case head, checksum says no upper case
+        ("003000000000001AAB", False),  # checksum marks a digit as upper case
+    ],
+)
+def test_sf_id18_damaged_checksum_is_invalid(raw, ok):
+    import pandas as pd
+
+    from assessment import normalize as nz
+
+    ids, _, invalid = nz.sf_id18(pd.Series([raw, GOOD], dtype="str"))
+    assert invalid.tolist() == [not ok, False]
+    assert ids.tolist()[1] == GOOD and (ids.iloc[0] == GOOD if ok else pd.isna(ids.iloc[0]))

@@ -11,7 +11,7 @@ REPO_COPY = ROOT / "notebooks" / "08_readiness_report.ipynb"
 def test_report_notebook_is_found_through_the_package():
     packaged = report.REPORT_NOTEBOOK
     assert packaged.exists()
-    assert Path(report.__file__).resolve().parent in packaged.resolve().parents
+    assert Path(report.__file__).resolve().parents[1] in packaged.resolve().parents
     assert ROOT / "notebooks" not in packaged.resolve().parents
 
 

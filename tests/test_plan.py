@@ -513,3 +513,37 @@ def test_sample_org_calls_for_at_least_three_different_recommendations():
     region = changes["REC-FIELD-Region"]
     assert region.effect["newer_values_lost"]["use_pardot"] == region.evidence["differ"] > 0
     assert p.steps["phase"].iloc[0] == "decide" and p.steps["phase"].iloc[-1] == "verify"
+
+
+def test_plan_section_html_escapes_masks_and_says_the_order_is_of_doing():
+    from assessment.plan import plan_section_html
+
+    assert plan_section_html({}) == ""
+    doc = {
+        "plan": {
+            "note": "order of doing",
+            "steps": [{"step": 1, "phase": "fix", "title": "<script>x</script> ann@x.com"}],
+        },
+        "recommendations": [
+            {
+                "code": "REC-X",
+                "decision": "d",
+                "action": "change",
+                "current": 1,
+                "recommended": 2,
+                "why": "<b>why</b>",
+                "effect_summary": "dry run: moved",
+                "source": "M-1",
+            },
+            {"code": "REC-Y", "decision": "d", "action": "confirm", "why": "", "source": ""},
+        ],
+    }
+    page = plan_section_html(doc, mask_pii=True)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "&lt;b&gt;why" in page
+    assert "ann@x.com" not in page and "order of doing" in page
+    assert "REC-X" in page and "REC-Y" not in page and "1 current choice(s)" in page
+
+
+def test_effect_summary_in_readiness_entries(tmp_path):
+    rec = plan_of(_pa_org(tmp_path, False)).by_code("REC-PERSON-ACCOUNTS").to_dict()
+    assert rec["effect_summary"].startswith("dry run: create_lead → match_email: 1")

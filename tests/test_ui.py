@@ -303,3 +303,14 @@ def test_parameters_table_masks_an_email_when_masking():
     assert "jane.doe@example.com" not in params.apply(ns)._repr_html_()
     ns = {"mask_pii": "false", "record": "jane.doe@example.com"}
     assert "jane.doe@example.com" in params.apply(ns)._repr_html_()
+
+
+def test_embedded_csv_is_formula_safe_and_large_lists_are_not_embedded(monkeypatch):
+    import base64
+
+    link = views.csv_link(frame=pd.DataFrame({"value": ["=HYPERLINK(1)", "ok"]}), name="x.csv")
+    data = base64.b64decode(re.search(r"base64,([^']+)'", link).group(1)).decode("utf-8")
+    assert "'=HYPERLINK(1)" in data and "download='x.csv'" in link
+    monkeypatch.setattr(views, "EMBED_LIMIT", 16)
+    big = views.csv_link(frame=pd.DataFrame({"a": range(100)}), name="big.csv")
+    assert "base64" not in big and "too large" in big

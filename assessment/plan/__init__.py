@@ -126,7 +126,7 @@ def plan_frame(plan: Plan, mask_pii: bool = False) -> pd.DataFrame:
     for col in ("title", "detail", "action_file", "ref", "source", "phase"):
         text = frame[col].astype("str")
         if mask_pii:
-            from ..report import mask_text
+            from ..privacy import mask_text
 
             text = mask_text(text).where(text.notna(), pd.NA)
         risky = text.str.startswith(_FORMULA_START).fillna(False)

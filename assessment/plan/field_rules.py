@@ -279,10 +279,7 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
     if got is None:
         rec.action, rec.recommended = "cannot_tell", None
         rec.why = "no linked pair carries this field on both sides"
-        rec.missing_exports = [
-            f"the prospect export's {m['pardot_field_name']} column and the Lead/Contact "
-            f"export's {m['sf_field']} column (over linked records)"
-        ]
+        rec.missing_exports = _missing_columns(ctx, m)
         return rec
     a, s, pu, sm = got
     ev = _evidence(a, s, pu, sm)
@@ -317,6 +314,18 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
         "behaviour_labels": {current: LABELS.get(current, current), best: LABELS.get(best, best)},
     }
     return rec
+
+
+def _missing_columns(ctx: PlanContext, m: dict) -> list[str]:
+    """Which export columns would let a field be compared (else: no linked pairs to compare)."""
+    snap, out = ctx.snapshot, []
+    pcol = m.get("prospect_column")
+    if pcol is None or not has_column(snap, "pardot_prospects", pcol):
+        out.append(f"the {m['pardot_field_name']} column of the prospect export")
+    sides = (("sf_leads", "lead_column", "Lead"), ("sf_contacts", "contact_column", "Contact"))
+    if not any(m.get(c) is not None and has_column(snap, t, m[c]) for t, c, _ in sides):
+        out.append(f"the {m['sf_field']} column of the Lead or Contact export")
+    return out or ["linked or matched pairs (the dry run has none for this field)"]
 
 
 def _consent_why(losses: dict, best: str) -> str:

@@ -56,6 +56,7 @@ class Recommendation:
             "why": self.why,
             "evidence": self.evidence,
             "effect": self.effect,
+            "effect_summary": _effect_summary(self),
             "risks": list(self.risks),
             "source": self.source,
             "policies": list(self.policies),
@@ -63,6 +64,12 @@ class Recommendation:
             "changes": {k: _plain_change(v) for k, v in self.changes.items()},
             "changes_matching": self.changes_matching,
         }
+
+
+def _effect_summary(rec: Recommendation) -> str:
+    from .view import summary_of
+
+    return summary_of(rec)
 
 
 def _plain_change(value: Any) -> Any:

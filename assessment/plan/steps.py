@@ -26,6 +26,15 @@ FIX_GROUP = {
     "FLD001": 4, "FLD002": 4, "FLD003": 4, "FLD004": 4, "FLD009": 4, "FLD006": 4, "FLD005": 4,
 }  # fmt: skip
 MATCHING_GROUPS = (0, 1)
+# The check that predicts each sync error code (spec/checks.md; §7.2 error catalogue).
+ERROR_CHECK = {
+    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "FLD003",
+    "STRING_TOO_LONG": "FLD004",
+    "REQUIRED_FIELD_MISSING": "FLD007",
+    "INACTIVE_OWNER_OR_USER": "USR003",
+    "INVALID_EMAIL_ADDRESS": "DUP006",
+    "CANNOT_UPDATE_CONVERTED_LEAD": "SYN001",
+}
 SPOT_CHECK = ("match_email_tie", "match_email", "create_lead", "will_error", "linked")
 SPOT_EXAMPLES = 3
 STEP_COLUMNS = [
@@ -149,9 +158,10 @@ def verify_steps(simulation) -> list[dict]:
             _step(
                 "verify",
                 f"Watch the sync error list for {code}",
-                "predicted by the dry run; SYN004 triages an exported error list",
+                f"predicted by the dry run ({ERROR_CHECK.get(code, 'simulation')}); export the "
+                "error list and run again: SYN004 ties each error to its check",
                 records=int(n),
-                ref="SYN004",
+                ref=ERROR_CHECK.get(code, "SYN004"),
                 source="connector-behavior.md §7.2, SY-5",
             )
         )

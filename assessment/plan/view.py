@@ -49,15 +49,18 @@ def _table(frame: pd.DataFrame, mask_pii: bool = False) -> str:
     return frame.to_html(index=False, escape=True, na_rep="", border=0, classes="rr-table")
 
 
-def effect_text(effect: dict) -> str:
+def effect_text(effect: dict, current: Any = None, recommended: Any = None) -> str:
     """One line: the dry-run moves of a setting, or the overwrites of a field behaviour."""
     if not effect:
         return "no what-if run (the evidence does not put this decision in question)"
     if "overwrites" in effect:
-        return (
-            f"overwrites {effect.get('recommended_overwrites')} values "
-            f"(current behaviour: {effect.get('current_overwrites')}); "
-            f"newer values lost {effect.get('newer_values_lost')}"
+        newer = effect.get("newer_values_lost") or {}
+        text = f"the first sync overwrites {effect.get('recommended_overwrites')} values"
+        if current != recommended:
+            text += f" ({effect.get('current_overwrites')} with the current behaviour)"
+        return text + (
+            f"; newer values replaced by older ones: {newer.get(recommended, 0)}"
+            + (f" ({newer.get(current, 0)} now)" if current != recommended else "")
         )
     moves = {
         **effect.get("prospects", {}),
@@ -68,6 +71,26 @@ def effect_text(effect: dict) -> str:
     parts = [f"{k}: {v}" for k, v in moves.items()]
     examples = "; ".join(f"{k} e.g. {', '.join(v)}" for k, v in effect.get("examples", {}).items())
     return "dry run: " + ", ".join(parts) + (f" ({examples})" if examples else "")
+
+
+def summary_of(rec) -> str:
+    """The effect of one recommendation in words (what readiness.json calls effect_summary)."""
+    if rec.action == "cannot_tell":
+        return "cannot tell: " + "; ".join(rec.missing_exports or ["no data"])
+    text = effect_text(rec.effect, rec.current, rec.recommended)
+    lost = rec.evidence.get("opt_outs_lost") if rec.kind == "field" else None
+    if lost:
+        text += "; opt-outs turned back to false: " + ", ".join(
+            f"{LABEL_SHORT.get(k, k)} {v}" for k, v in lost.items() if v is not None
+        )
+    return text
+
+
+LABEL_SHORT = {
+    "use_pardot": "AE value",
+    "use_salesforce": "Salesforce value",
+    "most_recent": "most recent",
+}
 
 
 def recommendations_frame(recs: list[dict], decided_only: bool = False) -> pd.DataFrame:
@@ -81,7 +104,7 @@ def recommendations_frame(recs: list[dict], decided_only: bool = False) -> pd.Da
             "current": [r["current"] for r in rows],
             "recommended": [r["recommended"] for r in rows],
             "why": [r["why"] for r in rows],
-            "effect": [effect_text(r.get("effect") or {}) for r in rows],
+            "effect": [r.get("effect_summary") or effect_text(r.get("effect") or {}) for r in rows],
             "risks": ["; ".join(r.get("risks") or []) for r in rows],
             "rests on policies": [", ".join(r.get("policies") or []) for r in rows],
             "needs export": ["; ".join(r.get("missing_exports") or []) for r in rows],

@@ -7,10 +7,11 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import InputError
 from .arrow import _s
-from .catalog import KINDS
+from .catalog import DRIFT_SHARES, KINDS
 from .org import _Org
 
 
@@ -176,14 +177,53 @@ def _accounts(ctx: _Ctx, contacts: int) -> None:
     )
 
 
+def _drift(p: dict[str, Any], rng: np.random.Generator) -> tuple[dict[str, Any], dict]:
+    """The prospect side of linked pairs, with some values differing from the Salesforce side.
+
+    So the dry run of an ordinary org shows what the first sync does to values: job titles the
+    Salesforce value overwrites (F-1, FLD006) and Pardot phones left blank that the Salesforce
+    value fills (F-2). Each drifted pair differs in one field only; drawn from a stream of its
+    own, so every other generated value stays as it was. Returns the values and the drift masks.
+    """
+    from .catalog import TITLES
+
+    n = len(p["email"])
+    order = rng.permutation(n)
+    bands = {}
+    start = 0
+    for name, share in DRIFT_SHARES.items():
+        size = max(1, int(round(n * share))) if n >= 4 * len(DRIFT_SHARES) else 0
+        mask = np.zeros(n, dtype=bool)
+        mask[order[start : start + size]] = True
+        bands[name], start = mask, start + size
+    q = dict(p)
+    q["title"] = _other(p["title"], TITLES, bands["title_overwritten"], rng)
+    blank = pa.array(bands["phone_blank_filled"])
+    q["phone"] = pc.if_else(blank, pa.nulls(n, pa.string()), p["phone"])
+    return q, bands
+
+
+def _other(values, choices: list[str], mask: np.ndarray, rng: np.random.Generator):
+    """``values`` with each masked entry replaced by a different one of ``choices``."""
+    idx = pc.index_in(values, value_set=pa.array(choices)).to_numpy(zero_copy_only=False)
+    idx = np.nan_to_num(idx.astype("float64"), nan=0).astype(np.int64)
+    shifted = (idx + rng.integers(1, len(choices), len(idx))) % len(choices)
+    return pc.if_else(pa.array(mask), pa.array(choices).take(pa.array(shifted)), values)
+
+
 def _base(ctx: _Ctx, base_l: int, base_c: int) -> None:
-    """Clean pairs; 80 % linked by CRM id (M-2), 20 % by email (M-5)."""
+    """Clean pairs; 80 % linked by CRM id (M-2), 20 % by email (M-5).
+
+    Outside clean orgs some values differ inside pairs (:func:`_drift`), from a second stream.
+    """
     org = ctx.org
+    drift = np.random.default_rng([org.rng.bit_generator.seed_seq.entropy, 14])
     for table, n in (("leads", base_l), ("contacts", base_c)):
         if n == 0:
             continue
         obj = "Lead" if table == "leads" else "Contact"
         p, ids, u = ctx.lead_pair(n) if table == "leads" else ctx.contact_pair(n)
+        p, bands = (p, {}) if org.clean else _drift(p, drift)
         linked = ctx.rng.random(n) < 0.8
         col = "crm_lead" if table == "leads" else "crm_contact"
         crm = np.where(linked, ids, b"")
@@ -191,6 +231,8 @@ def _base(ctx: _Ctx, base_l: int, base_c: int) -> None:
         org.truth_p(keys[linked], "linked", ids[linked], f"base_linked_{obj.lower()}")
         org.truth_p(keys[~linked], "match_email", ids[~linked], f"base_match_{obj.lower()}")
         org.truth_sf(obj, ids, "linked", f"base_{obj.lower()}", keys)
+        for name, mask in bands.items():
+            org.kind(name, prospects=keys[mask])
 
 
 def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) -> dict[str, Any]:

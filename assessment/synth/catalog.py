@@ -19,6 +19,10 @@ LONG_TITLE = (
 DOMAINS = ["example.com", "example.org", "example.net"]
 CONNECTOR_USER = "integration"
 
+# Shares of the clean linked pairs whose prospect side differs in one value (build._drift).
+# (Region and opt-out conflicts are injected kinds of their own: region_conflict, opt_out_conflict.)
+DRIFT_SHARES = {"title_overwritten": 0.10, "phone_blank_filled": 0.05}
+
 # Injected problem kinds: name -> (spec rule, checks it feeds, description, size factor).
 KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
     "duplicate_leads": (
@@ -184,6 +188,19 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "Pardot's value, so newer Salesforce values are overwritten (the plan recommends "
         "Salesforce's value)",
         0.5,
+    ),
+    # Drift inside linked pairs (build._drift): sized by DRIFT_SHARES, not by the factor.
+    "title_overwritten": (
+        "F-1",
+        ("FLD006",),
+        "linked pair, job titles differ; Salesforce's value wins: the prospect's title is overwritten",
+        0.0,
+    ),
+    "phone_blank_filled": (
+        "F-2",
+        (),
+        "linked pair, the prospect's phone is blank: the Salesforce value fills it (no overwrite)",
+        0.0,
     ),
     # Issue #11 cases (appended: earlier kinds keep their random stream).
     "person_account_opt_out": (

@@ -1,23 +1,60 @@
-"""tqdm bars for the notebooks: one bar over the stages (load, simulate, checks), one over the files."""
+"""tqdm bars for the notebooks: one bar over the stages (load, simulate, checks), one over the files.
+
+In a notebook the bars are tqdm's notebook widgets, shown through a display handle: when a stage
+ends, the bar's output is replaced by a line of text, so a saved notebook records what happened
+(done, how long) instead of a widget frozen at 0 %.
+"""
 
 from __future__ import annotations
 
+import html
+import time
 from contextlib import contextmanager
 
-from ..progress import Silent
+from ..progress import Silent, in_jupyter_kernel
+
+
+class _Done:
+    """The line that replaces a finished bar."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_html_(self) -> str:
+        return f"<p class='wb-note'>{html.escape(self.text)}</p>"
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def _open(total: int, desc: str, leave: bool):
+    """A tqdm bar and, in a notebook, the display handle that shows it."""
+    if in_jupyter_kernel():
+        from IPython.display import display
+        from tqdm.notebook import tqdm as notebook_tqdm
+
+        bar = notebook_tqdm(total=total, desc=desc, display=False)
+        return bar, display(bar.container, display_id=True)
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, leave=leave), None
+
+
+def _close(bar, handle, text: str) -> None:
+    bar.close()
+    if handle is not None:
+        handle.update(_Done(text))
 
 
 class TqdmFiles:
     """The loader's progress (``start`` / ``step`` / ``done``) drawn as a tqdm bar."""
 
     def __init__(self) -> None:
-        self._bar = None
+        self._bar = self._handle = None
 
     def start(self, total: int, label: str = "") -> None:
         """Open a bar of TOTAL files."""
-        from tqdm.auto import tqdm
-
-        self._bar = tqdm(total=max(int(total), 0), desc=label or "reading exports", leave=False)
+        self._bar, self._handle = _open(max(int(total), 0), label or "reading exports", False)
 
     def step(self, label: str = "") -> None:
         """One file read."""
@@ -28,19 +65,19 @@ class TqdmFiles:
     def done(self) -> None:
         """Close the bar."""
         if self._bar is not None:
-            self._bar.close()
+            _close(self._bar, self._handle, f"read {self._bar.n} export files")
 
 
 class Stages:
     """A bar over the stages of one analysis; ``loader()`` gives the file bar for load_org."""
 
     def __init__(self, name: str, show: bool) -> None:
+        self.name = name
         self.show = show
-        self._bar = None
+        self.started = time.perf_counter()
+        self._bar = self._handle = None
         if show:
-            from tqdm.auto import tqdm
-
-            self._bar = tqdm(total=3, desc=f"{name}: loading the exports", leave=True)
+            self._bar, self._handle = _open(3, f"{name}: loading the exports", True)
 
     def loader(self):
         """The progress object load_org reports each file to."""
@@ -50,14 +87,16 @@ class Stages:
         """The previous stage is done; LABEL names the next."""
         if self._bar is not None:
             self._bar.update(1)
-            self._bar.set_description_str(label, refresh=True)
+            self._bar.set_description_str(f"{self.name}: {label}", refresh=True)
 
-    def close(self) -> None:
-        """All stages done."""
+    def close(self, ok: bool = True) -> None:
+        """All stages done (or stopped by an error)."""
         if self._bar is not None:
-            self._bar.update(self._bar.total - self._bar.n)
-            self._bar.set_description_str("analysed", refresh=True)
-            self._bar.close()
+            seconds = time.perf_counter() - self.started
+            said = "loaded, simulated and checked" if ok else "stopped"
+            if ok:
+                self._bar.update(self._bar.total - self._bar.n)
+            _close(self._bar, self._handle, f"{self.name}: {said} in {seconds:.1f} s")
 
 
 @contextmanager
@@ -66,5 +105,7 @@ def stages(name: str, show: bool = True):
     bar = Stages(name, show)
     try:
         yield bar
-    finally:
-        bar.close()
+    except BaseException:
+        bar.close(ok=False)
+        raise
+    bar.close()

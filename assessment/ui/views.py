@@ -22,7 +22,7 @@ ROWS = 20  # rows shown per table; the full list is linked
 EMBED_LIMIT = 1_000_000  # bytes: a CSV smaller than this is embedded as a download link
 STYLE = """<style>
 .wb-table{border-collapse:collapse;font-size:.9em;margin:.4em 0}
-.wb-table th,.wb-table td{border:1px solid #ccc;padding:2px 6px;text-align:left;vertical-align:top}
+.wb-table th,.wb-table td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left!important}
 .wb-note{color:#555;font-size:.85em}.wb-total td{font-weight:bold}.wb-plot{max-width:100%}
 </style>"""
 
@@ -51,6 +51,17 @@ def non_empty(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     blank = frame.isna() | frame.astype("str").apply(lambda s: s.str.strip() == "")
     return frame.loc[:, ~blank.all(axis=0).to_numpy()]
+
+
+def distinct(frame: pd.DataFrame) -> pd.DataFrame:
+    """FRAME without a column that repeats an earlier one row for row (record id = prospect id)."""
+    keep, seen = [], []
+    for col in frame.columns:  # a few columns, not records
+        values = frame[col].astype("str").tolist()
+        if values not in seen:
+            keep.append(col)
+            seen.append(values)
+    return frame[keep]
 
 
 def masked(frame: pd.DataFrame, mask_pii: bool) -> pd.DataFrame:
@@ -82,8 +93,14 @@ def csv_link(path: Path | None = None, frame: pd.DataFrame | None = None, name: 
         return f"<a href='{html.escape(href)}'>{html.escape(Path(path).name)}</a>"
     if frame is None:
         return ""
-    data = frame.to_csv(index=False).encode("utf-8")
-    if len(data) > EMBED_LIMIT:
+    small = frame.size <= EMBED_LIMIT // 8  # skip writing a list far too large to embed
+    if small:  # a spreadsheet must not run a cell as a formula (PITFALLS: CSV injection)
+        from ..actions import neutralise
+
+        data = neutralise(frame).to_csv(index=False).encode("utf-8")
+    else:
+        data = b""
+    if not small or len(data) > EMBED_LIMIT:
         return (
             f"<code>{html.escape(name)}</code> (too large to embed: run <code>python -m "
             "assessment run DATA_DIR --out OUT</code> and open it there)"
@@ -100,12 +117,14 @@ def table(
     link: str = "",
     mask_pii: bool = False,
     total_row: dict | None = None,
+    dedupe: bool = True,
 ) -> str:
     """A readable, escaped table: labelled columns, no empty columns, a row count and a link."""
     total = len(frame) if total is None else total
     if frame.empty:
         return "<p class='wb-note'>None.</p>"
-    shown = labels.display_frame(non_empty(masked(frame.head(rows), mask_pii)), kind=kind)
+    shown = non_empty(masked(frame.head(rows), mask_pii))
+    shown = labels.display_frame(distinct(shown) if dedupe else shown, kind=kind)
     body = shown.to_html(index=False, escape=True, na_rep="", border=0, classes="wb-table")
     if total_row:
         total_row = {labels.column_label(k): v for k, v in total_row.items()}
@@ -302,10 +321,10 @@ def outcome_counts(outcomes: pd.Series, kind: str = "prospects") -> pd.DataFrame
     frame = frame.loc[frame["records"] > 0]
     total = int(frame["records"].sum())
     return frame.assign(
-        code=frame["outcome"],
+        outcome_code=frame["outcome"],
         share=[labels.fmt_share(n, total) for n in frame["records"]],
         meaning=[labels.outcome_meaning(o, kind) for o in frame["outcome"]],
-    )[["outcome", "code", "records", "share", "meaning"]]
+    )[["outcome", "outcome_code", "records", "share", "meaning"]]
 
 
 def outcomes_view(run) -> Html:
@@ -320,17 +339,12 @@ def outcomes_view(run) -> Html:
             parts.append("<p>Not simulated (the export was absent).</p>")
             continue
         counts = outcome_counts(frame["outcome"], kind)
-        labelled = dict(
-            zip(
-                counts["outcome"].map(lambda o, k=kind: labels.outcome_label(o, k)),
-                counts["records"],
-                strict=True,
-            )
-        )
-        parts.append(figure(outcome_bars(labelled, title), f"{title} per outcome"))
+        names = {o: labels.outcome_label(o, kind) for o in counts["outcome"]}
+        values = dict(zip(counts["outcome"], counts["records"], strict=True))
+        parts.append(figure(outcome_bars(values, title, names=names), f"{title} per outcome"))
         link = csv_link(run.out_dir / "outcomes" / f"{kind}.csv") if run.out_dir else ""
         total = {"outcome": "Total", "records": int(counts["records"].sum()), "share": "100%"}
-        parts.append(table(counts, kind=kind, rows=50, link=link, total_row=total))
+        parts.append(table(counts, kind=kind, rows=50, link=link, total_row=total, dedupe=False))
     return Html("\n".join(parts))
 
 
@@ -429,7 +443,7 @@ def what_if_view(run, changes: dict | None = None, mask_pii: bool = False) -> Ht
             "with_changes": int(frame["with_changes"].sum()),
         }
         parts.append(f"<h4>{title}: {len(changed):,} move</h4>")
-        parts.append(table(frame, kind=kind, rows=50, total_row=total))
+        parts.append(table(frame, kind=kind, rows=50, total_row=total, dedupe=False))
         if len(changed):
             rows = masked(moved(changed, kind), mask_pii)
             link = csv_link(frame=rows, name=f"moved_{kind}.csv")

@@ -1,0 +1,212 @@
+"""HTML from templates (jinja2, autoescape) and the report files of an output folder.
+
+:func:`render_html` lays out a :class:`~assessment.report.data.ReportData` with the templates in
+``assessment/templates/report`` (package data). :func:`section` renders one partial for a
+notebook cell or the batch index. :func:`render_report` writes ``report.ipynb`` (notebook 08
+executed on the folder) and ``report.html``; the kernel talks over IPC sockets kept inside the
+output folder, so no "running over TCP without encryption" warning and no file outside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import ReportError
+from .data import ReportData, load
+
+REPORT_NOTEBOOK = Path(
+    str(resources.files("assessment").joinpath("templates", "08_readiness_report.ipynb"))
+)
+SECTIONS = {  # name → partial; the notebook and the batch index use these names
+    "first_screen": "_first_screen.html.j2",
+    "baseline": "_baseline.html.j2",
+    "plan": "_plan.html.j2",
+    "contents": "_contents.html.j2",
+    "sync": "_sync.html.j2",
+    "fields": "_fields.html.j2",
+    "appendix": "_appendix.html.j2",
+}
+_SOCKET_PATH_MAX = 100  # AF_UNIX paths are limited to ~107 bytes; keep room for "-<port>"
+
+
+@lru_cache(maxsize=1)
+def environment():
+    """The jinja2 environment of the report templates (autoescape on for every template)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("assessment", "templates/report"),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+class Html(str):
+    """Rendered, escaped HTML that Jupyter displays as rich output."""
+
+    def _repr_html_(self) -> str:
+        return str(self)
+
+
+def render_html(data: ReportData) -> str:
+    """The whole report page: self-contained, no script, no external reference."""
+    text = environment().get_template("report.html.j2").render(d=data)
+    left = external_references(text)
+    if left:
+        raise ReportError(f"the report would reference external files: {left[:3]}")
+    return text
+
+
+def section(data: ReportData | None, name: str, area: str | None = None) -> Html:
+    """One section (``SECTIONS`` name, or ``"area"`` with its code) as HTML; empty without data."""
+    if data is None:
+        return Html("")
+    tpl = environment().get_template("section.html.j2")
+    if name == "area":
+        found = next((a for a in data.areas if a["key"] == area), None)
+        if found is None:
+            return Html("")
+        return Html(tpl.render(d=data, area=found))
+    if name not in SECTIONS:
+        raise ReportError(f"unknown report section {name!r}; known: {', '.join(SECTIONS)}, area")
+    return Html(tpl.render(d=data, area=None, partial=SECTIONS[name]))
+
+
+def org_summary(data: ReportData, prefix: str = "") -> Html:
+    """One org as a few lines (verdict, score, top fixes) for the batch index; links get ``prefix``."""
+    return Html(render_partial("_org_summary.html.j2", d=data, prefix=prefix))
+
+
+def render_partial(name: str, **context: Any) -> str:
+    """A template of the report folder rendered with any context (the batch index uses it)."""
+    return environment().get_template(name).render(**context)
+
+
+_EXTERNAL = re.compile(
+    r"<(script|link|img|iframe)\b[^>]*\b(src|href)\s*=\s*[\"']?\s*(https?:)?//", re.IGNORECASE
+)
+
+
+def external_references(text: str) -> list[str]:
+    """External script/link/img references and CSS imports left in an HTML page (should be none)."""
+    found = [m.group(0) for m in _EXTERNAL.finditer(text)]
+    found += [m.group(0) for m in re.finditer(r"url\(\s*[\"']?https?://[^)]*\)", text)]
+    found += [m.group(0) for m in re.finditer(r"@import\b[^;]*;?", text)]
+    return found
+
+
+# ------------------------------------------------------------------------ kernel transport
+@contextmanager
+def kernel_options(folder: Path):
+    """papermill/nbclient options for a quiet kernel whose files all live in ``folder``.
+
+    IPC (Unix sockets) where the platform has them and the path fits, so the kernel never warns
+    about unencrypted TCP; otherwise TCP with that warning silenced at its source (the kernel's
+    log level). The connection file and sockets are removed when the block ends.
+    """
+    from traitlets.config import Config
+
+    workdir = Path(tempfile.mkdtemp(prefix=".kernel-", dir=folder))
+    cfg = Config()
+    cfg.KernelManager.connection_file = str(workdir / "kernel.json")
+    extra = ["--HistoryManager.enabled=False"]  # no IPython history file outside the folder
+    ipc_prefix = str(workdir / "k")
+    if hasattr(os, "fork") and len(ipc_prefix.encode()) + 6 <= _SOCKET_PATH_MAX:
+        cfg.KernelManager.transport = "ipc"
+        cfg.KernelManager.ip = ipc_prefix
+    else:
+        extra.append("--IPKernelApp.log_level=ERROR")
+    try:
+        yield {"config": cfg, "extra_arguments": extra}
+    finally:
+        for p in workdir.glob("*"):
+            p.unlink(missing_ok=True)
+        workdir.rmdir() if workdir.exists() and not any(workdir.iterdir()) else None
+
+
+# ------------------------------------------------------------------------------ render
+def _cell_error(exc: Exception, nb_path: Path) -> ReportError:
+    """Name the failing cell (index, first line of its source) and the cause."""
+    cause = f"{getattr(exc, 'ename', type(exc).__name__)}: {getattr(exc, 'evalue', exc)}"
+    index = getattr(exc, "cell_index", None)
+    source = getattr(exc, "source", None)
+    if index is None or source is None:
+        return ReportError(f"report notebook failed: {cause}", file=str(nb_path))
+    first = (str(source).strip().splitlines() or [""])[0]
+    return ReportError(
+        f"report notebook cell {index} ({first!r}) failed: {cause}", file=str(nb_path)
+    )
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def execute_notebook(out_dir: Path, mask_pii: bool, timeout: int, notebook: Path) -> Path:
+    """Run notebook 08 on ``out_dir`` into a temporary notebook inside it; returns its path."""
+    import papermill as pm
+
+    tmp_nb = out_dir / f".report.{os.getpid()}.ipynb"
+    parameters = {"out_dir": str(out_dir), "mask_pii": bool(mask_pii)}
+    try:
+        with kernel_options(out_dir) as options:
+            pm.execute_notebook(
+                str(notebook),
+                str(tmp_nb),
+                parameters=parameters,
+                kernel_name="python3",
+                execution_timeout=timeout,
+                log_output=False,
+                progress_bar=False,
+                cwd=str(out_dir),
+                **options,
+            )
+    except Exception as exc:  # papermill raises PapermillExecutionError with the cell
+        tmp_nb.unlink(missing_ok=True)
+        raise _cell_error(exc, tmp_nb) from None
+    return tmp_nb
+
+
+def render_report(
+    out_dir,
+    data_dir=None,
+    settings_file=None,
+    mask_pii=False,
+    timeout=600,
+    notebook: Path | None = None,
+) -> Path:
+    """Write OUT_DIR/report.ipynb (notebook 08 run on the folder) and OUT_DIR/report.html.
+
+    ``data_dir`` and ``settings_file`` are accepted for the callers' convenience and unused:
+    the report reads only the finished output folder.
+    """
+    out_dir = Path(out_dir).resolve()
+    notebook = Path(notebook or REPORT_NOTEBOOK)
+    if not notebook.exists():
+        raise ReportError("the report notebook is missing", file=str(notebook))
+    data = load(out_dir, mask_pii=mask_pii)
+    page = render_html(data)
+    tmp_nb = execute_notebook(out_dir, mask_pii, timeout, notebook)
+    try:
+        _atomic_write(out_dir / "report.html", page)
+        os.replace(tmp_nb, out_dir / "report.ipynb")
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+    return out_dir / "report.html"
