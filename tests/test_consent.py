@@ -245,6 +245,7 @@ def test_person_account_pairs_are_compared(tmp_path, ampsea):
     res = simulate(snap, settings)
     f = _field(res, "job_title")
     assert (f["pairs"], f["differ"], f["sf_overwritten"]) == (1, 1, 1)
+    assert (f["pairs_person_account"], f["pairs_lead"], f["pairs_contact"]) == (1, 0, 0)
     split = res.fields_by_object.set_index(["pardot_field_id", "sf_object"])
     assert split.loc[("job_title", "PersonAccount"), "sf_overwritten"] == 1
     assert split.loc[("job_title", "Lead"), "pairs"] == 0
@@ -384,3 +385,24 @@ def test_value_that_differs_only_in_spaces_differs(tmp_path):
 def test_whitespace_only_is_blank(tmp_path):
     f = _field(simulate(_tier_org(tmp_path, "   ", "Gold", "Use Salesforce's value")), "Tier")
     assert (f["blank_fills_pardot"], f["pardot_overwritten"], f["write_errors"]) == (1, 0, 0)
+
+
+def test_type_mismatch_covers_default_mappings_by_value(tmp_path):
+    # FLD002: the default Annual Revenue mapping (text → currency) is flagged once prospects
+    # hold a value the currency refuses; numbers alone are not flagged.
+    def fld002(folder, revenue):
+        snap = org(
+            folder,
+            describe={"Lead": REVENUE},
+            sf_leads=[lead(L1, "a@x.com")],
+            pardot_prospects=[prospect(1, "a@x.com", annual_revenue=revenue)],
+            field_mappings=[{"Field ID": "job_title", "Salesforce Field": "Title"}],
+        )
+        return _check(snap, "FLD002")[1]
+
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "ok").mkdir()
+    bad, ok = fld002(tmp_path / "bad", "50-100"), fld002(tmp_path / "ok", "1200.50")
+    assert (bad.status, list(bad.findings["record_id"])) == ("fail", ["annual_revenue"])
+    assert "not a number" in bad.findings["message"].iloc[0]
+    assert ok.status == "pass"

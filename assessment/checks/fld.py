@@ -9,6 +9,8 @@ import pyarrow.compute as pc
 
 from ..fields import effective_mappings
 from ..sync.reasons import has_code
+from ..sync.values import compare_text
+from ..sync.write_errors import not_of_type, type_kind
 from .common import (
     describe_fields,
     has_policy,
@@ -183,7 +185,10 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
     checkbox feeds a single picklist; a Salesforce checkbox is not a Pardot radio button with
     values true/false; a Salesforce phone is a Pardot number; the Salesforce field is a lookup,
     geolocation or address field (never syncs); a formula field is not set to "Use Salesforce's
-    value". Checked on each describe given. `affected` counts mappings.
+    value". Default mappings (§3.5) are checked too, by their values: a default mapping is
+    listed when live prospects hold values its Salesforce type refuses (a non-number for a
+    number/currency field, a non-date for a date, not true/false for a checkbox; the
+    simulator's rule). Checked on each describe given. `affected` counts mappings.
 
     ## Why it matters
     Values that cannot be written fail as sync errors on every affected prospect, and
@@ -216,13 +221,50 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
                 value=bad["pardot_type"],
             )
         )
+        parts.append(_default_type_findings(ctx, obj, d))
     found = concat_findings(parts)
     n = int(found["record_id"].nunique()) if len(found) else 0
+    n_defaults = len(_effective(ctx).query("source == 'default'"))
     return Outcome(
         found,
         f"{n} mapping(s) with incompatible types.",
         affected=n,
-        population=len(fm),
+        population=len(fm) + n_defaults,
+    )
+
+
+def _default_type_findings(ctx: CheckContext, obj: str, d: pd.DataFrame) -> pd.DataFrame:
+    """Default mappings (§3.5) whose prospects hold values the Salesforce field's type refuses
+    (the simulator's rule, ``sync.write_errors.not_of_type``). The admin cannot retype a
+    standard field, so only values that would fail are flagged, not the type pair."""
+    fm = _effective(ctx)
+    fm = fm[(fm["source"] == "default") & fm["prospect_column"].notna()]
+    if not ctx.has("pardot_prospects") or fm.empty:
+        return empty_findings()
+    prospects = ctx.table("pardot_prospects")
+    live = live_positions(ctx, "pardot_prospects")
+    keys = _object_field(fm, obj)
+    rows, whys = [], []
+    for pos in range(len(fm)):  # loop over mapped fields (a few), not records
+        key, col = keys.iloc[pos], fm["prospect_column"].iloc[pos]
+        if pd.isna(key) or key not in d.index or col not in prospects.columns:
+            continue
+        meta = d.loc[key]
+        values = compare_text(prospects[col].take(live), ctx.settings, is_sf=False)
+        bad = int(not_of_type(values, meta).sum())
+        if bad:
+            rows.append(pos)
+            whys.append(
+                f"{obj}: {bad} prospect value(s) are not a {type_kind(meta)} for Salesforce "
+                f"{meta['type']} {meta['name']} (default mapping; INVALID_TYPE_ON_FIELD_IN_RECORD)"
+            )
+    bad_rows = fm.iloc[rows]
+    return _mapping_findings(
+        "FLD002",
+        bad_rows,
+        pd.Series(whys, index=bad_rows.index, dtype="str"),
+        "clean the values to the Salesforce type before unpausing",
+        value=bad_rows["pardot_type"],
     )
 
 

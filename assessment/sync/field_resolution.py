@@ -66,6 +66,11 @@ class _FieldRun:
 # (help "Person Account Syncing with Salesforce": "Contact-level fields map to prospect fields").
 PAIR_OBJECTS = ("Lead", "Contact", "PersonAccount")
 TABLES = {"Lead": "sf_leads", "Contact": "sf_contacts", "PersonAccount": "sf_accounts"}
+PAIR_COLUMNS = {
+    "Lead": "pairs_lead",
+    "Contact": "pairs_contact",
+    "PersonAccount": "pairs_person_account",
+}
 # Contact fields a person account shows on Account under their own name (PLATFORM).
 _PERSON_SAME_NAME = {"firstname", "lastname", "salutation", "middlename", "suffix", "ownerid"}
 
@@ -276,6 +281,7 @@ def _field_row(run: _FieldRun, r: dict) -> dict:
     )
     pol.add("whitespace_is_blank")  # the comparison rests on F-3
     counts = dict.fromkeys(COUNT_COLUMNS, 0)
+    split = dict.fromkeys(PAIR_COLUMNS.values(), 0)
     codes: set[str] = set()
     pcol = r["prospect_column"]
     P = run.s.P
@@ -286,6 +292,7 @@ def _field_row(run: _FieldRun, r: dict) -> dict:
             run.by_object.append({"pardot_field_id": r["pardot_field_id"], "sf_object": o, **part})
             for c in COUNT_COLUMNS:
                 counts[c] += part[c]
+            split[PAIR_COLUMNS[o]] = part["pairs"]
     behavior = r["sync_behavior"]
     return {
         "pardot_field_id": r["pardot_field_id"],
@@ -299,6 +306,7 @@ def _field_row(run: _FieldRun, r: dict) -> dict:
         "source": r["source"],
         "confidence": r["confidence"],
         "sync_behavior_source": r["sync_behavior_source"],
+        **split,
     }
 
 
@@ -309,8 +317,9 @@ def field_resolution(s: Decisions) -> Decisions:
     for code in ERROR_ORDER:
         if code in run.write_fail:
             s.fail(run.write_fail[code], code)
-    frame = pd.DataFrame(rows, columns=FIELD_COLUMNS)
-    for c in COUNT_COLUMNS:
+    # The pairs of each field by object: extra fields.csv columns after the contract's.
+    frame = pd.DataFrame(rows, columns=FIELD_COLUMNS + list(PAIR_COLUMNS.values()))
+    for c in COUNT_COLUMNS + list(PAIR_COLUMNS.values()):
         frame[c] = frame[c].astype("int64")
     s.facts["fields"] = frame
     by_object = pd.DataFrame(

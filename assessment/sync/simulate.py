@@ -58,7 +58,9 @@ def _owners(s: Decisions) -> pd.Series:
     """The owner per prospect: the connector sets it on created leads, else the record's (U-3)."""
     create, owner, tgt = s.facts["create"], s.facts["owner"], s.target >= 0
     own = create | (s.outcome == "will_error") & ~tgt
-    owner_out = take_str(s.sf["owner_id"], np.where(own, -1, s.target))
+    # An archived prospect holds its record but syncs nothing: no owner (M-1).
+    held = own | (s.how == "recycle_bin")
+    owner_out = take_str(s.sf["owner_id"], np.where(held, -1, s.target))
     if own.any():
         owner_out = str_series(
             pc.replace_with_mask(arrow(owner_out), pa.array(own), arrow(strs(owner[own])))

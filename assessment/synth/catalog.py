@@ -458,8 +458,17 @@ FIELD_MAPPINGS = [
 ]
 
 
-def _settings(clean: bool, seed: int) -> dict[str, Any]:
-    """connector.yml of the synthetic org (contract keys; settings.py defaults for policies)."""
+def _settings(clean: bool, seed: int, same_email: bool = False) -> dict[str, Any]:
+    """connector.yml of the synthetic org (contract keys; settings.py defaults for policies).
+
+    ``same_email``: an AMPSEA business unit with auto-create stated off (CR-9, CR-10; #11):
+    records created after ``auto_create_enabled_since`` still get no prospect."""
+    if same_email:
+        return {
+            **_settings(clean, seed),
+            "allow_multiple_prospects_same_email": True,
+            "auto_create_enabled_since": "2018-01-01",
+        }
     return {
         "org_name": f"Synthetic org (seed {seed}{', clean' if clean else ''})",
         "connector_version": 2,

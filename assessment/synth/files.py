@@ -231,7 +231,7 @@ def write_pardot_users(
         )  # fmt: skip
 
 
-def write_config(out: Path, clean: bool, seed: int) -> dict[str, Any]:
+def write_config(out: Path, clean: bool, seed: int, same_email: bool = False) -> dict[str, Any]:
     """field_mappings.csv, describe/*.json and connector.yml; returns the settings written."""
     cols = list(zip(*FIELD_MAPPINGS, strict=True))
     _write_csv(
@@ -244,7 +244,7 @@ def write_config(out: Path, clean: bool, seed: int) -> dict[str, Any]:
         (out / "describe" / f"{obj}.json").write_text(
             json.dumps(_describe_json(obj), indent=1) + "\n", encoding="utf-8"
         )
-    settings = _settings(clean, seed)
+    settings = _settings(clean, seed, same_email)
     (out / "connector.yml").write_text(
         "# Connector settings of a synthetic org (contract.md §1 keys)\n"
         + yaml.safe_dump(settings, sort_keys=False),

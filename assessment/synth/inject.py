@@ -301,9 +301,9 @@ def _field_conflicts(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> N
     org.kind("region_conflict", prospects=k, leads=ids)
 
 
-def _person_account_pairs(ctx: _Ctx, n: int, **differ) -> tuple[np.ndarray, np.ndarray]:
+def _person_account_pairs(ctx: _Ctx, n: int, **differ) -> tuple[np.ndarray, ...]:
     """n person accounts linked by CRM Contact FID (M-19), the prospect side changed by
-    ``differ``; returns prospect keys and PersonContactIds."""
+    ``differ``; returns prospect keys, PersonContactIds and account ids."""
     org = ctx.org
     p = org.person(n)
     u = ctx.pick_users(n)
@@ -322,7 +322,7 @@ def _person_account_pairs(ctx: _Ctx, n: int, **differ) -> tuple[np.ndarray, np.n
         q[col] = _null(n)
     k = org.prospect(q, u, crm_contact=pc_ids)
     org.truth_sf("PersonAccount", pa_ids, "linked", "person_account_pair", k)
-    return k, pc_ids
+    return k, pc_ids, pa_ids
 
 
 def _consent_cases(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> None:
@@ -331,14 +331,14 @@ def _consent_cases(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> Non
     currency field (§3.7)."""
     org = ctx.org
     n = size["person_account_opt_out"]
-    k, pc_ids = _person_account_pairs(ctx, n, opted_out=np.ones(n, bool))
+    k, pc_ids, pa_ids = _person_account_pairs(ctx, n, opted_out=np.ones(n, bool))
     org.truth_p(k, "linked", pc_ids, "person_account_opt_out")
-    org.kind("person_account_opt_out", prospects=k)
+    org.kind("person_account_opt_out", prospects=k, accounts=pa_ids)
 
     n = size["person_account_name_differs"]
-    k, pc_ids = _person_account_pairs(ctx, n, first=_cat(org.person(n)["first"], "-Ann"))
+    k, pc_ids, pa_ids = _person_account_pairs(ctx, n, first=_cat(org.person(n)["first"], "-Ann"))
     org.truth_p(k, "linked", pc_ids, "person_account_name_differs")
-    org.kind("person_account_name_differs", prospects=k)
+    org.kind("person_account_name_differs", prospects=k, accounts=pa_ids)
 
     n = size["recycle_bin_link"]
     p, ids, u = ctx.lead_pair(n)
