@@ -406,3 +406,40 @@ def test_type_mismatch_covers_default_mappings_by_value(tmp_path):
     assert (bad.status, list(bad.findings["record_id"])) == ("fail", ["annual_revenue"])
     assert "not a number" in bad.findings["message"].iloc[0]
     assert ok.status == "pass"
+
+
+# ------------------------------------------------------------ 5. FLD003/FLD004 count predicted writes
+INDUSTRY = [
+    fd("LastName", length=80),
+    fd("Industry", type="picklist", restricted=True, values=("Tech", "Retail")),
+    fd("Title", length=5),
+]
+
+
+@pytest.mark.parametrize(
+    ("sf_value", "behavior", "listed"),
+    [
+        ("", "Use Salesforce's value", True),  # blank Salesforce: AE fills it (F-2) → written
+        ("Tech", "Use Salesforce's value", False),  # Salesforce wins, not blank: never written
+        ("Tech", "Use Pardot's value", True),  # AE wins and differs → written
+    ],
+)
+def test_picklist_and_length_checks_count_only_written_values(tmp_path, sf_value, behavior, listed):
+    mappings = [
+        {"Field ID": "industry", "Salesforce Field": "Industry", "Sync Behavior": behavior},
+        {"Field ID": "job_title", "Salesforce Field": "Title", "Sync Behavior": behavior},
+    ]
+    snap = org(
+        tmp_path,
+        describe={"Lead": INDUSTRY},
+        sf_leads=[lead(L1, "a@x.com", Industry=sf_value, Title=sf_value)],
+        pardot_prospects=[
+            prospect(1, "a@x.com", industry="Tech ", job_title="Founder"),
+            prospect(2, "b@x.com", industry="Bogus", job_title="Chairman"),  # unassigned
+        ],
+        field_mappings=mappings,
+    )
+    sim = simulate(snap)
+    checks = {r.code: r for r in run_checks(snap, sim)}
+    for code in ("FLD003", "FLD004"):
+        assert sorted(checks[code].findings["prospect_id"]) == (["1"] if listed else []), code

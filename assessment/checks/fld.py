@@ -292,7 +292,32 @@ def _prospect_fields(ctx: CheckContext, obj: str, types: set[str]):
         meta = d.loc[key]
         if str(meta["type"]) not in types:
             continue
-        yield meta, col
+        yield meta, col, fm["pardot_field_id"].iloc[pos]
+
+
+# The objects of the simulator's writes each describe stands for (a person account's contact
+# fields are checked against the Contact describe).
+_WRITE_OBJECTS = {"Lead": ("Lead",), "Contact": ("Contact", "PersonAccount")}
+
+
+def _written(ctx: CheckContext, fid: str, obj: str, n: int) -> np.ndarray:
+    """Prospects whose value of field ``fid`` the simulator predicts to be written to ``obj``
+    (§3.7: on create, AE-wins and differ, Salesforce blank filled); no simulation: all."""
+    writes = getattr(ctx.simulation, "writes", None)
+    if not isinstance(writes, pd.DataFrame) or "position" not in writes:
+        return np.ones(n, dtype=bool)
+    sel = (writes["pardot_field_id"] == fid) & writes["sf_object"].isin(_WRITE_OBJECTS[obj])
+    mask = np.zeros(n, dtype=bool)
+    mask[writes.loc[sel, "position"].to_numpy(dtype=np.int64)] = True
+    return mask
+
+
+def _write_population(ctx: CheckContext) -> int:
+    """Prospects with at least one predicted write (the population of FLD003 / FLD004)."""
+    writes = getattr(ctx.simulation, "writes", None)
+    if not isinstance(writes, pd.DataFrame) or "position" not in writes:
+        return len(live_positions(ctx, "pardot_prospects"))
+    return int(writes["position"].nunique())
 
 
 class _ProspectValues:
@@ -355,7 +380,9 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     For each mapped picklist or multi-select picklist field (Lead and Contact describes), the
     prospects whose value (each `;`-separated part for multi-select) is not exactly one of the
     active Salesforce values, case and spaces included. A blocker when the picklist is
-    restricted, otherwise a warning.
+    restricted, otherwise a warning. Only values the simulator predicts to write are checked
+    (§3.7: a created lead's values, an AE-wins field whose values differ, a blank Salesforce
+    field filled); other values are never written and cannot fail.
 
     ## Why it matters
     A restricted picklist rejects the write with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, so the
@@ -367,18 +394,16 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     values to the Salesforce picklist; turn on "keep this field's values in sync with the CRM".
 
     ## Known false positives
-    Values of prospects that will never be written to Salesforce (for example unassigned with no
-    match, or the field set to "Use Salesforce's value" with a Salesforce value present) are
-    listed too.
+    Values written later (after the first sync) are not listed.
     """
     parts, restricted = [], False
     prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, col in _prospect_fields(ctx, obj, PICKLIST_TYPES):
+        for meta, col, fid in _prospect_fields(ctx, obj, PICKLIST_TYPES):
             # The simulator's rule and value form (sync.write_errors): exact values, each
-            # multi-select part untrimmed (§3.7).
+            # multi-select part untrimmed (§3.7); only the values it predicts to write.
             values, filled = prospects.compared(col)
-            rows = np.flatnonzero(filled)
+            rows = np.flatnonzero(filled & _written(ctx, fid, obj, len(filled)))
             multi = meta["type"] == "multipicklist"
             part = values.take(rows)
             bad_rows = rows[picklist_misses(part, meta["picklist_values"], multi)]
@@ -405,10 +430,11 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     return Outcome(
         found,
         f"{found['record_id'].nunique() if len(found) else 0} prospect(s) hold values missing "
-        f"from a mapped picklist{' (restricted: the sync will fail)' if restricted else ''}.",
+        f"from a mapped picklist{' (restricted: the sync will fail)' if restricted else ''}; "
+        "only values the first sync writes are counted.",
         severity="blocker" if restricted else "warning",
         numbers={"restricted": restricted},
-        population=len(live_positions(ctx, "pardot_prospects")),
+        population=_write_population(ctx),
     )
 
 
@@ -425,7 +451,8 @@ def value_too_long(ctx: CheckContext) -> Outcome:
 
     ## What it checks
     For each mapped text-like field (text, text area, email, phone, URL, picklist) with a length
-    in the Lead or Contact describe, the prospects whose value is longer than that length.
+    in the Lead or Contact describe, the prospects whose value is longer than that length,
+    among the values the simulator predicts to write (§3.7).
 
     ## Why it matters
     Salesforce rejects the write with STRING_TOO_LONG (or the value is cut: policy
@@ -435,19 +462,20 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     Shorten the values (the action file lists them) or lengthen the Salesforce field.
 
     ## Known false positives
-    Values that will never be written to Salesforce are listed too.
+    Values written later (after the first sync) are not listed.
     """
     parts = []
     prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, col in _prospect_fields(ctx, obj, TEXT_TYPES):
+        for meta, col, fid in _prospect_fields(ctx, obj, TEXT_TYPES):
             length = max_length(meta)
             if length is None:
                 continue
-            # Trimming never lengthens a value: only values longer untrimmed are compared as
-            # the simulator writes them (sync.values.compare_text, sync.write_errors).
+            # Only values the simulator predicts to write, in its value form (§3.7,
+            # sync.values.compare_text, sync.write_errors).
             raw, raw_length = prospects.raw(col)
-            rows = np.flatnonzero(prospects.live & (raw_length > length))
+            written_here = _written(ctx, fid, obj, len(raw_length))
+            rows = np.flatnonzero(prospects.live & written_here & (raw_length > length))
             written = compare_text(raw.take(rows), ctx.settings, is_sf=False)
             over = too_long(written, meta)
             long_rows = rows[over]
@@ -472,9 +500,10 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     return Outcome(
         found,
         f"{found['record_id'].nunique() if len(found) else 0} prospect(s) hold values longer than "
-        f"the Salesforce field (policy long_values={ctx.settings.long_values}).",
+        f"the Salesforce field (policy long_values={ctx.settings.long_values}); only values the "
+        "first sync writes are counted.",
         numbers={"policy_long_values": ctx.settings.long_values},
-        population=len(live_positions(ctx, "pardot_prospects")),
+        population=_write_population(ctx),
     )
 
 

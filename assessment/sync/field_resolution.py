@@ -261,6 +261,7 @@ def _failing_writes(run, r, o, a, pp, writes, counts, codes, pol) -> None:  # no
     s = run.s
     sf_name, meta = _describe_of(run, r, o)
     at = np.flatnonzero(writes)
+    s.facts.setdefault("writes", []).append((r["pardot_field_id"], o, pp[at]))  # FLD003/FLD004
     for bad, code, policy in write_errors_at(a.iloc[at], pp[at], s.n, meta, s.settings):
         # ``bad``: over all prospects, set only at written pairs.
         if policy and bad.any():

@@ -102,6 +102,9 @@ class SimulationResult:
     # Opted Out on every compared pair (F-7): prospect_id, email, sf_object, sf_id, outcome,
     # pardot, salesforce (boolean, NA = unknown), row (the prospect's export row).
     opt_outs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # Every predicted AE→Salesforce value write (§3.7: on create, AE-wins and differ, SF blank
+    # filled): pardot_field_id, sf_object, position (the prospect's position in the export).
+    writes: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def prospect_counts(self) -> dict[str, int]:
         """Prospect outcome → count (every contract outcome, zeros included)."""

@@ -101,6 +101,20 @@ def prospect_frame(s: Decisions) -> pd.DataFrame:
     return frame
 
 
+def write_frame(writes: list) -> pd.DataFrame:
+    """The predicted AE→Salesforce writes as one frame (one row per prospect and field)."""
+    sizes = [len(pos) for _, _, pos in writes]
+    return pd.DataFrame(
+        {
+            "pardot_field_id": np.repeat([f for f, _, _ in writes], sizes).astype(object),
+            "sf_object": np.repeat([o for _, o, _ in writes], sizes).astype(object),
+            "position": np.concatenate(
+                [np.asarray(p, np.int64) for *_, p in writes] or [[]]
+            ).astype(np.int64),
+        }
+    )
+
+
 def opt_out_frame(pairs: pd.DataFrame, prospects: pd.DataFrame) -> pd.DataFrame:
     """The compared Opted Out pairs with the prospect's id, email, record and final outcome."""
     pos = pairs["p_pos"].to_numpy(dtype=np.int64)
@@ -144,5 +158,6 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     )
     result.fields_by_object = s.facts["fields_by_object"]
     result.opt_outs = opt_out_frame(s.facts["opt_out_pairs"], prospects)
+    result.writes = write_frame(s.facts.get("writes", []))
     result.initial_sync = initial_sync(result, settings)
     return result
