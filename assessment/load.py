@@ -312,6 +312,24 @@ class _NotUtf8(Exception):
     """pyarrow met a value that is not UTF-8 (the file's ends were)."""
 
 
+def _ragged_error(source: str, text: str, ragged: list[tuple[int, int, str]]) -> InputError:
+    """The error for rows with the wrong number of fields, naming each line."""
+    problems = []
+    for expected, actual, fragment in ragged[:50]:
+        line = _line_of(text, fragment)
+        problems.append(
+            f"{source} line {line}: {actual} fields where the header has {expected}"
+            f" ({fragment[:60]!r})"
+        )
+    return InputError(
+        f"malformed CSV: {len(ragged)} row(s) with the wrong number of fields "
+        "(an unquoted delimiter or line break?)",
+        file=source,
+        row=_line_of(text, ragged[0][2]),
+        problems=problems,
+    )
+
+
 def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]) -> RawTable:
     notes = list(notes)
     if edges is None:
@@ -386,21 +404,7 @@ def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]
     if ragged and text is None:
         text = payload[bom:].decode("utf-8", errors="replace")
     if ragged:
-        problems = []
-        for expected, actual, fragment in ragged[:50]:
-            line = _line_of(text, fragment)
-            problems.append(
-                f"{source} line {line}: {actual} fields where the header has {expected}"
-                f" ({fragment[:60]!r})"
-            )
-        first_line_no = _line_of(text, ragged[0][2])
-        raise InputError(
-            f"malformed CSV: {len(ragged)} row(s) with the wrong number of fields "
-            "(an unquoted delimiter or line break?)",
-            file=source,
-            row=first_line_no,
-            problems=problems,
-        )
+        raise _ragged_error(source, text, ragged)
     blank = _blank_rows(table)
     if blank is None:
         rows = pd.RangeIndex(2, table.num_rows + 2, name="row")
@@ -1232,6 +1236,10 @@ def _ignore_reason(child: Path) -> tuple[str, str] | None:
         if low == "describe":
             return None
         return "folder", "subfolders are not read: move its export files up into the folder"
+    if not child.exists():
+        return "file", "a broken link (its target does not exist)"
+    if not child.is_file():  # a named pipe, socket or device would block or never end
+        return "file", "not a regular file (a pipe, socket or device)"
     if low in _QUIET_FILES:
         return "file", "not a table (export manifest or read-me)"
     if child.suffix.lower() in _ARCHIVE_EXTS or low.endswith(".tar.gz"):
@@ -1275,6 +1283,7 @@ def _find_files(
                 rel = f"{name}/{f.name}"
                 obj = f.stem.split(".")[0].capitalize()
                 if not f.is_file() or f.suffix.lower() != ".json" or obj not in OBJECTS:
+                    # (a pipe or device is not a regular file either: never opened)
                     reason = f"only {', '.join(OBJECTS)} describe .json files are used"
                     skip(rel, "file", reason, f"ignored {rel} ({reason})")
                 elif _links_outside(f, root):

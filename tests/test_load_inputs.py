@@ -408,3 +408,15 @@ def test_sf_id18_damaged_checksum_is_invalid(raw, ok):
     ids, _, invalid = nz.sf_id18(pd.Series([raw, GOOD], dtype="str"))
     assert invalid.tolist() == [not ok, False]
     assert ids.tolist()[1] == GOOD and (ids.iloc[0] == GOOD if ok else pd.isna(ids.iloc[0]))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_pipe_and_broken_link_are_listed_never_opened(tmp_path):
+    _write(tmp_path, "Lead.csv", LEADS)
+    os.mkfifo(tmp_path / "Contact.csv")  # opening it would block the run forever
+    (tmp_path / "User.csv").symlink_to(tmp_path / "missing.csv")
+    snap = load_org(tmp_path, progress=False)
+    assert list(snap.tables) == ["sf_leads"]
+    reasons = {e["path"]: e["reason"] for e in snap.load_report.ignored_inputs()}
+    assert "not a regular file" in reasons["Contact.csv"]
+    assert "broken link" in reasons["User.csv"]
