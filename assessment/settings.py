@@ -168,6 +168,36 @@ POLICIES: dict[str, Policy] = {
             "date or checkbox fails (INVALID_TYPE_ON_FIELD_IN_RECORD, code text not documented)",
         ),
         Policy(
+            "owner_email_match",
+            "U-1",
+            "UNCONFIRMED",
+            ("false", "true"),
+            "a Pardot user mapped to a Salesforce user only by a shared email owns created leads "
+            "(the 'automatically match users' setting is documented for Send from CRM user only)",
+        ),
+        Policy(
+            "unassigned_email_match",
+            "M-6",
+            "DISAGREE",
+            ("links", "no_sync"),
+            "an unassigned prospect with a same-email lead or contact links to it (non-AMPSEA)",
+        ),
+        Policy(
+            "portal_owner",
+            "U-7",
+            "UNCONFIRMED",
+            ("not_owner", "owner"),
+            "a Pardot user mapped to a portal (partner / customer community) Salesforce user: "
+            "the created lead's owner",
+        ),
+        Policy(
+            "queue_with_contacts",
+            "CR-2",
+            "UNCONFIRMED",
+            ("risk", "error"),
+            "a prospect assigned to a lead queue while the connector creates contacts",
+        ),
+        Policy(
             "throughput_per_hour",
             "SY-2",
             "PLANNING",
@@ -239,6 +269,10 @@ class ConnectorSettings:
     invalid_email: str = "error"
     ampsea_email_fallback: bool = True
     auto_create_enabled_since: str | None = None
+    owner_email_match: bool = False
+    unassigned_email_match: str = "links"
+    portal_owner: str = "not_owner"
+    queue_with_contacts: str = "risk"
     whitespace_is_blank: bool = True
     long_values: str = "error"
     checkbox_false_is_value: bool = True
@@ -501,8 +535,9 @@ def parse_settings_yaml(data: bytes, source: str) -> tuple[Any, list[dict]]:
             file=source,
         )
     text, _, warnings = decode_text(data, source)
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # the reader rejects control characters already here
         return loader.get_single_data(), warnings
     except _YamlTooBig as exc:
         raise SettingsError(f"settings file refused: {exc}", file=source) from None
@@ -516,7 +551,8 @@ def parse_settings_yaml(data: bytes, source: str) -> tuple[Any, list[dict]]:
     except RecursionError:
         raise SettingsError("settings file refused: nested too deeply", file=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_settings(path: Path | None) -> tuple[ConnectorSettings, set[str], list[dict]]:

@@ -49,6 +49,12 @@ def test_every_outcome_and_verdict_has_words():
         ),
         ("deleted, merged (ID-5, M-20)", "deleted, merged"),
         ("see §3.7 for more", "see for more"),
+        ("not reversible (§11 item 20)", "not reversible"),
+        (
+            "owner as assigned user (Salesforce wins, U-3).",
+            "owner as assigned user (Salesforce wins).",
+        ),
+        ("Opted Out uses use_salesforce", "Opted Out uses \u201cUse Salesforce's value\u201d"),
         ("[[crm_deleted]]: gone", "gone"),
         ("not counted (SY-4, UNCONFIRMED)", "not counted"),
         (pd.NA, ""),

@@ -750,7 +750,11 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
 
     ## What it checks
     Reads the Opted Out field's sync behaviour from the simulation and compares Pardot
-    `opted_out` with Salesforce `HasOptedOutOfEmail` on every paired prospect. A blocker when
+    `opted_out` with Salesforce `HasOptedOutOfEmail` (person accounts:
+    `PersonHasOptedOutOfEmail`) on every pair the simulator compares (each prospect row its own,
+    so a recycle-bin copy never stands in for the live one). When the behaviour rests on policy
+    `opted_out_default_sync` (no behaviour in the mapping file, `business_unit_created` unknown
+    or before 2023-11-15), conflicts of both directions are listed. A blocker when
     consent would be lost: "Use Salesforce's value" with Pardot opted out and Salesforce false,
     or "Use Account Engagement's value" with Salesforce opted out and Pardot false (policy
     `checkbox_false_is_value`: false counts as a value). A warning when "most recently updated"
