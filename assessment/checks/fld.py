@@ -662,6 +662,30 @@ def unmapped_custom_fields(ctx: CheckContext) -> Outcome:
     )
 
 
+def _opt_out_pairs(ctx: CheckContext) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Paired prospects (linked or matched, including pairs whose other writes are predicted
+    to fail) with the Pardot and the Salesforce opt-out of each pair."""
+    sf_ids, sf_opted = [], []
+    for table in ("sf_leads", "sf_contacts"):
+        if ctx.has(table):
+            t = ctx.table(table)
+            sf_ids.append(t["id"])
+            sf_opted.append(t["has_opted_out_of_email"])
+    p = ctx.simulation.prospects
+    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
+        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
+    ]
+    pros = ctx.table("pardot_prospects")
+    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
+    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
+    if sf_ids:
+        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
+        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
+    else:
+        sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
+    return paired, pardot, sf_val
+
+
 @check(
     "FLD009",
     "opt-out-sync",
@@ -704,25 +728,7 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             empty_findings(), "Opted Out is not mapped: opt-outs do not sync.", failed=False
         )
     behaviour = str(row["sync_behavior"].iloc[0])
-    sf_ids, sf_opted = [], []
-    for table in ("sf_leads", "sf_contacts"):
-        if ctx.has(table):
-            t = ctx.table(table)
-            sf_ids.append(t["id"])
-            sf_opted.append(t["has_opted_out_of_email"])
-    p = ctx.simulation.prospects
-    # Paired: linked or matched, including pairs whose other writes are predicted to fail.
-    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
-        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
-    ]
-    pros = ctx.table("pardot_prospects")
-    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
-    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
-    if sf_ids:
-        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
-        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
-    else:
-        sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
+    paired, pardot, sf_val = _opt_out_pairs(ctx)
     # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.
     differ = (pardot != sf_val).fillna(False).astype(bool)
     unknown = int((pardot.isna() | sf_val.isna()).sum())
