@@ -50,6 +50,12 @@ def _expected_owner(
     queue = queue_of_key[truth_p["key"].to_numpy()]
     mapped = np.where(pd.notna(queue), queue, mapped)  # a queue owns its leads (CR-2)
     creates = pc.is_in(truth_p["outcome"], pa.array(["create_lead", "will_error"]))
+    # A recycle-bin prospect keeps its record (M-1) but syncs nothing: no owner.
+    by_record = pc.if_else(
+        pc.equal(truth_p["outcome"], "pardot_only"),
+        pa.nulls(len(by_record), by_record.type),
+        by_record,
+    )
     return pc.if_else(creates, pa.array(mapped, pa.string()), by_record)
 
 
