@@ -190,6 +190,9 @@ COLUMNS: dict[str, str] = {
     "sf_field": "Salesforce field",
     "sync_behavior": "Which value wins",
     "pairs": "Linked pairs",
+    "pairs_lead": "Lead pairs",
+    "pairs_contact": "Contact pairs",
+    "pairs_person_account": "Person account pairs",
     "differ": "Pairs that differ",
     "winner": "Winner",
     "sf_overwritten": "Salesforce values overwritten",
@@ -395,8 +398,24 @@ def sync_behavior_label(value: Any) -> str:
 
 
 def table_label(table: Any) -> str:
-    """An export's name in words (``sf_leads`` → Salesforce leads)."""
-    return TABLES.get(str(table), humanize(table))
+    """An export's name in words (``sf_leads`` → Salesforce leads, ``describe:Lead`` → Lead
+    field metadata (describe))."""
+    text = str(table)
+    if text.lower().startswith("describe:"):
+        obj = OBJECT_NAMES.get(text.split(":", 1)[1], humanize(text.split(":", 1)[1]))
+        return f"{obj} field metadata (describe)"
+    return TABLES.get(text, humanize(table))
+
+
+# Salesforce objects in words (describe files, pairs by object).
+OBJECT_NAMES: dict[str, str] = {
+    "Lead": "Lead",
+    "Contact": "Contact",
+    "Account": "Account",
+    "PersonAccount": "Person account",
+}
+# What the loader skipped, by ``ignored_inputs`` kind.
+IGNORED_KINDS: dict[str, str] = {"file": "File", "folder": "Subfolder", "archive": "Archive"}
 
 
 def reason_label(code: Any = None, reason: Any = None) -> str:

@@ -537,3 +537,45 @@ def test_fix_first_puts_a_blocker_before_a_warning_on_somewhat_more_records(tmp_
     ]
     data = report.load(write_stub(tmp_path / "o", dict(READINESS, checks=checks)))
     assert [c["code"] for c in data.fix_first] == ["FLD007", "DUP002"]
+
+
+def test_appendix_lists_files_not_read_and_names_describe_inputs(tmp_path):
+    readiness = dict(
+        READINESS,
+        inputs={
+            **READINESS["inputs"],
+            "describe/Lead.json": {"table": "describe:Lead", "rows": 40, "sha256": "d1"},
+        },
+        ignored_inputs=[
+            {"path": "old.zip", "kind": "archive", "reason": "archives are not read"},
+            {"path": "backup/", "kind": "folder", "reason": "subfolders are not read"},
+        ],
+    )
+    page = report.render_html(report.load(write_stub(tmp_path / "o", readiness)))
+    appendix = page[page.index('id="appendix"') :]
+    assert "Files not read" in appendix and "old.zip" in appendix
+    assert "Archive" in appendix and "Subfolder" in appendix
+    assert "archives are not read" in appendix
+    assert "Lead field metadata (describe)" in appendix and "describe:Lead" not in appendix
+    text = visible_text(page)
+    assert not VISIBLE_JUNK.findall(text) and "Describe:Lead" not in text
+    plain = report.render_html(report.load(write_stub(tmp_path / "p")))
+    assert "Files not read" not in plain  # no empty section when nothing was skipped
+
+
+def test_fields_split_linked_pairs_by_object(tmp_path):
+    row = dict(
+        READINESS["simulation"]["fields"][0],
+        pairs=15,
+        pairs_lead=10,
+        pairs_contact=0,
+        pairs_person_account=5,
+    )
+    readiness = dict(READINESS, simulation=dict(READINESS["simulation"], fields=[row]))
+    text = str(report.section(report.load(write_stub(tmp_path / "o", readiness)), "fields"))
+    assert "10 lead pairs" in text and "5 person account pairs" in text
+    assert "contact pairs" not in text.lower()  # only objects with pairs
+    assert "Person account pairs" in text  # a column of the field table
+    assert not VISIBLE_JUNK.findall(visible_text(text))
+    plain = str(report.section(report.load(write_stub(tmp_path / "p")), "fields"))
+    assert "Linked pairs compared" not in plain

@@ -332,13 +332,37 @@ def _first_sync(init: dict) -> dict:
 
 # ------------------------------------------------------------------------------- fields
 _OVERWRITES = ("sf_overwritten", "pardot_overwritten", "blank_overwrites")
+# Linked pairs compared, by Salesforce object (#11: person-account pairs are compared too).
+_PAIR_COLUMNS = {
+    "pairs_lead": "Lead",
+    "pairs_contact": "Contact",
+    "pairs_person_account": "PersonAccount",
+}
+
+
+def _pairs_by_object(frame: pd.DataFrame) -> tuple[list[str], str]:
+    """The per-object pair columns holding pairs, and a line naming them ("1,200 leads, 5 …")."""
+    present = [c for c in _PAIR_COLUMNS if c in frame.columns and int(frame[c].max()) > 0]
+    parts = [
+        f"{L.fmt_int(frame[c].max())} {L.OBJECT_NAMES[_PAIR_COLUMNS[c]].lower()} pairs"
+        for c in present
+    ]
+    return present, ", ".join(parts)
 
 
 def _fields(rows: list[dict]) -> dict:
     if not rows:
-        return {"rows": [], "chart": [], "table": None, "overwrites": 0, "fills": 0}
+        return {
+            "rows": [],
+            "chart": [],
+            "table": None,
+            "overwrites": 0,
+            "fills": 0,
+            "pairs_text": "",
+        }
     frame = pd.DataFrame(rows)
     counts = [*_OVERWRITES, "blank_fills_sf", "blank_fills_pardot", "write_errors", "pairs"]
+    counts += [c for c in _PAIR_COLUMNS if c in frame.columns]
     for col in [*counts, "differ"]:
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").fillna(0).astype("int64")
@@ -361,10 +385,11 @@ def _fields(rows: list[dict]) -> dict:
         }
         for r in frame.loc[frame["_over"] > 0].head(15).to_dict("records")
     ]
+    by_object, pairs_text = _pairs_by_object(frame)
     cols = [
         c
         for c in (
-            "pardot_field_name", "sf_field", "sync_behavior", "pairs", "differ",
+            "pardot_field_name", "sf_field", "sync_behavior", "pairs", *by_object, "differ",
             "sf_overwritten", "pardot_overwritten", "blank_fills_sf", "blank_fills_pardot",
             "blank_overwrites", "write_errors",
         )
@@ -374,6 +399,7 @@ def _fields(rows: list[dict]) -> dict:
     return {
         "chart": chart,
         "table": _table(shown, total=len(frame), href="outcomes/fields.csv"),
+        "pairs_text": pairs_text,
         "overwrites": int(frame["_over"].sum()),
         "fills": int(frame["_fill"].sum()),
         "overwrites_text": L.fmt_int(frame["_over"].sum()),
@@ -405,6 +431,15 @@ def _appendix(readiness: dict, checks: list[dict]) -> dict:
         }
         for name, v in (readiness.get("inputs") or {}).items()
     ]
+    ignored = [
+        {
+            "file": str(v.get("path") or ""),
+            "kind": L.IGNORED_KINDS.get(str(v.get("kind")), L.humanize(v.get("kind"))),
+            "reason": L.plain_text(v.get("reason")),
+        }
+        for v in readiness.get("ignored_inputs") or []
+        if isinstance(v, dict)
+    ]
     names = {c["code"]: c["title"] for c in checks}
     score_lines = [
         {
@@ -430,6 +465,7 @@ def _appendix(readiness: dict, checks: list[dict]) -> dict:
             {"code": c["code"], "title": c["title"], "source": c["source"]} for c in checks
         ],
         "inputs": inputs,
+        "ignored": ignored,
         "score_lines": score_lines,
         "thresholds": thresholds,
         "settings": [
