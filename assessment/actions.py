@@ -12,13 +12,14 @@ are written to a temporary name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
+from . import csvtext
 from .errors import AssessmentError
 
 ACTION_COLUMNS = [
@@ -33,7 +34,6 @@ ACTION_COLUMNS = [
     "Suggested Fix",
 ]
 _SF_OBJECTS = {"Lead", "Contact", "PersonAccount", "Account", "User", "Salesforce"}
-_FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -41,9 +41,8 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         text = out[col].astype("str")
-        risky = text.str.contains(_FORMULA_START, regex=True).fillna(False).astype(bool)
-        if risky.any():
-            out[col] = text.mask(risky, "'" + text)
+        risky = csvtext.formula_cells(pa.array(text, from_pandas=True))
+        out[col] = text.mask(risky, "'" + text) if risky.any() else text
     return out
 
 
@@ -122,9 +121,10 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b"\xef\xbb\xbf")
             # Quote every cell (as Data Loader does): a cell holding a carriage return stays one cell.
-            frame.to_csv(handle, index=False, quoting=csv.QUOTE_ALL)
+            csvtext.write_frame(frame, handle, quote_all=True)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
