@@ -64,14 +64,16 @@ def neutralise(values: pa.Array) -> pa.Array:
 
 
 def _quoted(values: pa.Array, quote_all: bool) -> pa.Array:
-    """Each cell as it stands in the file (nulls empty)."""
+    """Each cell as it stands in the file (nulls empty); work only on the cells that need it."""
     values = pc.fill_null(values, _s(""))
-    doubled = pc.replace_substring(values, '"', '""')
-    wrap = pc.binary_join_element_wise(_s('"'), doubled, _s('"'), _s(""))
-    if quote_all:
-        return wrap
-    needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
-    return pc.if_else(needs, wrap, values)
+    if not quote_all:
+        needs = pc.match_substring_regex(values, _NEEDS_QUOTES)
+        if not pc.any(needs).as_py():
+            return values
+        return pc.replace_with_mask(values, needs, _quoted(values.filter(needs), True))
+    if pc.any(pc.match_substring(values, '"')).as_py():
+        values = pc.replace_substring(values, '"', '""')
+    return pc.binary_join_element_wise(_s('"'), values, _s('"'), _s(""))
 
 
 def _header(columns, quote_all: bool) -> bytes:
