@@ -175,7 +175,8 @@ def test_injected_kinds_recounted_from_the_files(org, frames):
     assert (prospects["Last Name"] == "").sum() == affected["blank_last_name"]["FLD007"]
     # Person accounts and their PersonContactIds.
     pas = frames["accounts"][frames["accounts"].ispersonaccount == "true"]
-    assert len(pas) == kinds["person_accounts"]["count_by_object"]["accounts"]
+    pa_kinds = ("person_accounts", "person_account_opt_out", "person_account_name_differs")
+    assert len(pas) == sum(kinds[k]["count_by_object"]["accounts"] for k in pa_kinds)
     assert pas.personcontactid.str.startswith("003").all()
     # Users: one inactive mapped user, one Pardot user without a Salesforce user.
     assert (frames["users"].Active == "0").sum() == affected["owner_inactive"]["USR003"] == 1
@@ -237,6 +238,7 @@ def test_truth_rules_hold_on_the_written_files(frames):
     # pardot_only: unassigned without a match, or [[crm_ignore_prospect]] (CR-4, M-22).
     po = p[p.expected_outcome == "pardot_only"]
     ignored = po["CRM Lead FID"] == "[[crm_ignore_prospect]]"
+    ignored |= po["Is Archived"] == "Yes"  # recycle bin: keeps its link claim (M-1, #11)
     assert (po.User[~ignored] == "").all()
     assert _key(po.Email[~ignored]).map(by_key).isna().all()
     # create_lead / will_error: assigned, no CRM id, no candidate.
@@ -249,6 +251,7 @@ def test_truth_rules_hold_on_the_written_files(frames):
         "INVALID_EMAIL_ADDRESS",
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
         "STRING_TOO_LONG",
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",  # Annual Revenue "50-100" (§3.7, #11)
     }
     # Owners: a linked lead's owner (Salesforce wins, U-3); none for an unmapped user (U-4).
     lead_owner = dict(zip(leads.ID, leads.OWNERID, strict=True))

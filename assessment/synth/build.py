@@ -105,11 +105,14 @@ def _needs(size: dict[str, int], blank_l: int, blank_c: int, np_l: int, np_c: in
         + size["converted_leads"] + size["invalid_prospect_email"]
         + size["restricted_picklist_value"] + size["value_too_long"] + size["blank_last_name"]
         + size["person_accounts"] + size["opt_out_conflict"] + size["region_conflict"]
+        + size["person_account_opt_out"] + size["person_account_name_differs"]
+        + size["recycle_bin_link"] + size["non_numeric_number"]
     )  # fmt: skip
     use_l = (
         2 * size["duplicate_leads"] + size["lead_contact_shared_email"]
         + size["unassigned_will_link"] + size["short_crm_ids"] + size["converted_leads"]
         + blank_l + np_l + size["opt_out_conflict"] + size["region_conflict"]
+        + size["recycle_bin_link"]
     )  # fmt: skip
     use_c = (
         2 * size["duplicate_contacts"] + size["lead_contact_shared_email"]

@@ -137,6 +137,7 @@ def _ui_prospects(t: pa.Table, pids: pa.Array, u: dict, assigned: np.ndarray) ->
         "Updated Date": _iso(t["modified"], "pardot"), "User": user_col,
         "First Assigned": first_assigned, "CRM Contact FID": t["crm_contact"],
         "CRM Lead FID": t["crm_lead"], "Region": t["region"],
+        "Annual Revenue": t["revenue"], "Is Archived": _flag(t["archived"], "Yes", "No"),
     }  # fmt: skip
 
 
@@ -157,7 +158,8 @@ def _v4_prospects(
         "is_starred": zero, "created_at": _iso(t["created"], "pardot"),
         "updated_at": _iso(t["modified"], "pardot"),
         "user_id": pc.if_else(pa.array(assigned), _s(u["pardot_uid"][u_safe]), blank),
-        "Region": t["region"],
+        "Region": t["region"], "annual_revenue": t["revenue"],
+        "is_archived": _flag(t["archived"], "1", "0"),
     }  # fmt: skip
 
 
@@ -229,7 +231,7 @@ def write_pardot_users(
         )  # fmt: skip
 
 
-def write_config(out: Path, clean: bool, seed: int) -> dict[str, Any]:
+def write_config(out: Path, clean: bool, seed: int, same_email: bool = False) -> dict[str, Any]:
     """field_mappings.csv, describe/*.json and connector.yml; returns the settings written."""
     cols = list(zip(*FIELD_MAPPINGS, strict=True))
     _write_csv(
@@ -242,7 +244,7 @@ def write_config(out: Path, clean: bool, seed: int) -> dict[str, Any]:
         (out / "describe" / f"{obj}.json").write_text(
             json.dumps(_describe_json(obj), indent=1) + "\n", encoding="utf-8"
         )
-    settings = _settings(clean, seed)
+    settings = _settings(clean, seed, same_email)
     (out / "connector.yml").write_text(
         "# Connector settings of a synthetic org (contract.md §1 keys)\n"
         + yaml.safe_dump(settings, sort_keys=False),

@@ -41,6 +41,12 @@ def _expected_owner(
     mapped = np.array(users["id"], dtype=object)[np.maximum(user, 0)]
     mapped = np.where((user >= 0) & (mapped != ""), mapped, None)
     creates = pc.is_in(truth_p["outcome"], pa.array(["create_lead", "will_error"]))
+    # A recycle-bin prospect keeps its record (M-1) but syncs nothing: no owner.
+    by_record = pc.if_else(
+        pc.equal(truth_p["outcome"], "pardot_only"),
+        pa.nulls(len(by_record), by_record.type),
+        by_record,
+    )
     return pc.if_else(creates, pa.array(mapped, pa.string()), by_record)
 
 
