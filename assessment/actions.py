@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import csvtext
 from .errors import AssessmentError
@@ -44,6 +45,22 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
         risky = csvtext.formula_cells(pa.array(text, from_pandas=True))
         out[col] = text.mask(risky, "'" + text) if risky.any() else text
     return out
+
+
+def _joined(dup: pd.DataFrame, column: str) -> pd.Series:
+    """The distinct values of ``column`` per ``_key``, in row order, joined by ``; ``."""
+    sub = dup.dropna(subset=[column]).drop_duplicates(["_key", column])
+    table = pa.table(
+        {
+            "k": pa.array(sub["_key"].astype("str"), from_pandas=True),
+            "v": pc.cast(pa.array(sub[column].astype("str"), from_pandas=True), pa.large_string()),
+        }
+    )
+    grouped = table.group_by("k", use_threads=False).aggregate([("v", "list")])
+    joined = pc.binary_join(grouped["v_list"], pa.scalar("; ", pa.large_string()))
+    out = joined.to_pandas()
+    out.index = pd.Index(grouped["k"].to_pandas(), name="_key")
+    return out.rename(column)
 
 
 def action_frame(findings: pd.DataFrame) -> pd.DataFrame:
@@ -79,13 +96,7 @@ def action_frame(findings: pd.DataFrame) -> pd.DataFrame:
     dup = frame[has_key & frame["_key"].duplicated(keep=False)]
     if len(dup):
         agg = pd.DataFrame(
-            {
-                c: dup.dropna(subset=[c])
-                .drop_duplicates(["_key", c])
-                .groupby("_key", sort=False)[c]
-                .agg("; ".join)
-                for c in ("Field", "Value", "Issue", "Suggested Fix")
-            }
+            {c: _joined(dup, c) for c in ("Field", "Value", "Issue", "Suggested Fix")}
         )
         first = frame[~(has_key & frame["_key"].duplicated(keep="first"))]
         first = first.set_index("_key", drop=False)
