@@ -443,3 +443,20 @@ def test_picklist_and_length_checks_count_only_written_values(tmp_path, sf_value
     checks = {r.code: r for r in run_checks(snap, sim)}
     for code in ("FLD003", "FLD004"):
         assert sorted(checks[code].findings["prospect_id"]) == (["1"] if listed else []), code
+
+
+# ------------------------------------------------------------ Q2: email case (M-13), both sides
+def test_case_variant_prospects_compete_for_one_lead_in_same_email_mode(tmp_path):
+    # SOQL compares emails case-insensitively, AE keeps case-variant prospects apart: both
+    # find the one lead, one links (M-1), and both predictions are cautions.
+    snap = org(
+        tmp_path,
+        settings=AMPSEA,
+        sf_leads=[lead(L1, "a@x.com")],
+        pardot_prospects=[prospect(1, "A@x.com"), prospect(2, "a@x.com")],
+    )
+    res = simulate(snap)
+    p = res.prospects.set_index("prospect_id")
+    assert sorted(p["outcome"]) == ["match_email", "pardot_only"]
+    assert p["caution"].all()
+    assert s_row(res, L1)["outcome"] == "linked"

@@ -178,9 +178,17 @@ def test_injected_kinds_recounted_from_the_files(org, frames):
     pa_kinds = ("person_accounts", "person_account_opt_out", "person_account_name_differs")
     assert len(pas) == sum(kinds[k]["count_by_object"]["accounts"] for k in pa_kinds)
     assert pas.personcontactid.str.startswith("003").all()
-    # Users: one inactive mapped user, one Pardot user without a Salesforce user.
+    # Users: one inactive mapped user, one Pardot user without a Salesforce user, and one left
+    # unmapped although a Salesforce user shares its email (U-1).
     assert (frames["users"].Active == "0").sum() == affected["owner_inactive"]["USR003"] == 1
-    assert (frames["pardot_users"].salesforceId == "").sum() == 1
+    unmapped = frames["pardot_users"][frames["pardot_users"].salesforceId == ""]
+    assert len(unmapped) == 2
+    assert unmapped.email.isin(frames["users"].Email).sum() == 1
+    # A partner-community user (U-7) and the queue of queue-routed prospects (CR-2).
+    assert (frames["users"]["User Type"] == "PowerPartner").sum() == 1
+    queue = _csv(org[0] / "Queue.csv")
+    assert len(queue) == 1 and queue.Id.str.startswith("00G").all()
+    assert (prospects.User == queue.Name.iloc[0]).sum() == kinds["queue_assigned"]["count"]
     # Every kind is present with a positive count, and its ids name real records.
     assert set(kinds) == set(KINDS)
     assert all(v["count"] > 0 for v in kinds.values())

@@ -184,6 +184,7 @@ def generate(
     files.write_prospects(out, t["prospects"], pid, linked, users, u, styles)
     files.write_pardot_users(out, users, u, styles)
     settings = files.write_config(out, clean, seed, same_email)
+    files.write_queues(out, users)
     truth = _write_truth(out, org, t, truth_p, pid_of_key, users)
     counts = {
         "sf_leads": t["leads"].num_rows,

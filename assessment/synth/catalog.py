@@ -88,6 +88,28 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "will_error INACTIVE_OWNER_OR_USER (policy inactive_owner)",
         0.3,
     ),
+    "queue_assigned": (
+        "CR-2",
+        ("UNA003",),
+        "prospects assigned to a Salesforce lead queue (UI export: the queue's name in User; API "
+        "pull: CRM owner = the queue id), no match: create_lead owned by the queue",
+        0.3,
+    ),
+    "owner_portal_user": (
+        "U-7",
+        ("USR002", "UNA003"),
+        "prospects assigned to a Pardot user mapped to a partner-community Salesforce user "
+        "(UserType PowerPartner), no match: create_lead not owned by the portal user "
+        "(policy portal_owner)",
+        0.2,
+    ),
+    "owner_email_only": (
+        "U-1",
+        ("USR002", "USR001", "UNA003"),
+        "prospects assigned to a Pardot user that is not mapped although a Salesforce user shares "
+        "its email, no match: create_lead owned by the connector user (policy owner_email_match)",
+        0.2,
+    ),
     "short_crm_ids": (
         "ID-2",
         ("SYN002",),

@@ -353,6 +353,45 @@ def _consent_cases(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> Non
     org.kind("non_numeric_number", prospects=k, mappings=["annual_revenue"])
 
 
+def _extra_user(ctx: _Ctx, sf_id: str, mapped: bool, user_type: str) -> int:
+    """Add one Salesforce/Pardot user pair (an empty id: no Salesforce user); returns its position."""
+    person = ctx.org.person(1)
+    users = ctx.users
+    users["id"].append(sf_id)
+    users["first"] += person["first"].to_pylist()
+    users["last"] += person["last"].to_pylist()
+    users["active"].append(True)
+    users["mapped"].append(mapped)
+    users["type"].append(user_type)
+    return len(users["id"]) - 1
+
+
+def _owners(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> None:
+    """Who owns created leads: queues (CR-2), portal users (U-7), email-only matches (U-1)."""
+    org = ctx.org
+    n = size["queue_assigned"]
+    ctx.users["queue"] = {"id": org.ids("00G", 1)[0].decode(), "name": "Inbound Leads Queue"}
+    k = org.prospect(org.person(n), np.full(n, -1), queue=np.full(n, ctx.users["queue"]["id"]))
+    org.truth_p(k, "create_lead", None, "queue_assigned")
+    org.kind("queue_assigned", prospects=k)
+
+    # A partner-community user mapped by id / CRM username: not predicted as owner (U-7).
+    portal = _extra_user(ctx, org.ids("005", 1)[0].decode(), True, "PowerPartner")
+    n = size["owner_portal_user"]
+    k = org.prospect(org.person(n), np.full(n, portal))
+    policies = "portal_owner;unmapped_owner"
+    org.truth_p(k, "create_lead", None, "owner_portal_user", policies=policies)
+    org.kind("owner_portal_user", prospects=k)
+
+    # Not mapped, but a Salesforce user shares the email: policy owner_email_match (U-1).
+    email_only = _extra_user(ctx, org.ids("005", 1)[0].decode(), False, "Standard")
+    n = size["owner_email_only"]
+    k = org.prospect(org.person(n), np.full(n, email_only))
+    policies = "owner_email_match;unmapped_owner"
+    org.truth_p(k, "create_lead", None, "owner_email_only", policies=policies)
+    org.kind("owner_email_only", prospects=k, pardot_user_positions=[email_only])
+
+
 def inject(ctx: _Ctx, plan: dict[str, Any]) -> None:
     """Add every injected problem kind, in the fixed order of the blocks."""
     _duplicate_records(ctx, plan["size"], plan)
@@ -362,3 +401,4 @@ def inject(ctx: _Ctx, plan: dict[str, Any]) -> None:
     _person_accounts(ctx, plan["size"], plan)
     _field_conflicts(ctx, plan["size"], plan)
     _consent_cases(ctx, plan["size"], plan)
+    _owners(ctx, plan["size"], plan)
