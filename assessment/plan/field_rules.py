@@ -30,6 +30,7 @@ LABELS = {
     "use_pardot": "Use the Account Engagement value",
     "use_salesforce": "Use Salesforce's value",
     "most_recent": "Use the most recently updated field",
+    "email_rules": "Email change rules (M-8)",
 }
 
 
