@@ -271,6 +271,7 @@ _SPEC_REF = re.compile(
     r"|\s*§\s?\d+(?:\.\d+)*"
     r"|\s*\[\[[^\]]*\]\]:?"
     r"|,?\s*\b(?:UNCONFIRMED|DISAGREE)\b"
+    r"|\s*[,;]\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*)(?=\s*[),;])"
     r"|\s*\((?:[^()]*\bpolicy\b|[^()]*\b[a-z0-9]+(?:_[a-z0-9]+)+=)[^()]*\)"
 )
 _POLICY = re.compile(r"\bpolic(?:y|ies)\s+([a-z0-9]+(?:_[a-z0-9]+)+)")
@@ -283,6 +284,11 @@ _IN_TEXT = {
 }
 
 
+def _word(m: re.Match) -> str:
+    key = m[1]
+    return _IN_TEXT.get(key) or TABLES.get(key) or key.replace("_", " ")
+
+
 def plain_text(text: Any, words: bool = True) -> str:
     """Text with spec references ("(M-2)", "§3.7"), ``[[…]]`` markers and NA removed.
 
@@ -293,7 +299,7 @@ def plain_text(text: Any, words: bool = True) -> str:
         return ""
     out = _SPEC_REF.sub("", str(text))
     if words:
-        out = _SNAKE_IN_TEXT.sub(lambda m: _IN_TEXT.get(m[1], m[1].replace("_", " ")), out)
+        out = _SNAKE_IN_TEXT.sub(_word, out)
     return re.sub(r"\s{2,}", " ", out).strip()
 
 

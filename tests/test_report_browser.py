@@ -185,3 +185,23 @@ def test_report_fits_a_phone(page, sample_report):
     _open(page, sample_report, 420, 800)
     width = page.js("document.documentElement.scrollWidth")
     assert width <= 420, f"the page is {width} px wide at 420 px"
+
+
+def test_sample_report_reads_as_words(sample_report):
+    """No raw internals before the appendix (rule references belong there): issue #14 item 2."""
+    import html
+
+    page = sample_report.read_text(encoding="utf-8")
+    body = page[: page.index('id="appendix"')]
+    body = re.sub(r"<style>.*?</style>", " ", body, flags=re.S)
+    body = re.sub(r'<(code|small class="code")[^>]*>.*?</(code|small)>', " ", body, flags=re.S)
+    body = re.sub(r"<a [^>]*>[^<]*\.csv</a>", " ", body)  # file names are links
+    text = html.unescape(re.sub(r"<[^>]+>", " ", body))
+    junk = re.compile(
+        r"<NA>|\bnan\b|\bNaN\b|\[\[|\{\"|§|UNCONFIRMED|\b[A-Z]{1,3}-\d+\b"
+        r"|\b[a-z]+(?:_[a-z0-9]+)+\b"
+    )
+    found = [text[max(0, m.start() - 40) : m.end() + 10] for m in junk.finditer(text)]
+    assert not found, found[:5]
+    for needle in ("Fix first", "Values the first sync overwrites", "blank values filled in"):
+        assert needle in text  # the sample shows overwrites and blank-fills

@@ -238,7 +238,13 @@ def _sample(out_dir: Path, href: str | None, affected: int, mask_pii: bool) -> d
     frame = frame.drop(columns=[c for c in ("code",) if c in frame.columns])
     frame = frame.loc[:, [(frame[c].astype("str") != "").any() for c in frame.columns]]
     shown = L.display_frame(frame)
+    for col in shown.columns:  # words, not codes, in the explaining columns (never in values)
+        if col in _WORDED:
+            shown[col] = shown[col].map(L.plain_text)
     return _table(shown, total=max(affected, len(shown)), href=href)
+
+
+_WORDED = {"Object", "Item", "Field", "Issue", "Problem", "Suggested fix", "Suggested Fix"}
 
 
 def _table(frame: pd.DataFrame, total: int | None = None, href: str | None = None) -> dict:
