@@ -3,16 +3,27 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Tested versions: pyproject.toml keeps ranges, requirements.lock pins every package (all extras)
+# and `make install` installs within those pins.
+# To add a dependency: add it with a range to pyproject.toml, run `make lock`, commit both files.
+LOCK := requirements.lock
 
-.PHONY: install report test lint format sample bench clean
+.PHONY: install lock report test lint format sample bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c $(LOCK) -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# Re-resolve the pins from PyPI (newest versions within pyproject's ranges), for every platform.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--custom-compile-command "make lock" --quiet -o $(LOCK)
 
 report: install
 	$(BIN)/python -m assessment run data/sample --out reports/sample

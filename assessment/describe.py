@@ -87,7 +87,17 @@ def describe_frame(data: Any, source: str = "describe") -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=DESCRIBE_COLUMNS[:-1])
     for col in ("name", "key", "label", "type"):
         frame[col] = frame[col].astype("str")
-    frame["length"] = pd.array(frame["length"], dtype="Int64")
+    length = pd.to_numeric(frame["length"], errors="coerce")
+    wrong = frame["length"].notna() & (length.isna() | (length != length.round()))
+    if wrong.any():
+        i = int(wrong.to_numpy().argmax())
+        raise InputError(
+            f"field {frame['name'].iloc[i]!r}: length is not a whole number",
+            file=source,
+            row=i + 1,
+            column="length",
+        )
+    frame["length"] = pd.array(length, dtype="Int64")
     # Required on create: createable, not nillable, not defaulted, and not a checkbox
     # (booleans are never nillable but default to false) — export-formats.md §4.1.
     frame["required_on_create"] = (

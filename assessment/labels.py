@@ -265,13 +265,13 @@ REASONS: dict[str, str] = {
 
 # -------------------------------------------------------------------------------- lookups
 _SPEC_REF = re.compile(
-    r"\s*\((?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*|X\d+)"
-    r"(?:\s*(?:,|;|and)\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*|X\d+))*"
+    r"\s*\((?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*(?:\s+item\s+\d+)?|X\d+)"
+    r"(?:\s*(?:,|;|and)\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*(?:\s+item\s+\d+)?|X\d+))*"
     r"(?:\s*,?\s*(?i:unconfirmed|disagree))?\)"
-    r"|\s*§\s?\d+(?:\.\d+)*"
+    r"|\s*§\s?\d+(?:\.\d+)*(?:\s+item\s+\d+)?"
     r"|\s*\[\[[^\]]*\]\]:?"
     r"|,?\s*\b(?:UNCONFIRMED|DISAGREE)\b"
-    r"|\s*[,;]\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*)(?=\s*[),;])"
+    r"|\s*[,;]\s*(?:[A-Z]{1,3}\d?-\d+[a-z]?|§\s?\d+(?:\.\d+)*(?:\s+item\s+\d+)?)(?=\s*[),;])"
     r"|\s*\((?:[^()]*\bpolicy\b|[^()]*\b[a-z0-9]+(?:_[a-z0-9]+)+=)[^()]*\)"
 )
 _POLICY = re.compile(r"\bpolic(?:y|ies)\s+([a-z0-9]+(?:_[a-z0-9]+)+)")
@@ -405,11 +405,30 @@ def reason_label(code: Any = None, reason: Any = None) -> str:
     ``code`` may be a ``;``-joined list; the first known code wins.
     """
     if code is not None and not _isna(code):
+        registry = _reason_registry()
         for part in str(code).split(";"):
-            text = REASONS.get(part.strip())
+            text = REASONS.get(part.strip()) or registry.get(part.strip())
             if text:
                 return text
     return plain_text(reason)
+
+
+def _reason_registry() -> dict[str, str]:
+    """The simulator's reason codes (``sync.reasons``) as sentences; empty if unavailable."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        try:
+            from .sync.reasons import REASONS as codes
+        except ImportError:  # pragma: no cover - the simulator always ships with labels
+            codes = {}
+        _REGISTRY = {}
+        for code, entry in codes.items():
+            text = plain_text(entry[1] if isinstance(entry, tuple) else entry)
+            _REGISTRY[code] = (text[:1].upper() + text[1:] + ".") if text else ""
+    return _REGISTRY
+
+
+_REGISTRY: dict[str, str] | None = None
 
 
 def reason_labels(codes: pd.Series | None, reasons: pd.Series) -> pd.Series:

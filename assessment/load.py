@@ -175,7 +175,13 @@ def _strip_footer(text: str) -> tuple[str, str | None]:
         if not after or not any(_FOOTER_RE.match(ln.strip().strip('"')) for ln in after):
             continue
         # every footer line holds at most one non-empty cell
-        if all(len([c for c in next(csv.reader([ln])) if c.strip()]) <= 1 for ln in after):
+        try:
+            one_cell = all(
+                len([c for c in next(csv.reader([ln])) if c.strip()]) <= 1 for ln in after
+            )
+        except csv.Error:  # a stray CR or quote: not a report footer
+            continue
+        if one_cell:
             cut = tail_start + sum(len(ln) + 1 for ln in lines[:i])
             dropped = " | ".join(ln.strip().strip('"') for ln in after)[:200]
             return text[:cut], f"dropped {len(after)} report footer line(s): {dropped}"

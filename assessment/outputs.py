@@ -18,6 +18,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -123,13 +124,29 @@ def _make_dirs(path: Path) -> list[Path]:
     return missing
 
 
+STALE_STAGING_SECONDS = 24 * 3600
+
+
+def _remove_abandoned_staging(out_dir: Path) -> None:
+    """Staging folders of runs killed outright (no chance to clean up), a day old or more."""
+    now = time.time()
+    for folder in out_dir.glob(f"{STAGING_PREFIX}*"):
+        try:
+            if folder.is_dir() and now - folder.stat().st_mtime > STALE_STAGING_SECONDS:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            continue
+
+
 @contextmanager
 def staging(out_dir: Path) -> Iterator[Path]:
     """A fresh staging folder inside OUT_DIR; removed afterwards, whatever happens.
 
     On failure, OUT_DIR itself (and the parents this run created) are removed again when empty.
+    Staging folders a killed run left behind (a day old or more) are removed first.
     """
     created = _make_dirs(out_dir)
+    _remove_abandoned_staging(out_dir)
     stage = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=out_dir))
     try:
         yield stage

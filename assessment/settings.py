@@ -460,8 +460,9 @@ def parse_settings_yaml(data: bytes, source: str) -> tuple[Any, list[dict]]:
             file=source,
         )
     text, _, warnings = decode_text(data, source)
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # the reader rejects control characters already here
         return loader.get_single_data(), warnings
     except _YamlTooBig as exc:
         raise SettingsError(f"settings file refused: {exc}", file=source) from None
@@ -475,7 +476,8 @@ def parse_settings_yaml(data: bytes, source: str) -> tuple[Any, list[dict]]:
     except RecursionError:
         raise SettingsError("settings file refused: nested too deeply", file=source) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def read_settings(path: Path | None) -> tuple[ConnectorSettings, set[str], list[dict]]:

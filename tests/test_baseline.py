@@ -309,3 +309,21 @@ def test_notebook_views_list_every_change(tmp_path):
     moves = bl.moves_frame(doc)
     assert sorted(moves["to"]) == ["(no longer in the export)", "stale_crm_id"]
     assert bl.provenance_frame(doc).loc["input files changed", "now"].startswith("none")
+
+
+@needs_sample
+def test_report_section_since_the_last_assessment(cleaned):
+    from assessment import report
+
+    root, base, org, _ = cleaned
+    out = root / "report-run"
+    assert _cli("run", org, "--out", out, "--no-report", "--baseline", base).returncode == 0
+    data = report.load(out)
+    html = str(report.section(data, "baseline"))
+    fixed = html.split("What the cleanup achieved")[1].split("What got worse")[0]
+    assert "<code>DUP001</code>" in fixed  # named under what the cleanup achieved
+    assert "outcomes/moved.csv" in html and "(no longer in the export)" in html
+    assert "the moves come from the changed exports (prospects.csv)" in html
+    page = report.render_html(data)
+    assert page.index('id="since-last"') < page.index('id="first-sync"')  # near the top
+    assert 'id="since-last"' not in report.section(report.load(base), "baseline")

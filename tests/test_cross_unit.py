@@ -193,3 +193,8 @@ def test_batch_of_business_units_writes_cross_unit_findings(tmp_path):
         (r.verdict, r.score) for r in summary.runs
     ]
     assert [r.cross_unit for r in again.runs] == [r.cross_unit for r in summary.runs]
+    from assessment import report
+
+    html = str(report.section(report.load(tmp_path / "out" / "u2"), "cross_unit"))
+    assert "Business units of this Salesforce org" in html and "XBU002" in html
+    assert "u1, u2, u3" in html

@@ -49,6 +49,12 @@ def test_every_outcome_and_verdict_has_words():
         ),
         ("deleted, merged (ID-5, M-20)", "deleted, merged"),
         ("see §3.7 for more", "see for more"),
+        ("not reversible (§11 item 20)", "not reversible"),
+        (
+            "owner as assigned user (Salesforce wins, U-3).",
+            "owner as assigned user (Salesforce wins).",
+        ),
+        ("Opted Out uses use_salesforce", "Opted Out uses \u201cUse Salesforce's value\u201d"),
         ("[[crm_deleted]]: gone", "gone"),
         ("not counted (SY-4, UNCONFIRMED)", "not counted"),
         (pd.NA, ""),
@@ -84,3 +90,14 @@ def test_display_frame_has_no_na_and_labels_codes():
     assert "Will link by email" in text and "1,200" in text
     assert "<NA>" not in text and "nan" not in text and "NaN" not in text
     assert list(shown.columns) == ["Outcome", "Records", "Why", "Reason code"]
+
+
+def test_reason_codes_of_the_simulator_read_as_sentences():
+    import re
+
+    from assessment.sync.reasons import REASONS
+
+    for code in REASONS:  # Salesforce error codes (INVALID_EMAIL_ADDRESS) are quoted on purpose
+        text = labels.reason_label(code, "fallback")
+        assert text and text != "fallback" and "[[" not in text, code
+        assert not re.search(r"\b[a-z]+_[a-z]", text), code

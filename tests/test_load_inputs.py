@@ -420,3 +420,31 @@ def test_pipe_and_broken_link_are_listed_never_opened(tmp_path):
     reasons = {e["path"]: e["reason"] for e in snap.load_report.ignored_inputs()}
     assert "not a regular file" in reasons["Contact.csv"]
     assert "broken link" in reasons["User.csv"]
+
+
+@pytest.mark.parametrize(
+    "name, data, needle",
+    [
+        ("connector.yml", b"org_name: a\x07b\n", "not valid YAML"),  # control character
+        ("connector.yml", b"\xe3}\x96\x14E\xc8", "not valid YAML"),  # binary junk
+        ("describe/Lead.json", b'{"fields": [{"name": "A", "length": "abc"}]}', "length"),
+    ],
+)
+def test_junk_settings_and_describe_are_input_errors(tmp_path, name, data, needle):
+    # found by fuzzing: these ended as exit 1 (yaml ReaderError, int("abc"))
+    _write(tmp_path, "Lead.csv", LEADS)
+    path = _write(tmp_path, name, data)
+    with pytest.raises(InputError) as exc:
+        load_org(tmp_path, progress=False)
+    assert needle in str(exc.value) and name in str(exc.value)
+    assert _digest(path) == hashlib.sha256(data).hexdigest()
+
+
+def test_stray_cr_in_a_tail_line_is_no_crash(tmp_path):
+    # found by fuzzing: the report-footer scan met a CR inside a line (csv.Error, exit 1)
+    data = b"Id,Email,LastName\n00Q000000000001EAA,a@x.com,A\n\nGrand Totals\rx,y\n"
+    _write(tmp_path, "Lead.csv", data)
+    try:
+        load_org(tmp_path, progress=False)
+    except InputError:
+        pass  # refusing is fine; an unexpected exception type is not

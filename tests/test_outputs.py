@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,18 @@ def test_check_out_dir_refuses_a_file(tmp_path):
     with pytest.raises(InputError) as err:
         outputs.check_out_dir(tmp_path / "f" / "x")
     assert err.value.exit_code == 2
+
+
+def test_staging_left_by_a_killed_run_is_cleaned_up(tmp_path):
+    org = _tiny_org(tmp_path / "org")
+    out = tmp_path / "out"
+    old = out / f"{outputs.STAGING_PREFIX}killed"
+    recent = out / f"{outputs.STAGING_PREFIX}running"
+    for folder in (old, recent):
+        folder.mkdir(parents=True)
+        (folder / "readiness.json").write_text("{}")
+    day_ago = time.time() - outputs.STALE_STAGING_SECONDS - 60
+    os.utime(old, (day_ago, day_ago))
+    assess(org, out, report=False)
+    assert not old.exists()
+    assert recent.exists()  # perhaps another run's, still working

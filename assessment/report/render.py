@@ -27,6 +27,7 @@ REPORT_NOTEBOOK = Path(
 SECTIONS = {  # name → partial; the notebook and the batch index use these names
     "first_screen": "_first_screen.html.j2",
     "baseline": "_baseline.html.j2",
+    "cross_unit": "_cross_unit.html.j2",
     "plan": "_plan.html.j2",
     "contents": "_contents.html.j2",
     "sync": "_sync.html.j2",
@@ -71,14 +72,34 @@ def section(data: ReportData | None, name: str, area: str | None = None) -> Html
     if data is None:
         return Html("")
     tpl = environment().get_template("section.html.j2")
+    css = scoped_css()
     if name == "area":
         found = next((a for a in data.areas if a["key"] == area), None)
         if found is None:
             return Html("")
-        return Html(tpl.render(d=data, area=found))
+        return Html(tpl.render(d=data, area=found, css=css))
     if name not in SECTIONS:
         raise ReportError(f"unknown report section {name!r}; known: {', '.join(SECTIONS)}, area")
-    return Html(tpl.render(d=data, area=None, partial=SECTIONS[name]))
+    return Html(tpl.render(d=data, area=None, partial=SECTIONS[name], css=css))
+
+
+@lru_cache(maxsize=1)
+def scoped_css() -> str:
+    """The report's style limited to ``.readiness-report`` (a notebook page keeps its own look)."""
+    import jinja2
+
+    css = environment().loader.get_source(environment(), "_style.css")[0]
+    css = css.replace("html{-webkit-text-size-adjust:100%}", "").replace(
+        "*{box-sizing", ".readiness-report *{box-sizing"
+    )
+    css = css.replace("body{", ".readiness-report{").replace("main{", ".readiness-report main{")
+    css = re.sub(
+        r"(^|})\s*(h1|h2|h3|a|p|table|th,td|th|code|details|summary)\b",
+        r"\1.readiness-report \2",
+        css,
+        flags=re.M,
+    )
+    return str(jinja2.utils.markupsafe.Markup(css))
 
 
 def org_summary(data: ReportData, prefix: str = "") -> Html:

@@ -426,12 +426,16 @@ def moved(changed: pd.DataFrame, kind: str) -> pd.DataFrame:
 
 def what_if_view(run, changes: dict | None = None, mask_pii: bool = False) -> Html:
     """Outcome counts now and under CHANGES, side by side, and the records that move."""
+    from ..errors import InputError
     from .workbench import compare_settings
 
     changes = DEFAULT_WHAT_IF if changes is None else changes
     said = ", ".join(f"{labels.humanize(k)} = {labels.fmt_value(v)}" for k, v in changes.items())
     parts = [STYLE, f"<p><b>Changed:</b> {esc(said or 'nothing')}</p>"]
-    result = compare_settings(run, **changes)
+    try:
+        result = compare_settings(run, **changes)
+    except InputError as exc:  # a finished run without its exports: say what is needed
+        return Html("\n".join([*parts, f"<p>The what-if needs the exports: {esc(str(exc))}.</p>"]))
     for kind, title, counts, changed in (
         ("prospects", "Prospects", result.prospects, result.changed_prospects),
         ("salesforce", "Salesforce records", result.salesforce, result.changed_salesforce),

@@ -219,6 +219,13 @@ def open_run(data_dir=None, settings_file=None, out_dir=None, progress: bool = T
     return analyse_once(data_dir, settings_file, progress)
 
 
+def same_exports(run: Run, data_dir: Path) -> str | None:
+    """None when DATA_DIR holds the files a finished RUN read (by checksum), else the first that differs."""
+    read = {f: (m or {}).get("sha256") for f, m in (run.readiness.get("inputs") or {}).items()}
+    sums = input_checksums(data_dir)
+    return next((f for f, sha in read.items() if sha and sums.get(f) != sha), None)
+
+
 def analysed(run: Run, progress: bool = True) -> Run:
     """RUN itself when it holds the loaded exports, else its export folder analysed (cached)."""
     if run.snapshot is not None:
@@ -226,6 +233,13 @@ def analysed(run: Run, progress: bool = True) -> Run:
     if run.data_dir is None:
         raise InputError(
             "this needs the export folder: give data_dir as well as out_dir", file=str(run.out_dir)
+        )
+    differs = same_exports(run, run.data_dir)
+    if differs is not None:
+        raise InputError(
+            f"data_dir does not hold the exports this finished run read ({differs} differs); "
+            "give the export folder it assessed",
+            file=str(run.data_dir),
         )
     return analyse_once(run.data_dir, run.settings_file, progress)
 
