@@ -560,7 +560,7 @@ def test_report_plan_section_shows_steps_and_recommendations(tmp_path):
     text = str(report.section(report.load(tmp_path / "out"), "plan"))
     assert 'id="the-plan"' in text and "order of doing" in text and "Fix first" in text
     assert 'id="rec-rec-person-accounts"' in text  # a change is listed with its effect
-    assert "create_lead → match_email: 1" in text and "M-18, M-19" in text
+    assert "create lead → match email: 1" in text and "M-18, M-19" in text  # words; source as code
     assert "current choices confirmed" in text  # confirmations are folded away, not lost
     assess(data, tmp_path / "bare", report=False, plan=False)
     assert 'id="the-plan"' not in str(report.section(report.load(tmp_path / "bare"), "plan"))
