@@ -395,10 +395,8 @@ def _executor(runner, workers: int | None, scheduler: str | None, n: int):
     return lambda tasks, bar: _run_processes(tasks, runner, workers, bar)
 
 
-def _sf_key(folder: Path) -> str | None:
-    """What ties an org folder to its Salesforce org before it is assessed (cross_unit.org_key)."""
-    import hashlib
-
+def _sf_files(folder: Path) -> list[Path] | str | None:
+    """The Salesforce export files of an org folder, or ``"id:<org id>"`` from connector.yml."""
     from .load import classify_file
     from .settings import find_settings_file, load_settings
 
@@ -408,21 +406,40 @@ def _sf_key(folder: Path) -> str | None:
         return None  # the org will fail on its settings anyway
     if org_id:
         return f"id:{org_id}"
-    digests = sorted(
-        hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in folder.iterdir()
-        if p.is_file() and classify_file(p.name) in SF_TABLES
+    files = sorted(
+        (p for p in folder.iterdir() if p.is_file() and classify_file(p.name) in SF_TABLES),
+        key=lambda p: p.name.lower(),
     )
-    return "exports:" + ";".join(digests) if digests else None
+    return files or None
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    with path.open("rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def predicted_units(folders: list[Path]) -> set[str]:
-    """Folder names that look like units of one Salesforce org (same org id or Salesforce exports)."""
+    """Folder names that look like units of one Salesforce org (same org id or Salesforce exports).
+
+    Mirrors cross_unit.org_key before the assessment: exports are hashed only when another
+    folder holds Salesforce files of the same sizes (large orgs are not read for nothing).
+    """
+    found = {f.name: _sf_files(f) for f in folders}
+    sizes: dict[tuple, list[str]] = {}
+    for name, files in found.items():
+        if isinstance(files, list):
+            sizes.setdefault(tuple(sorted(p.stat().st_size for p in files)), []).append(name)
     keys: dict[str, list[str]] = {}
-    for folder in folders:
-        key = _sf_key(folder)
-        if key is not None:
-            keys.setdefault(key, []).append(folder.name)
+    for name, files in found.items():
+        if isinstance(files, str):
+            keys.setdefault(files, []).append(name)
+        elif isinstance(files, list):
+            same_size = sizes[tuple(sorted(p.stat().st_size for p in files))]
+            if len(same_size) > 1:
+                key = "exports:" + ";".join(sorted(_digest(p) for p in files))
+                keys.setdefault(key, []).append(name)
     return {name for names in keys.values() if len(names) > 1 for name in names}
 
 

@@ -198,3 +198,22 @@ def test_batch_of_business_units_writes_cross_unit_findings(tmp_path):
     html = str(report.section(report.load(tmp_path / "out" / "u2"), "cross_unit"))
     assert "Business units of this Salesforce org" in html and "XBU002" in html
     assert "u1, u2, u3" in html
+
+
+def test_units_are_predicted_before_the_assessment(tmp_path):
+    def org(name, lead_text, yml=""):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "Lead.csv").write_text(lead_text, encoding="utf-8")
+        (folder / "prospects.csv").write_text(f"Prospect Id\n{name}\n", encoding="utf-8")
+        (folder / "connector.yml").write_text(yml, encoding="utf-8")
+        return folder
+
+    folders = [
+        org("a", "Id\n00Q000000000001AAA\n"),
+        org("b", "Id\n00Q000000000001AAA\n"),  # the same Salesforce export as a
+        org("c", "Id\n00Q000000000002AAA\n"),  # same size, other content: alone
+        org("d", "Id\n1\n", "salesforce_org_id: 00D000000000009\n"),
+        org("e", "Id\n2\n", "salesforce_org_id: 00D000000000009\n"),  # same org id as d
+    ]
+    assert batch.predicted_units(folders) == {"a", "b", "d", "e"}

@@ -203,3 +203,22 @@ def test_mask_folder_masks_csv_json_notebook_and_page(tmp_path):
     }
     page = (tmp_path / "report.html").read_text()
     assert "Ana Lima" not in page.replace(png, "") and png in page and "Acme Corp" in page
+
+
+def test_salesforce_system_users_are_not_people():
+    users = pd.DataFrame(
+        {
+            "id": ["005A", "005B"],
+            "name": ["B2BMA Integration", "Greta Frost"],
+            "first_name": ["B2BMA", "Greta"],
+            "last_name": ["Integration", "Frost"],
+        },
+        dtype="str",
+    )
+    values = privacy.personal_values(SimpleNamespace(tables={"sf_users": users}))
+    cells = ["the Integration user runs the sync", "owned by Greta Frost"]
+    masked = privacy.mask_cells(pa.array(cells), values).to_pylist()
+    assert masked == ["the Integration user runs the sync", "owned by G*** F***"]
+    assert privacy.mask_cells(pa.array(["B2BMA Integration"]), values).to_pylist() == [
+        "B*** I***"  # a whole value is masked whole
+    ]

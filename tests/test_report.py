@@ -242,7 +242,7 @@ def test_first_screen_escapes_and_ranks_by_impact(tmp_path):
     first = str(report.section(data, "first_screen"))
     assert "acme &lt;b&gt;corp&lt;/b&gt;" in first and "<b>corp" not in first
     assert "Not ready" in first and ">42<" in first
-    # blocker × 1 record (30) vs warning × 30 records (240): the warning has more impact
+    # blocker × 1 record (10) vs warning × 30 records (30): the warning has more impact
     assert [c["code"] for c in data.fix_first] == ["DUP002", "FLD007"]
     assert 'href="actions/DUP002.csv"' in first  # a relative link that survives zipping
 
@@ -528,3 +528,12 @@ def test_report_of_a_million_record_org_stays_under_a_megabyte(tmp_path):
     page = report.render_html(report.load(out))
     assert len(page.encode()) < 1_000_000
     assert "1,000,000" in page
+
+
+def test_fix_first_puts_a_blocker_before_a_warning_on_somewhat_more_records(tmp_path):
+    checks = [
+        dict(READINESS["checks"][0], affected=60),  # warning × 60
+        dict(READINESS["checks"][1], affected=20),  # blocker × 20 weighs more
+    ]
+    data = report.load(write_stub(tmp_path / "o", dict(READINESS, checks=checks)))
+    assert [c["code"] for c in data.fix_first] == ["FLD007", "DUP002"]

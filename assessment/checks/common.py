@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import header_key
+from ..sync.users import map_users
 from .registry import CheckContext
 
 # Outcomes under which a prospect is (or will be) paired with a Salesforce record (contract §4).
@@ -145,9 +146,10 @@ def describe_fields(ctx: CheckContext, obj: str) -> pd.DataFrame | None:
 def user_mapping(ctx: CheckContext) -> pd.DataFrame:
     """Pardot users with the Salesforce user each maps to (U-1, U-2).
 
-    The simulator's own user resolution is used when it exposes one (``simulation.users``);
-    otherwise: the v5 ``salesforce_user_id`` (User Sync), else the CRM Username equal to a
-    Salesforce username, else (the "automatically match users" setting) the same email.
+    The simulator's own user resolution (``simulation.users``, decided once in
+    ``sync.users.map_users``): the v5 ``salesforce_user_id`` (User Sync), else the CRM Username
+    equal to a Salesforce username, else (the "automatically match users" setting) the same
+    email; without a simulation frame the same function runs on the users.
     Columns: ``user_id, email, email_key, sf_user_id, mapped_by, is_active``.
     """
     sim_users = getattr(ctx.simulation, "users", None)
@@ -169,33 +171,15 @@ def user_mapping(ctx: CheckContext) -> pd.DataFrame:
             index=pusers.index,
         )
     else:
-        # Same resolution as the simulator (sync._sf_user_ids): a v5 salesforceId is taken as
-        # given; usernames and emails map only when exactly one Salesforce user has them.
-        named = sfu.dropna(subset=["username"]).assign(
-            k=lambda f: f["username"].str.strip().str.casefold()
-        )
-        by_username = named[~named["k"].duplicated(keep=False)].set_index("k")["id"]
-        # Email match only when exactly one Salesforce user has the email (else ambiguous: USR005).
-        sf_email = sfu.dropna(subset=["email_key"])
-        unique_email = sf_email[~sf_email["email_key"].duplicated(keep=False)]
-        by_email = unique_email.set_index("email_key")["id"]
-        direct = pusers["salesforce_user_id"]
-        via_name = pusers["salesforce_username"].str.strip().str.casefold().map(by_username)
-        via_email = pusers["email_key"].map(by_email)
-        if not ctx.settings.auto_match_users:
-            via_email = via_email.where(False)
-        sf_user = direct.fillna(via_name).fillna(via_email).astype("str")
-        mapped_by = pd.Series(None, index=pusers.index, dtype="str")
-        mapped_by = mapped_by.mask(via_email.notna(), "email")
-        mapped_by = mapped_by.mask(via_name.notna(), "crm_username")
-        mapped_by = mapped_by.mask(direct.notna(), "salesforce_user_id")
+        # No simulation frame: the simulator's own resolution, run on these users (U-1, U-2).
+        sf_user, mapped_by = map_users(pusers, sfu, ctx.settings)
         out = pd.DataFrame(
             {
                 "user_id": pusers["user_id"],
                 "email": pusers["email"],
                 "email_key": pusers["email_key"],
-                "sf_user_id": sf_user,
-                "mapped_by": mapped_by,
+                "sf_user_id": sf_user.set_axis(pusers.index),
+                "mapped_by": mapped_by.set_axis(pusers.index),
             },
             index=pusers.index,
         )

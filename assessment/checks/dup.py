@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..normalize import email_is_valid
+from ..sync.records import match_keys
 from .common import live_positions
 from .registry import CheckContext, Outcome, check, concat_findings, make_findings
 
@@ -258,9 +259,15 @@ def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int
     )
 
 
-def _build_emails(ctx: CheckContext) -> _EmailIndex:
+def _build_emails(ctx: CheckContext, normalized: bool) -> _EmailIndex:
     sources = [src for src in _EMAIL_SOURCES if ctx.has(src[1])]
-    codes, n_keys = _factorize_together([ctx.table(table)[key] for _, table, _, key in sources])
+    keys = []
+    for _, table, email, key in sources:
+        t = ctx.table(table)
+        # The keys the simulator matches on (sync.records.match_keys: the normalize key, or the
+        # raw value with policy email_case_insensitive off); DUP005 always groups normalised.
+        keys.append(t[key] if normalized else match_keys(t[email], t[key], ctx.settings))
+    codes, n_keys = _factorize_together(keys)
     parts = {}
     for (obj, table, col, key), table_codes in zip(sources, codes, strict=True):
         positions = live_positions(ctx, table)
@@ -268,12 +275,18 @@ def _build_emails(ctx: CheckContext) -> _EmailIndex:
     return _EmailIndex(parts, n_keys)
 
 
-def _emails(ctx: CheckContext) -> _EmailIndex:
-    """The run's email index (built once, shared by DUP001-DUP006)."""
-    return ctx.shared("dup_emails", lambda: _build_emails(ctx))
+def _emails(ctx: CheckContext, normalized: bool = False) -> _EmailIndex:
+    """The run's email index (built once, shared by DUP001-DUP006): keys as the simulator
+    matches them, or (``normalized``) always trimmed and case-folded."""
+    if normalized and ctx.settings.email_case_insensitive:
+        normalized = False  # the same keys: one index
+    name = "dup_emails_normalized" if normalized else "dup_emails"
+    return ctx.shared(name, lambda: _build_emails(ctx, normalized))
 
 
-def _all_emails(ctx: CheckContext, rows: dict[str, np.ndarray]) -> pd.DataFrame:
+def _all_emails(
+    ctx: CheckContext, rows: dict[str, np.ndarray], normalized: bool = False
+) -> pd.DataFrame:
     """Live records with their email: object, record id, prospect id, sf id, raw email, key.
 
     ``rows`` selects, per object, which of its live records (a mask over them) to return;
@@ -281,7 +294,7 @@ def _all_emails(ctx: CheckContext, rows: dict[str, np.ndarray]) -> pd.DataFrame:
     ``_EMAIL_SOURCES`` order, of those records in table order.
     """
     parts = []
-    for part in _emails(ctx).parts.values():
+    for part in _emails(ctx, normalized).parts.values():
         if part.obj not in rows:
             continue
         picked = part.positions[rows[part.obj]]
@@ -339,10 +352,10 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
     ## Known false positives
     None known: the raw values really differ.
     """
-    parts = _emails(ctx).parts.values()
+    parts = _emails(ctx, normalized=True).parts.values()
     # A key group can hold several distinct raw emails only if one of its emails is blank or
     # differs from the key itself: only those groups' emails are compared.
-    odd_key = np.zeros(_emails(ctx).n_keys + 1, dtype=bool)
+    odd_key = np.zeros(_emails(ctx, normalized=True).n_keys + 1, dtype=bool)
     for part in parts:
         t = ctx.table(part.table)
         email = pa.array(t[part.email].astype("str"), type=pa.large_string())
@@ -351,7 +364,7 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
         odd_key[part.key_codes[odd[part.positions]] + 1] = True
     odd_key[0] = False  # blank keys form no group
     candidates = {p.obj: odd_key[p.key_codes + 1] for p in parts}
-    c = _all_emails(ctx, candidates)
+    c = _all_emails(ctx, candidates, normalized=True)
     key = np.concatenate([p.key_codes[candidates[p.obj]] for p in parts])
     email, email_uniques = pd.factorize(c["email"])
     # Distinct raw emails per email key (nunique: blank emails not counted), from the codes:
@@ -359,7 +372,7 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
     both = email >= 0
     width = len(email_uniques) + 1
     pairs = pd.unique(key[both] * width + email[both])
-    variants = np.bincount(pairs // width, minlength=_emails(ctx).n_keys)
+    variants = np.bincount(pairs // width, minlength=_emails(ctx, normalized=True).n_keys)
     hit = c[variants[key] > 1]
     found = make_findings(
         "DUP005",

@@ -8,7 +8,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..fields import effective_mappings
+from ..sync.create_leads import NOT_WRITTEN
 from ..sync.reasons import has_code
+from ..sync.values import compare_text
+from ..sync.write_errors import PICKLIST_TYPES, TEXT_TYPES, max_length, picklist_misses, too_long
 from .common import (
     PAIRED_OUTCOMES,
     describe_fields,
@@ -30,12 +33,11 @@ from .registry import (
 )
 
 OBJECTS = ("Lead", "Contact")
-_TEXT_SF_TYPES = {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist"}
 _NUMBER_SF_TYPES = {"double", "int", "currency", "percent", "long"}
 
 
 # Fields the connector does not write through the value path (F-5 fixed fields; email is DUP006).
-_NOT_WRITTEN = {"score", "grade", "campaign_id", "assigned_user", "email"}
+_NOT_WRITTEN = NOT_WRITTEN
 
 
 def _effective(ctx: CheckContext) -> pd.DataFrame:
@@ -255,6 +257,7 @@ class _ProspectValues:
     """
 
     def __init__(self, ctx: CheckContext):
+        self.settings = ctx.settings
         self.table = ctx.table("pardot_prospects")
         self.live = np.zeros(len(self.table), dtype=bool)
         self.live[live_positions(ctx, "pardot_prospects")] = True
@@ -268,6 +271,15 @@ class _ProspectValues:
             filled = (values.notna() & (values != "")).to_numpy(dtype=bool) & self.live
             self._seen[col] = (values, filled)
         return self._seen[col]
+
+    def compared(self, col: str) -> tuple[pd.Series, np.ndarray]:
+        """(values as the simulator writes them, ``sync.values.compare_text``; mask of live
+        prospects with a value)."""
+        key = "compared:" + col
+        if key not in self._seen:
+            values = compare_text(self.table[col], self.settings, is_sf=False)
+            self._seen[key] = (values, values.notna().to_numpy(dtype=bool) & self.live)
+        return self._seen[key]
 
     def raw(self, col: str) -> tuple[pd.Series, np.ndarray]:
         """(untrimmed values on every row, their lengths: 0 for a blank)."""
@@ -316,22 +328,14 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     parts, restricted = [], False
     prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, col in _prospect_fields(ctx, obj, {"picklist", "multipicklist"}):
-            values, filled = prospects.get(col)
-            allowed = set(meta["picklist_values"] or ())
-            if meta["type"] == "multipicklist":
-                filled_rows = np.flatnonzero(filled)
-                pieces = (
-                    values.take(filled_rows)
-                    .reset_index(drop=True)
-                    .str.split(";")
-                    .explode()
-                    .str.strip()
-                )
-                bad_piece = ~pieces.isin(allowed) & (pieces != "")
-                bad_rows = filled_rows[pieces[bad_piece].index.unique().to_numpy(dtype=np.int64)]
-            else:
-                bad_rows = np.flatnonzero(filled & ~values.isin(allowed).to_numpy(dtype=bool))
+        for meta, col in _prospect_fields(ctx, obj, PICKLIST_TYPES):
+            # The simulator's rule and value form (sync.write_errors): exact values, each
+            # multi-select part untrimmed (§3.7).
+            values, filled = prospects.compared(col)
+            rows = np.flatnonzero(filled)
+            multi = meta["type"] == "multipicklist"
+            part = values.take(rows)
+            bad_rows = rows[picklist_misses(part, meta["picklist_values"], multi)]
             if not len(bad_rows):
                 continue
             is_restricted = bool(meta["restricted_picklist"])
@@ -390,19 +394,20 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     parts = []
     prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, col in _prospect_fields(ctx, obj, _TEXT_SF_TYPES):
-            length = meta["length"]
-            if pd.isna(length) or int(length) <= 0:
+        for meta, col in _prospect_fields(ctx, obj, TEXT_TYPES):
+            length = max_length(meta)
+            if length is None:
                 continue
-            # Trimming never lengthens a value: only values longer untrimmed are trimmed.
+            # Trimming never lengthens a value: only values longer untrimmed are compared as
+            # the simulator writes them (sync.values.compare_text, sync.write_errors).
             raw, raw_length = prospects.raw(col)
-            rows = np.flatnonzero(prospects.live & (raw_length > int(length)))
-            trimmed = raw.take(rows).str.strip()
-            too_long = (trimmed.str.len() > int(length)).to_numpy(dtype=bool, na_value=False)
-            long_rows = rows[too_long]
+            rows = np.flatnonzero(prospects.live & (raw_length > length))
+            written = compare_text(raw.take(rows), ctx.settings, is_sf=False)
+            over = too_long(written, meta)
+            long_rows = rows[over]
             if not len(long_rows):
                 continue
-            values = trimmed[too_long]
+            values = written[over]
             p = prospects.who(long_rows)
             parts.append(
                 make_findings(
@@ -413,8 +418,8 @@ def value_too_long(ctx: CheckContext) -> Outcome:
                     email=p["email"],
                     field=f"{obj}.{meta['name']}",
                     value=values,
-                    message=f"longer than {obj}.{meta['name']} ({int(length)} characters)",
-                    suggested_fix=f"shorten to {int(length)} characters",
+                    message=f"longer than {obj}.{meta['name']} ({length} characters)",
+                    suggested_fix=f"shorten to {length} characters",
                 )
             )
     found = concat_findings(parts)
@@ -657,6 +662,30 @@ def unmapped_custom_fields(ctx: CheckContext) -> Outcome:
     )
 
 
+def _opt_out_pairs(ctx: CheckContext) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
+    """Paired prospects (linked or matched, including pairs whose other writes are predicted
+    to fail) with the Pardot and the Salesforce opt-out of each pair."""
+    sf_ids, sf_opted = [], []
+    for table in ("sf_leads", "sf_contacts"):
+        if ctx.has(table):
+            t = ctx.table(table)
+            sf_ids.append(t["id"])
+            sf_opted.append(t["has_opted_out_of_email"])
+    p = ctx.simulation.prospects
+    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
+        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
+    ]
+    pros = ctx.table("pardot_prospects")
+    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
+    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
+    if sf_ids:
+        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
+        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
+    else:
+        sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
+    return paired, pardot, sf_val
+
+
 @check(
     "FLD009",
     "opt-out-sync",
@@ -699,25 +728,7 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             empty_findings(), "Opted Out is not mapped: opt-outs do not sync.", failed=False
         )
     behaviour = str(row["sync_behavior"].iloc[0])
-    sf_ids, sf_opted = [], []
-    for table in ("sf_leads", "sf_contacts"):
-        if ctx.has(table):
-            t = ctx.table(table)
-            sf_ids.append(t["id"])
-            sf_opted.append(t["has_opted_out_of_email"])
-    p = ctx.simulation.prospects
-    # Paired: linked or matched, including pairs whose other writes are predicted to fail.
-    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
-        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
-    ]
-    pros = ctx.table("pardot_prospects")
-    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
-    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
-    if sf_ids:
-        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
-        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
-    else:
-        sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
+    paired, pardot, sf_val = _opt_out_pairs(ctx)
     # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.
     differ = (pardot != sf_val).fillna(False).astype(bool)
     unknown = int((pardot.isna() | sf_val.isna()).sum())

@@ -20,7 +20,8 @@ def unassigned_no_match(ctx: CheckContext) -> Outcome:
     ## What it checks
     Prospects the simulation predicts as `pardot_only` that are not assigned to a user: no CRM
     id, no matching lead or contact, no assignment. Prospects with CRM sync disabled are left
-    out (reason code `M-22.sync_disabled`).
+    out, and so are archived prospects and blank emails (DUP006): the check lists
+    the simulator's `CR-4.unassigned_no_match` decisions.
 
     ## Why it matters
     They will not reach Salesforce at unpause (CR-4): sales will not see them. Often intended,
@@ -34,8 +35,11 @@ def unassigned_no_match(ctx: CheckContext) -> Outcome:
     Prospects kept out of Salesforce on purpose.
     """
     p = ctx.simulation.prospects
-    disabled = has_code(p["reason_code"], "M-22.sync_disabled")
-    hit = p[(p["outcome"] == "pardot_only") & ~_assigned(p) & ~disabled]
+    # The simulator's decision (CR-4): not recycle-binned, not sync-disabled, no usable email
+    # match and unassigned; blank emails (M-16) are DUP006's.
+    hit = p[
+        (p["outcome"] == "pardot_only") & has_code(p["reason_code"], "CR-4.unassigned_no_match")
+    ]
     found = make_findings(
         "UNA001",
         "Prospect",

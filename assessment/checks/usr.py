@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 
 from ..normalize import PREFIX_GROUP
-from .common import first_match_values, has_policy, is_true, live_positions, user_mapping
+from ..sync.reasons import has_code
+from .common import first_match_values, is_true, live_positions, user_mapping
 from .registry import (
     NEED_SIMULATION,
     CheckContext,
@@ -90,7 +91,7 @@ def prospects_owned_by_unmapped(ctx: CheckContext) -> Outcome:
     """
     p = ctx.simulation.prospects
     creating = p["outcome"].isin(["create_lead", "will_error"]) & p["sf_id"].isna()
-    hit = p[creating & has_policy(p["policies"], "unmapped_owner")]
+    hit = p[has_code(p["reason_code"], "U-4.owner_unmapped")]  # the simulator's decision
     found = make_findings(
         "USR002",
         "Prospect",

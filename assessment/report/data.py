@@ -23,7 +23,9 @@ from ..errors import ReportError
 SAMPLE_ROWS = 10  # records shown per check; the full lists are the action files
 FIX_FIRST = 5  # checks on the first screen
 PLAN_FIRST = 5  # plan steps shown before "the other steps"
-WEIGHTS = {"blocker": 30.0, "warning": 8.0, "info": 0.0}  # readiness.py score weights
+# Ranking weights of "Fix first" (impact = weight × records affected): a blocker weighs ten
+# warnings, so a blocker on a few records comes before a warning on many.
+WEIGHTS = {"blocker": 10.0, "warning": 1.0, "info": 0.0}
 HOW_TO_PRODUCE = (
     "No output folder given: run `python -m assessment run EXPORT_FOLDER --out OUT_FOLDER`, "
     "then open this notebook with out_dir set to OUT_FOLDER."

@@ -27,6 +27,7 @@ TEXT_TYPES = frozenset(
         "encryptedstring",
     }
 )
+PICKLIST_TYPES = frozenset({"picklist", "multipicklist"})
 # The order Salesforce reports failures in: a record gets the first code that applies.
 ERROR_ORDER = (
     "CANNOT_UPDATE_CONVERTED_LEAD",
@@ -38,7 +39,7 @@ ERROR_ORDER = (
 )
 
 
-def max_length(meta: dict | None) -> int | None:
+def max_length(meta) -> int | None:
     """The maximum length Salesforce enforces on a field, or None (not a text type, no length)."""
     if meta is None or str(meta.get("type") or "") not in TEXT_TYPES:
         return None
@@ -48,18 +49,33 @@ def max_length(meta: dict | None) -> int | None:
     return int(length)
 
 
-def not_in_picklist(values: pd.Series, meta: dict | None) -> np.ndarray:
-    """Values a restricted picklist refuses: exact value, case and spaces included (K2, H22
-    KB 000384095); a multi-select value fails when any ``;`` part does."""
-    ftype = str((meta or {}).get("type") or "")
-    if not (meta and meta.get("restricted_picklist") and ftype in ("picklist", "multipicklist")):
-        return np.zeros(len(values), dtype=bool)
-    allowed = list(meta.get("picklist_values") or ())
-    if ftype == "multipicklist":
+def picklist_misses(values: pd.Series, allowed, multi: bool) -> np.ndarray:
+    """Values that are not exactly one of ``allowed``, case and spaces included (§3.7: "values
+    match exactly (case and leading/trailing spaces)", K2, H22 KB 000384095). A multi-select
+    value misses when any ``;`` part does (H18); parts are not trimmed: " AMER" is not "AMER".
+    Blank values (NA) never miss."""
+    allowed = list(allowed or ())
+    if multi:
         exploded = values.str.split(";").explode()
         miss = (~exploded.isin(allowed) & exploded.notna()).groupby(level=0).any()
         return miss.reindex(values.index, fill_value=False).to_numpy(dtype=bool)
-    return ~values.isin(allowed).to_numpy(dtype=bool)
+    return (~values.isin(allowed) & values.notna()).to_numpy(dtype=bool)
+
+
+def not_in_picklist(values: pd.Series, meta) -> np.ndarray:
+    """Values a restricted picklist refuses (INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST)."""
+    ftype = str((meta if meta is not None else {}).get("type") or "")
+    if meta is None or not meta.get("restricted_picklist") or ftype not in PICKLIST_TYPES:
+        return np.zeros(len(values), dtype=bool)
+    return picklist_misses(values, meta.get("picklist_values"), ftype == "multipicklist")
+
+
+def too_long(values: pd.Series, meta) -> np.ndarray:
+    """Values longer than the field's Salesforce length (STRING_TOO_LONG, F-14, X9)."""
+    length = max_length(meta)
+    if length is None:
+        return np.zeros(len(values), dtype=bool)
+    return (values.str.len() > length).fillna(False).to_numpy(dtype=bool)
 
 
 def write_errors(
@@ -88,11 +104,9 @@ def write_errors(
         # INVALID_EMAIL_ADDRESS (M-14, X9); policy invalid_email.
         add(~email_is_valid(values).to_numpy(dtype=bool), "INVALID_EMAIL_ADDRESS", "invalid_email")
     add(not_in_picklist(values, meta), "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "")
-    length = max_length(meta)
-    if length is not None:
-        too_long = (values.str.len() > length).fillna(False).to_numpy(dtype=bool)
-        # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
-        add(too_long, "STRING_TOO_LONG" if settings.long_values == "error" else None, "long_values")
+    # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
+    code = "STRING_TOO_LONG" if settings.long_values == "error" else None
+    add(too_long(values, meta), code, "long_values")
     return found
 
 
