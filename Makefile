@@ -45,7 +45,7 @@ sample: install
 	$(BIN)/python -m assessment synth data/sample --prospects 3000 --leads 2000 --contacts 1500 --seed 7
 
 bench: install
-	$(BIN)/python benchmarks/bench_pipeline.py
+	$(BIN)/python benchmarks/bench_command.py --scale 2.5m
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

@@ -95,7 +95,8 @@ def assess(
     With ``mask_pii`` every file written is masked by value (:mod:`assessment.privacy`): the
     folder is safe to share.
 
-    ``timings``, when given, receives the seconds of each analysis stage (see :func:`analyse`).
+    ``timings``, when given, receives the seconds of each stage: those of :func:`analyse`, then
+    ``plan``, ``outputs`` (outcomes/, actions/, readiness.json, masking), ``render``, ``publish``.
     ``baseline``: an earlier output folder of the same org to compare with (readiness.json
     ``baseline``, outcomes/moved.csv); ``force_baseline`` allows one of another org.
     ``cross_unit``: findings across business units of one org (batch), kept in readiness.json.
@@ -117,9 +118,12 @@ def assess(
     snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
 
     with outputs.staging(out_dir) as staging:
+        t0 = time.perf_counter()
         write_outcomes(simulation, staging)
         write_action_files(results, staging / "actions")
+        t_written = time.perf_counter()
         planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None
+        t_planned = time.perf_counter()
         readiness = build_readiness(
             snapshot,
             simulation,
@@ -137,6 +141,7 @@ def assess(
         write_json_atomic(staging / OUTPUT_MARKER, readiness)
         values = privacy.personal_values(snapshot) if mask_pii else None
         masked = privacy.mask_folder(staging, values) if mask_pii else set()
+        t_outputs = time.perf_counter()
         if report:
             from .report import render_report
 
@@ -145,11 +150,16 @@ def assess(
             render_report(staging, data_dir, settings_file=settings_file, mask_pii=mask_pii)
             if mask_pii:  # the report read masked files; this masks what it took elsewhere
                 privacy.mask_folder(staging, values, done=masked)
+        t_render = time.perf_counter()
         outputs.publish(
             staging,
             out_dir,
             {"tool": "pardot-readiness", "tool_version": __version__, "masked": bool(mask_pii)},
         )
+    if timings is not None:  # outputs: outcomes, actions, readiness.json (+ masking); no plan
+        timings["outputs"] = (t_written - t0) + (t_outputs - t_planned)
+        timings["render"] = t_render - t_outputs
+        timings["publish"] = time.perf_counter() - t_render
     return AssessmentResult(
         org=snapshot.name,
         verdict=readiness["verdict"],

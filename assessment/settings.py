@@ -141,6 +141,36 @@ POLICIES: dict[str, Policy] = {
             "sync behaviour of a mapped field whose behaviour the mapping file does not give",
         ),
         Policy(
+            "owner_email_match",
+            "U-1",
+            "UNCONFIRMED",
+            ("false", "true"),
+            "a Pardot user mapped to a Salesforce user only by a shared email owns created leads "
+            "(the 'automatically match users' setting is documented for Send from CRM user only)",
+        ),
+        Policy(
+            "unassigned_email_match",
+            "M-6",
+            "DISAGREE",
+            ("links", "no_sync"),
+            "an unassigned prospect with a same-email lead or contact links to it (non-AMPSEA)",
+        ),
+        Policy(
+            "portal_owner",
+            "U-7",
+            "UNCONFIRMED",
+            ("not_owner", "owner"),
+            "a Pardot user mapped to a portal (partner / customer community) Salesforce user: "
+            "the created lead's owner",
+        ),
+        Policy(
+            "queue_with_contacts",
+            "CR-2",
+            "UNCONFIRMED",
+            ("risk", "error"),
+            "a prospect assigned to a lead queue while the connector creates contacts",
+        ),
+        Policy(
             "throughput_per_hour",
             "SY-2",
             "PLANNING",
@@ -209,6 +239,10 @@ class ConnectorSettings:
     invalid_email: str = "error"
     ampsea_email_fallback: bool = True
     auto_create_enabled_since: str | None = None
+    owner_email_match: bool = False
+    unassigned_email_match: str = "links"
+    portal_owner: str = "not_owner"
+    queue_with_contacts: str = "risk"
     whitespace_is_blank: bool = True
     long_values: str = "error"
     checkbox_false_is_value: bool = True

@@ -226,7 +226,8 @@ def test_merged_record_in_export_all(tmp_path):
 
 # ----------------------------------------------------------------- email matching (M-5..M-16)
 def test_match_email_unassigned_links(tmp_path):
-    # M-6 / H1: unassigned prospects still link to an existing match.
+    # M-6: help disagrees whether unassigned prospects link to an existing match; the default
+    # policy unassigned_email_match=links follows H1 and says the prediction rests on it.
     snap = org(
         tmp_path,
         sf_leads=[lead(L1, "a@x.com")],
@@ -238,11 +239,43 @@ def test_match_email_unassigned_links(tmp_path):
     assert (r["outcome"], r["sf_id"], r["caution"], r["policies"]) == (
         "match_email",
         L1,
-        False,
-        "",
+        True,
+        "unassigned_email_match",
     )
+    assert "M-6.unassigned_link" in r["reason_code"].split(";")
     assert s_row(res, L1)["outcome"] == "linked"
     assert "by email" in s_row(res, L1)["reason"]
+    # The other reading: unassigned prospects need an owner to sync (H4).
+    res = simulate(snap, snap.settings.replace(unassigned_email_match="no_sync"))
+    r = p_row(res, 1)
+    assert (r["outcome"], r["policies"]) == ("pardot_only", "unassigned_email_match")
+    assert r["reason_code"] == "M-6.unassigned_no_sync"
+    assert s_row(res, L1)["outcome"] == "no_prospect"
+
+
+def test_assigned_match_rests_on_no_unassigned_policy(tmp_path):
+    snap = org(
+        tmp_path,
+        sf_leads=[lead(L1, "a@x.com")],
+        pardot_prospects=[prospect(1, "a@x.com", user_id=7)],
+    )
+    for choice in ("links", "no_sync"):
+        r = p_row(simulate(snap, snap.settings.replace(unassigned_email_match=choice)), 1)
+        assert (r["outcome"], r["policies"]) == ("match_email", "")
+
+
+def test_unassigned_policy_not_applied_in_ampsea(tmp_path):
+    snap = org(
+        tmp_path,
+        sf_leads=[lead(L1, "a@x.com")],
+        pardot_prospects=[prospect(1, "a@x.com")],
+    )
+    ampsea = snap.settings.replace(
+        allow_multiple_prospects_same_email=True, unassigned_email_match="no_sync"
+    )
+    r = p_row(simulate(snap, ampsea), 1)
+    assert r["outcome"] == "match_email"
+    assert "unassigned_email_match" not in r["policies"]
 
 
 def test_email_case_variant_is_a_caution(tmp_path):
@@ -253,7 +286,7 @@ def test_email_case_variant_is_a_caution(tmp_path):
     )
     r = p_row(simulate(snap), 1)
     assert (r["outcome"], r["sf_id"], r["caution"]) == ("match_email", L1, True)
-    assert r["policies"] == "email_case_insensitive"
+    assert set(r["policies"].split(";")) == {"email_case_insensitive", "unassigned_email_match"}
     assert "M-13" in r["reason"]
 
 
@@ -525,20 +558,87 @@ def test_owner_by_crm_username(tmp_path):
     assert res.users["mapped_by"].tolist() == ["crm_username"]
 
 
-def test_owner_by_email_only_with_auto_match(tmp_path):
+def test_owner_by_email_only_is_a_policy(tmp_path):
+    # U-1: "automatically match users" is documented for Send from CRM user only; unmapped users
+    # are ignored ("Map Salesforce and Account Engagement Usernames") → owner_email_match=false.
     snap = _owner_org(tmp_path)
     res = simulate(snap)
-    assert p_row(res, 1)["owner_sf_user_id"] == U1
+    r = p_row(res, 1)
+    assert r["outcome"] == "create_lead" and pd.isna(r["owner_sf_user_id"])
+    assert set(r["policies"].split(";")) == {"owner_email_match", "unmapped_owner"}
+    assert {"U-4.email_only_match", "U-4.owner_unmapped"} <= set(r["reason_code"].split(";"))
+    assert "connector user owns the lead" in r["reason"]
+    assert res.users[["user_id", "sf_user_id", "email_match_sf_user_id"]].values.tolist() == [
+        ["7", None, U1]
+    ] or pd.isna(res.users["sf_user_id"].iloc[0])
+    r = p_row(simulate(snap, snap.settings.replace(unmapped_owner="error")), 1)
+    assert r["outcome"] == "will_error"
+    # The other reading: the email match gives the owner.
+    res = simulate(snap, snap.settings.replace(owner_email_match=True))
+    r = p_row(res, 1)
+    assert r["owner_sf_user_id"] == U1
+    assert r["policies"] == "owner_email_match"
+    assert "U-1.owner_by_email" in r["reason_code"].split(";")
     assert res.users[["user_id", "sf_user_id", "mapped_by"]].values.tolist() == [["7", U1, "email"]]
     assert bool(res.users["is_active"].iloc[0]) is True
-    r = p_row(simulate(snap, snap.settings.replace(auto_match_users=False)), 1)
-    assert r["outcome"] == "create_lead" and pd.isna(r["owner_sf_user_id"])
-    assert r["policies"] == "unmapped_owner"
-    assert "connector user owns the lead" in r["reason"]
-    r = p_row(
-        simulate(snap, snap.settings.replace(auto_match_users=False, unmapped_owner="error")), 1
+
+
+def test_portal_user_is_not_predicted_as_owner(tmp_path):
+    # U-7: partner / customer community users (User.UserType, compared case-insensitively).
+    for user_type, portal in (("PowerPartner", True), ("cspliteportal", True), ("Standard", False)):
+        d = tmp_path / user_type
+        d.mkdir()
+        snap = org(
+            d,
+            sf_users=[{"Id": U1, "Username": "p@x.com", "IsActive": "true", "UserType": user_type}],
+            pardot_users=[{"id": 7, "email": "p@x.com", "salesforceId": U1}],
+            pardot_prospects=[prospect(1, "a@x.com", user_id=7)],
+        )
+        r = p_row(simulate(snap), 1)
+        assert r["outcome"] == "create_lead"
+        codes = set(r["reason_code"].split(";"))
+        if portal:
+            assert pd.isna(r["owner_sf_user_id"]), user_type
+            assert {"U-7.portal_owner", "U-4.owner_unmapped"} <= codes
+            assert "portal_owner" in r["policies"]
+            # The connector setting decides without a policy.
+            r = p_row(simulate(snap, snap.settings.replace(exclude_portal_users=True)), 1)
+            assert "U-7.portal_owner" in r["reason_code"] and "portal_owner" not in r["policies"]
+            r = p_row(simulate(snap, snap.settings.replace(portal_owner="owner")), 1)
+            assert r["owner_sf_user_id"] == U1
+        else:
+            assert r["owner_sf_user_id"] == U1 and "U-7.portal_owner" not in codes
+
+
+Q1 = sid("00G", 1)
+
+
+def test_queue_owner_by_name_and_by_id(tmp_path):
+    # CR-2 ("Assignment Actions"): a prospect assigned to a queue is assigned to an owner.
+    (tmp_path / "Queue.csv").write_text(
+        f"Id,Name,DeveloperName,Type\n{Q1},Inbound Queue,Inbound_Queue,Queue\n", encoding="utf-8"
     )
-    assert r["outcome"] == "will_error"
+    snap = org(
+        tmp_path,
+        sf_leads=[lead(L1, "z@x.com")],
+        sf_contacts=[contact(C2, "y@x.com")],
+        sf_users=[{"Id": U1, "Username": "rep@x.com", "IsActive": "true"}],
+        pardot_users=[{"id": 7, "email": "rep@x.com", "salesforceId": U1}],
+        pardot_prospects=[
+            {"id": 1, "email": "a@x.com", "User": "inbound queue", "last_name": "A"},
+            {"id": 2, "email": "b@x.com", "crm_owner_fid": Q1, "last_name": "B"},
+            prospect(3, "c@x.com"),
+        ],
+    )
+    res = simulate(snap)
+    for pid in (1, 2):
+        r = p_row(res, pid)
+        assert (r["outcome"], r["owner_sf_user_id"]) == ("create_lead", Q1), pid
+        assert "CR-2.queue_owner" in r["reason_code"].split(";")
+        assert "unmapped_owner" not in r["policies"] and not r["caution"]
+    assert p_row(res, 3)["outcome"] == "pardot_only"
+    r = p_row(simulate(snap, snap.settings.replace(record_type_created="contact")), 1)
+    assert "CR-2.queue_needs_leads" in r["reason_code"] and r["caution"]
 
 
 def test_inactive_owner(tmp_path):

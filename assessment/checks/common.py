@@ -172,7 +172,7 @@ def user_mapping(ctx: CheckContext) -> pd.DataFrame:
         )
     else:
         # No simulation frame: the simulator's own resolution, run on these users (U-1, U-2).
-        sf_user, mapped_by = map_users(pusers, sfu, ctx.settings)
+        sf_user, mapped_by, _ = map_users(pusers, sfu, ctx.settings)
         out = pd.DataFrame(
             {
                 "user_id": pusers["user_id"],

@@ -86,8 +86,15 @@ def prospects_owned_by_unmapped(ctx: CheckContext) -> Outcome:
     ## How to fix it
     Map every Pardot user with assigned prospects to an active Salesforce user (USR001).
 
+    Owners found only by a shared email are not counted as mapped (policy `owner_email_match`,
+    default false: "Automatically match users" is documented for Send from CRM user, and
+    unmapped users are ignored). A mapped portal (community) user is not predicted as owner
+    (U-7). Prospects assigned to a Salesforce queue are owned by the queue (CR-2) and are not
+    counted.
+
     ## Known false positives
-    Prospects routed to a queue or an active assignment rule get their owner in Salesforce.
+    Prospects routed by an active Salesforce assignment rule get their owner in Salesforce: no
+    export shows that routing.
     """
     p = ctx.simulation.prospects
     creating = p["outcome"].isin(["create_lead", "will_error"]) & p["sf_id"].isna()

@@ -14,7 +14,13 @@ from .link_by_crm_id import note_scope_codes
 from .reasons import CREATE_ERROR_CODES
 from .records import scope_texts
 from .state import Decisions
-from .users import connector_user_id, prospect_users, user_active
+from .users import (
+    connector_user_id,
+    is_portal_user,
+    prospect_users,
+    queue_owner,
+    user_active,
+)
 from .values import compare_text
 from .write_errors import ERROR_ORDER, write_errors_at
 
@@ -123,15 +129,66 @@ def _inactive_owner(s: Decisions, inactive: np.ndarray, owner: np.ndarray, conn_
         s.notes.add(inactive, "U-5.owner_inactive", text)
 
 
+def _queue_owners(s: Decisions, create: np.ndarray, queue: pd.Series) -> np.ndarray:
+    """Prospects assigned to a Salesforce lead queue: the queue owns the new lead (CR-2).
+
+    "Assignment Actions": "Prospects assigned to a queue are considered assigned to an owner";
+    "You can assign only leads to Salesforce lead queues" → a caution when the connector
+    creates contacts or person accounts instead (V-4).
+    """
+    queued = create & queue.notna().to_numpy(dtype=bool)
+    text = "assigned to a Salesforce queue: the queue owns the new lead (CR-2)"
+    s.notes.add(queued, "CR-2.queue_owner", text)
+    if s.settings.record_type_created != "lead":
+        s.notes.caution |= queued
+        text = "queues own leads only, but the connector creates contacts here (CR-2, V-4)"
+        s.notes.add(queued, "CR-2.queue_needs_leads", text)
+    return queued
+
+
+def _portal_owners(s: Decisions, create: np.ndarray, owner: np.ndarray) -> np.ndarray:
+    """A mapped owner who is a portal (community) user is not predicted as owner (U-7): the
+    "Exclude Salesforce partner and customer portal users" setting, else policy portal_owner."""
+    portal = create & pd.notna(owner)
+    if portal.any():
+        portal &= is_portal_user(s.snapshot, pd.Series(owner, dtype="str"))
+    if not s.settings.exclude_portal_users:
+        s.notes.policy("portal_owner", portal)
+        if s.settings.portal_owner == "owner":
+            return np.zeros(s.n, dtype=bool)
+    text = "the mapped Salesforce user is a portal user: not predicted as owner (U-7)"
+    s.notes.add(portal, "U-7.portal_owner", text)
+    owner[portal] = None
+    return portal
+
+
+def _email_only_owners(s: Decisions, create: np.ndarray, email_only: pd.Series, owner) -> None:
+    """Owners an email auto-match alone would find (U-1; policy owner_email_match)."""
+    by_email = create & email_only.notna().to_numpy(dtype=bool)
+    s.notes.policy("owner_email_match", by_email)
+    if s.settings.owner_email_match:
+        text = "owner mapped only by a shared email (policy owner_email_match=true, U-1)"
+        s.notes.add(by_email, "U-1.owner_by_email", text)
+    else:
+        s.notes.caution |= by_email
+        text = "a Salesforce user shares the assigned user's email but is not mapped (U-1)"
+        s.notes.add(by_email & pd.isna(owner), "U-4.email_only_match", text)
+
+
 def owners_of_created_leads(s: Decisions) -> Decisions:
-    """Owner of created leads: the mapped Salesforce user (CR-6, U-1, U-2); unmapped (U-4) or
-    inactive (U-5) owners per policy; an invalid email fails the create (M-14, M-15, X9)."""
+    """Owner of created leads: a queue (CR-2), else the mapped Salesforce user (CR-6, U-1, U-2,
+    U-7); unmapped (U-4) or inactive (U-5) owners per policy; an invalid email fails the create
+    (M-14, M-15, X9)."""
     notes, create = s.notes, s.outcome == "create_lead"
-    pardot_user_id, sf_user, _, users = prospect_users(s.snapshot, s.settings, s.P)
+    pardot_user_id, sf_user, email_only, users = prospect_users(s.snapshot, s.settings, s.P)
     crm_owner = pd.Series(col(s.P, "crm_owner_fid").to_numpy(), index=sf_user.index, dtype="str")
-    owner_s = sf_user.fillna(crm_owner)
+    queue = queue_owner(s.snapshot, s.P)
+    queued = _queue_owners(s, create, queue)
+    owner = sf_user.fillna(queue).fillna(crm_owner).to_numpy(dtype=object)
+    _portal_owners(s, create & ~queued, owner)
+    _email_only_owners(s, create & ~queued, email_only, owner)
+    owner_s = pd.Series(owner, dtype="str")
     active = user_active(s.snapshot, owner_s)
-    owner = owner_s.to_numpy(dtype=object)
     owner_known = pd.notna(owner)
     conn_id = connector_user_id(s.snapshot, s.settings)
     pu_missing = "pardot_users" not in s.tables
@@ -142,10 +199,17 @@ def owners_of_created_leads(s: Decisions) -> Decisions:
     _unmapped_owner(s, create & ~owner_known & (not pu_missing), owner, conn_id)
     inactive = create & owner_known & active.eq(False).fillna(False).to_numpy(dtype=bool)
     _inactive_owner(s, inactive, owner, conn_id)
-    unknown_active = create & owner_known & active.isna().to_numpy() & ~inactive
+    unknown_active = create & owner_known & active.isna().to_numpy() & ~inactive & ~queued
     notes.caution |= unknown_active
     text = "owner's active state unknown (not in the users export)"
     notes.add(unknown_active, "U-5.owner_active_unknown", text)
+    _invalid_email_fails(s, create)
+    s.facts.update(create=create, owner=owner, pardot_user_id=pardot_user_id, users=users)
+    return s
+
+
+def _invalid_email_fails(s: Decisions, create: np.ndarray) -> None:
+    """An invalid email fails the create under policy invalid_email=error (M-14, M-15, X9)."""
     if s.settings.invalid_email == "error":
         m = s.force(create & ~s.facts["valid_email"], "will_error")
         s.error_code[m] = np.where(
@@ -154,9 +218,7 @@ def owners_of_created_leads(s: Decisions) -> Decisions:
         text = (
             "email is invalid or longer than 80 characters: Salesforce rejects it (M-14, M-15, X9)"
         )
-        notes.add(m, "M-14.invalid_email", text)
-    s.facts.update(create=create, owner=owner, pardot_user_id=pardot_user_id, users=users)
-    return s
+        s.notes.add(m, "M-14.invalid_email", text)
 
 
 def describe_lookup(snapshot, obj: str) -> dict[str, dict]:

@@ -130,6 +130,8 @@ def _resolve(run: _FieldRun, r: dict, o: str, counts: dict, codes: set, pol: set
     differ = ~same_values(a, b) & ~(a_b & s_b)
     both = differ & ~a_b & ~s_b
     counts["pairs"] += int(sel.sum())
+    if s.facts["unassigned_link"][pp].any():
+        pol.add("unassigned_email_match")  # these pairs rest on M-6's policy
     counts["differ"] += int(differ.sum())
     account_name = fid == "company" and o == "Contact"
     # Account.Name is read-only in AE for contacts (F-5, H10).

@@ -40,6 +40,43 @@ def prepare_email_matching(s: Decisions) -> Decisions:
     return s
 
 
+def unassigned_need_owner(s: Decisions) -> Decisions:
+    """Unassigned prospects with a same-email record (non-AMPSEA): help disagrees (M-6), policy
+    unassigned_email_match. "Prospect Syncing Prerequisites for non-AMPSEA accounts": "These
+    prospects require an assigned user in Account Engagement to sync"; "Considerations for Using
+    the Salesforce Connector": "Unassigned prospects sync". ``links`` (default) follows the
+    second and predicts more overwrites, the cautious reading for data loss."""
+    f = s.facts
+    n = s.n
+    f["unassigned_link"] = np.zeros(n, dtype=bool)
+    if s.settings.ampsea:
+        return s  # AMPSEA has its own email fallback policy (M-10)
+    unassigned = f["matching"] & ~f["assigned"]
+    if s.settings.unassigned_email_match == "no_sync" and unassigned.any():
+        sf_codes, p_codes = f["key_codes"]
+        eligible = (~s.sf["is_deleted"] & s.sf["match_key"].notna()).to_numpy(dtype=bool)
+        would_link = unassigned & np.isin(p_codes, sf_codes[eligible])
+        s.notes.policy("unassigned_email_match", would_link)
+        text = "unassigned: a same-email record exists, but policy unassigned_email_match=no_sync (M-6)"
+        s.decide(would_link, "pardot_only", "M-6.unassigned_no_sync", text)
+        f["matching"] = f["matching"] & ~would_link
+    return s
+
+
+def unassigned_links(s: Decisions) -> Decisions:
+    """Unassigned prospects predicted to link by email rest on policy unassigned_email_match."""
+    f = s.facts
+    if s.settings.ampsea:
+        return s
+    m = f["matched"] & ~f["assigned"]
+    s.notes.policy("unassigned_email_match", m)
+    s.notes.caution |= m
+    text = "unassigned: links by email (policy unassigned_email_match=links; help disagrees, M-6)"
+    s.notes.add(m, "M-6.unassigned_link", text)
+    f["unassigned_link"] = m
+    return s
+
+
 def email_candidates(s: Decisions) -> Decisions:
     """Same-email (prospect, record) pairs; records held by a CRM-id link cannot link again (M-1)."""
     sf, n, f = s.sf, s.n, s.facts

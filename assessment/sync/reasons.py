@@ -44,6 +44,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "M-1.lost_to_same_email": ("prospect", "another same-email prospect takes the only matching record"),
     "M-5.one_match": ("prospect", "no CRM id; exactly one eligible same-email record: will link"),
     "M-7.tie": ("prospect", "several same-email records: the connector's pick follows policy tie_break"),
+    "M-6.unassigned_link": ("prospect", "unassigned prospect links by email (policy unassigned_email_match=links; help disagrees)"),
+    "M-6.unassigned_no_sync": ("prospect", "unassigned prospect with a same-email record does not sync (policy unassigned_email_match=no_sync)"),
     "M-13.email_variant": ("prospect", "emails differ only in case or spaces"),
     # prospects: no match → creation (§10 step 3, CR-1, CR-4)
     "M-3.only_match_out_of_scope": ("prospect", "the only same-email record is out of scope"),
@@ -56,6 +58,11 @@ REASONS: dict[str, tuple[str, str]] = {
     # prospects: create checks (§10 step 3, U-4, U-5, F-15)
     "CR-6.owner_unknown": ("prospect", "owner unknown: no pardot_users export to map the assigned user"),
     "U-4.owner_unmapped": ("prospect", "the assigned Pardot user maps to no Salesforce user (error or connector user: policy unmapped_owner)"),
+    "CR-2.queue_owner": ("prospect", "assigned to a Salesforce lead queue: the queue owns the new lead"),
+    "CR-2.queue_needs_leads": ("prospect", "assigned to a queue while the connector creates contacts: queues own leads only"),
+    "U-7.portal_owner": ("prospect", "the mapped Salesforce user is a portal user: not predicted as owner (setting or policy portal_owner)"),
+    "U-1.owner_by_email": ("prospect", "owner mapped only by a shared email (policy owner_email_match=true)"),
+    "U-4.email_only_match": ("prospect", "a Salesforce user shares the assigned user's email but is not mapped (policy owner_email_match)"),
     "U-5.owner_inactive": ("prospect", "the mapped Salesforce owner is inactive (error or connector user: policy inactive_owner)"),
     "U-5.owner_active_unknown": ("prospect", "the owner's active state is unknown (not in the users export)"),
     "M-14.invalid_email": ("prospect", "invalid or over-80-character email: Salesforce rejects the new lead"),

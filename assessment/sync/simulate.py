@@ -28,10 +28,12 @@ PROSPECT_STEPS = (
     link_by_crm_id.merged_or_deleted,  # M-20
     link_by_crm_id.link_in_scope,  # M-2, D-6
     match_by_email.prepare_email_matching,  # step 3: M-16, M-9, M-10
+    match_by_email.unassigned_need_owner,  # M-6 (policy unassigned_email_match)
     match_by_email.email_candidates,  # M-5, M-1, M-17, M-19
     match_by_email.break_ties,  # M-7
     match_by_email.one_record_one_prospect,  # M-1
     match_by_email.match_by_email,  # M-5, M-7
+    match_by_email.unassigned_links,  # M-6 (policy unassigned_email_match)
     match_by_email.email_variants,  # M-13
     create_leads.only_out_of_scope,  # M-3, D-6
     create_leads.create_or_not,  # CR-1, CR-4, M-14

@@ -12,7 +12,7 @@ import pandas as pd
 from ..settings import ConnectorSettings
 from .kernels import col, positions, take_str
 
-USER_COLUMNS = ("user_id", "sf_user_id", "mapped_by")
+USER_COLUMNS = ("user_id", "sf_user_id", "mapped_by", "email_match_sf_user_id")
 
 
 def _casefold(values: pd.Series) -> pd.Series:
@@ -68,24 +68,74 @@ def _unique_lookup(keys: pd.Series, ids: pd.Series, queries: pd.Series) -> pd.Se
 
 def map_users(pu: pd.DataFrame, su: pd.DataFrame | None, settings: ConnectorSettings):
     """Pardot user → Salesforce user: salesforceId (U-2), else the CRM Username (U-1), else the
-    same email when "automatically match users" is on (U-1). Returns (sf_user_id, mapped_by)."""
+    same email under policy owner_email_match=true. Returns (sf_user_id, mapped_by, by_email).
+
+    ``by_email`` is the unique same-email Salesforce user of each Pardot user still unmapped by
+    id or username, whatever the policy: the users an email auto-match alone would map.
+    """
     mapped = col(pu, "salesforce_user_id").astype("str").reset_index(drop=True)
     mapped_by = pd.Series(np.where(mapped.notna(), "salesforce_user_id", None), dtype="str")
+    no_email = pd.Series(pd.NA, index=mapped.index, dtype="str")
     if su is None or not len(su):
-        return mapped, mapped_by
+        return mapped, mapped_by, no_email
     su_ids = col(su, "id").astype("str").reset_index(drop=True)
     queries = _casefold(col(pu, "salesforce_username"))
     by_uname = _unique_lookup(_casefold(col(su, "username")), su_ids, queries)
     mapped, mapped_by = _fill(mapped, mapped_by, by_uname, "crm_username")
-    if settings.auto_match_users:
-        emails = col(su, "email_key").astype("str")  # ambiguous emails: USR005
-        by_email = _unique_lookup(emails, su_ids, col(pu, "email_key"))
+    emails = col(su, "email_key").astype("str")  # ambiguous emails: USR005
+    by_email = _unique_lookup(emails, su_ids, col(pu, "email_key")).where(mapped.isna())
+    # "Automatically match Salesforce users to users" is documented for Send from CRM user only
+    # ("Salesforce Connector Settings"); "Map Salesforce and Account Engagement Usernames": "If
+    # users aren't mapped, the system ignores those users" → policy owner_email_match (U-1).
+    if settings.owner_email_match:
         mapped, mapped_by = _fill(mapped, mapped_by, by_email, "email")
-    return mapped, mapped_by
+    return mapped, mapped_by, by_email.astype("str")
+
+
+# Salesforce User.UserType values of partner / customer community users (Object Reference,
+# User; compared case-insensitively: the doc spells CSPLitePortal, the API CspLitePortal) (U-7).
+PORTAL_USER_TYPES = frozenset(
+    {"powerpartner", "powercustomersuccess", "cspliteportal", "customersuccess"}
+)
+
+
+def is_portal_user(snapshot, user_ids: pd.Series) -> np.ndarray:
+    """True where the Salesforce user is a portal (community) user (U-7)."""
+    su = snapshot.tables.get("sf_users")
+    out = np.zeros(len(user_ids), dtype=bool)
+    if su is None or not len(su):
+        return out
+    portal = _casefold(col(su, "user_type")).isin(PORTAL_USER_TYPES).to_numpy(dtype=bool)
+    hit = positions(col(su, "id"), user_ids)
+    out[hit >= 0] = portal[hit[hit >= 0]]
+    return out
+
+
+def queue_owner(snapshot, prospects: pd.DataFrame) -> pd.Series:
+    """Per prospect, the Salesforce queue it is assigned to (its Group id), else NA (CR-2).
+
+    A queue is an owner id with the Group key prefix 00G, or an assigned-user name equal to a
+    queue's Name or DeveloperName in the queues export ("Assignment Actions": "Prospects
+    assigned to a queue are considered assigned to an owner").
+    """
+    n = len(prospects)
+    out = pd.Series(pd.NA, index=pd.RangeIndex(n), dtype="str")
+    for name in ("assigned_user_id", "crm_owner_fid"):
+        ids = col(prospects, name).astype("str").reset_index(drop=True)
+        out = out.fillna(ids.where(ids.str.startswith("00G").fillna(False)))
+    q = snapshot.tables.get("sf_queues")
+    if q is not None and len(q):
+        q_ids = col(q, "id").astype("str").reset_index(drop=True)
+        names = pd.concat([_casefold(col(q, "name")), _casefold(col(q, "developer_name"))])
+        hit = positions(names.reset_index(drop=True), _casefold(col(prospects, "assigned_user")))
+        by_name = take_str(q_ids, np.where(hit >= 0, hit % max(len(q), 1), -1))
+        out = out.fillna(by_name)
+    return out
 
 
 def prospect_users(snapshot, settings: ConnectorSettings, prospects: pd.DataFrame):
-    """Per prospect: Pardot user id, mapped Salesforce user id, resolved flag; and the users."""
+    """Per prospect: Pardot user id, mapped Salesforce user id, the Salesforce user an email
+    match alone would give; and the users frame."""
     t = snapshot.tables
     pu, su = t.get("pardot_users"), t.get("sf_users")
     n = len(prospects)
@@ -94,16 +144,26 @@ def prospect_users(snapshot, settings: ConnectorSettings, prospects: pd.DataFram
     sf_user = pd.Series(pd.NA, index=index, dtype="str")
     has_pu = np.zeros(n, dtype=bool)
     users = pd.DataFrame({c: pd.Series(dtype="str") for c in USER_COLUMNS})
+    email_only = pd.Series(pd.NA, index=index, dtype="str")
     if pu is not None and len(pu):
         pu_pos = _assigned_positions(pu, prospects)
         has_pu = pu_pos >= 0
         pardot_user_id = take_str(col(pu, "user_id").astype("str").reset_index(drop=True), pu_pos)
-        mapped, mapped_by = map_users(pu, su, settings)
+        mapped, mapped_by, by_email = map_users(pu, su, settings)
         sf_user = take_str(mapped, np.where(has_pu, pu_pos, -1))
+        email_only = take_str(by_email, np.where(has_pu, pu_pos, -1))
         user_ids = col(pu, "user_id").astype("str").reset_index(drop=True)
-        users = pd.DataFrame({"user_id": user_ids, "sf_user_id": mapped, "mapped_by": mapped_by})
+        users = pd.DataFrame(
+            {
+                "user_id": user_ids,
+                "sf_user_id": mapped,
+                "mapped_by": mapped_by,
+                "email_match_sf_user_id": by_email,
+            }
+        )
     users["is_active"] = user_active(snapshot, users["sf_user_id"])
-    return pardot_user_id, sf_user, has_pu, users
+    users["is_portal"] = is_portal_user(snapshot, users["sf_user_id"])
+    return pardot_user_id, sf_user, email_only, users
 
 
 def user_active(snapshot, user_ids: pd.Series) -> pd.Series:

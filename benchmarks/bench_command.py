@@ -1,0 +1,210 @@
+"""Benchmark of the whole command against the physical floor (issue #19), side by side in one run.
+
+Run by hand (``make bench`` runs the 2.5M size; ``python benchmarks/bench_command.py --scale 10m``
+the large one, which needs about 10 GB); it prints figures and asserts nothing. Every measurement
+runs in a fresh process; its wall time is measured from outside (interpreter start and imports
+included) and its peak RSS is read from ``os.wait4`` (the process and the processes it waited
+for, so the report's kernel counts too).
+
+* ``floor``: pyarrow's correct read of the org's CSVs (every column ``string``,
+  ``newlines_in_values=True``): the least any tool must do.
+* ``duckdb``: the peer a data-savvy consultant would write: read the same CSVs as text, count
+  duplicate email keys per table, match prospects to leads and contacts by email. Optional:
+  ``pip install duckdb`` (a benchmark-only dependency); skipped with a message when absent.
+* ``run --no-report --no-plan``, ``run --no-report`` and ``run`` (with the report): the command,
+  with the seconds of each stage from ``pipeline.assess(timings=...)``.
+
+Goal (issue #19): at 2.5M records ``run --no-report --no-plan`` within 3x the floor, no slower
+than DuckDB, peak under 2.5 GB; at 10M under 6 GB and no more than 4.4x the 2.5M time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SCALES = {
+    "100k": (40_000, 40_000, 20_000),
+    "1m": (400_000, 400_000, 200_000),
+    "2.5m": (1_000_000, 1_000_000, 500_000),
+    "10m": (4_000_000, 4_000_000, 2_000_000),
+}
+TABLES = ("prospects.csv", "Lead.csv", "Contact.csv")  # the record tables the peer reads
+
+_FLOOR = r"""
+import csv, sys
+from pathlib import Path
+import pyarrow as pa, pyarrow.csv as pv
+rows = 0
+for f in sorted(Path(sys.argv[1]).glob("*.csv")):
+    with open(f, encoding="utf-8-sig", newline="") as handle:
+        names = next(csv.reader(handle))
+    table = pv.read_csv(
+        f,
+        parse_options=pv.ParseOptions(newlines_in_values=True),
+        convert_options=pv.ConvertOptions(column_types={n: pa.string() for n in names}),
+    )
+    rows += table.num_rows
+print(rows)
+"""
+
+_DUCKDB = r"""
+import sys
+from pathlib import Path
+import duckdb
+folder = Path(sys.argv[1])
+con = duckdb.connect()
+for name in sys.argv[2:]:
+    path = (folder / name).as_posix()
+    con.execute(
+        f"CREATE TABLE t_{Path(name).stem.lower()} AS SELECT * FROM read_csv('{path}', "
+        "all_varchar=true, header=true, quote='\"', escape='\"', max_line_size=10000000)"
+    )
+def email(table):
+    cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+    return next(c for c in cols if c.lstrip('\ufeff').lower() == "email")
+dups = {}
+for t in ("t_prospects", "t_lead", "t_contact"):
+    e = email(t)
+    dups[t] = con.execute(
+        f'SELECT count(*) FROM (SELECT lower(trim("{e}")) k FROM {t} WHERE "{e}" IS NOT NULL '
+        'GROUP BY k HAVING count(*) > 1)'
+    ).fetchone()[0]
+p, l, c = email("t_prospects"), email("t_lead"), email("t_contact")
+matched = con.execute(
+    f'WITH p AS (SELECT lower(trim("{p}")) k FROM t_prospects), '
+    f'l AS (SELECT DISTINCT lower(trim("{l}")) k FROM t_lead), '
+    f'c AS (SELECT DISTINCT lower(trim("{c}")) k FROM t_contact) '
+    "SELECT count(*) FILTER (WHERE l.k IS NOT NULL), count(*) FILTER (WHERE c.k IS NOT NULL) "
+    "FROM p LEFT JOIN l USING (k) LEFT JOIN c USING (k)"
+).fetchone()
+print(dups, matched)
+"""
+
+# The command as the CLI runs it, with the stage seconds of pipeline.assess written to a file.
+_RUN = r"""
+import json, sys
+import assessment.pipeline as pipeline
+stages = {}
+_assess = pipeline.assess
+def timed(*args, **kwargs):
+    kwargs["timings"] = stages
+    return _assess(*args, **kwargs)
+pipeline.assess = timed
+from assessment.cli import main
+code = main(sys.argv[2:])
+Path = __import__("pathlib").Path
+Path(sys.argv[1]).write_text(json.dumps(stages))
+raise SystemExit(code)
+"""
+
+
+def _child(code: str, *args: str) -> dict:
+    """Run ``code`` in a fresh interpreter: wall seconds, peak RSS (MB), exit status."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)  # this process's own peak RSS (and its kernel's)
+        seconds = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err.seek(0)
+        lines = err.read().decode(errors="replace").strip().splitlines()
+    ok = proc.returncode == 0
+    return {
+        "seconds": seconds,
+        "peak_mb": usage.ru_maxrss / 1024,
+        "ok": ok,
+        "error": "" if ok else (lines or [f"exit {proc.returncode}"])[-1],
+    }
+
+
+def _run(folder: Path, root: Path, label: str, *flags: str) -> dict:
+    out_dir = root / f"out-{label}"
+    stages_file = root / f"stages-{label}.json"
+    result = _child(_RUN, str(stages_file), "run", str(folder), "--out", str(out_dir), *flags)
+    result["stages"] = json.loads(stages_file.read_text()) if stages_file.exists() else {}
+    return result
+
+
+def _synth(folder: Path, prospects: int, leads: int, contacts: int) -> float:
+    t0 = time.perf_counter()
+    if not (folder / "manifest.json").exists():
+        subprocess.run(
+            [sys.executable, "-m", "assessment", "synth", str(folder), "--prospects",
+             str(prospects), "--leads", str(leads), "--contacts", str(contacts), "--seed", "1"],
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
+    return time.perf_counter() - t0
+
+
+def _has_duckdb() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("duckdb") is not None
+
+
+def _line(name: str, m: dict, floor: float | None) -> str:
+    if not m["ok"]:
+        return f"  {name:<28} failed: {m['error']}"
+    ratio = f"{m['seconds'] / floor:7.1f}x" if floor else "      -"
+    return f"  {name:<28} {m['seconds']:9.2f} {ratio} {m['peak_mb']:10.0f}"
+
+
+def bench(scale: str, root: Path, report: bool) -> None:
+    """Measure one scale and print its table."""
+    prospects, leads, contacts = SCALES[scale]
+    folder = root / scale
+    synth_s = _synth(folder, prospects, leads, contacts)
+    load = os.getloadavg()
+    print(
+        f"\n{scale}: {prospects + leads + contacts:,} records ({prospects:,} prospects, "
+        f"{leads:,} leads, {contacts:,} contacts); synth {synth_s:.1f} s; "
+        f"load average {load[0]:.1f} on {os.cpu_count()} CPUs"
+    )
+    print(f"  {'what':<28} {'seconds':>9} {'/floor':>8} {'peak MB':>10}")
+    floor = _child(_FLOOR, str(folder))
+    print(_line("pyarrow correct read (floor)", floor, None))
+    base = floor["seconds"] if floor["ok"] else None
+    rows = []
+    if _has_duckdb():
+        rows.append(("duckdb peer", _child(_DUCKDB, str(folder), *TABLES)))
+    else:
+        print("  duckdb peer                  skipped: pip install duckdb to measure it")
+    rows.append(
+        ("run --no-report --no-plan", _run(folder, root, "bare", "--no-report", "--no-plan"))
+    )
+    rows.append(("run --no-report", _run(folder, root, "plan", "--no-report")))
+    if report:
+        rows.append(("run (with report)", _run(folder, root, "report")))
+    for name, m in rows:
+        print(_line(name, m, base))
+    for name, m in rows:
+        if m.get("stages"):
+            split = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
+            rest = m["seconds"] - sum(m["stages"].values())
+            print(f"  {name}: {split}; start+imports+exit {rest:.2f} s")
+    print(f"  load average after: {os.getloadavg()[0]:.1f}")
+
+
+def main() -> None:
+    """Generate (or reuse) orgs at each scale and print the figures side by side."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", action="append", choices=sorted(SCALES), help="repeatable")
+    parser.add_argument("--keep", type=Path, help="keep (and reuse) generated orgs in this folder")
+    parser.add_argument("--no-report", action="store_true", help="skip the run with the report")
+    args = parser.parse_args()
+    root = args.keep or Path(tempfile.mkdtemp(prefix="bench-command-"))
+    root.mkdir(parents=True, exist_ok=True)
+    for scale in args.scale or ["2.5m"]:
+        bench(scale, root, report=not args.no_report)
+
+
+if __name__ == "__main__":
+    main()
