@@ -124,6 +124,25 @@ for _alias, _fid in {
     _DEFAULT_BY_KEY.setdefault(_alias, _DEFAULT_BY_KEY[header_key(_fid)])
 
 
+# Business units created after this date default Opted Out to "Use Account Engagement's value"
+# (F-7; Green Key Digital, "Select Sync Behavior": "New business units created after November
+# 15, 2023, will default the sync behavior to 'Use Account Engagement's value'").
+NEW_BU_OPTED_OUT_DATE = "2023-11-15"
+
+
+def opted_out_default(settings: ConnectorSettings) -> tuple[str, str, str | None]:
+    """(behaviour, its source, rule) of Opted Out when the mapping file gives no behaviour.
+
+    A BU created after 2023-11-15 defaults to AE's value. An older BU chose one when asked, or,
+    past the deadline with no choice, the field was unmapped (same source): no default is
+    documented, so policy ``opted_out_default_sync`` picks (F-7).
+    """
+    created = settings.business_unit_created
+    if created is not None and str(created)[:10] > NEW_BU_OPTED_OUT_DATE:
+        return "use_pardot", f"default (BU after {NEW_BU_OPTED_OUT_DATE})", "F-7"
+    return settings.opted_out_default_sync, "policy", None
+
+
 def _text(value) -> str | None:
     if value is None or (not isinstance(value, (list, tuple)) and pd.isna(value)):
         return None
@@ -253,6 +272,8 @@ def effective_mappings(snapshot, settings: ConnectorSettings | None = None) -> p
                 None,
             )
         )
+    # Policy opted_out_default_sync=unmapped: Opted Out stopped syncing (F-7).
+    rows = [r for r in rows if r["sync_behavior"] != "unmapped"]
     out = pd.DataFrame(rows, columns=MAPPING_COLUMNS + ["file_row"])
     for col in MAPPING_COLUMNS:
         if col not in ("is_custom", "is_use_values"):
@@ -288,6 +309,10 @@ def _row(
         behavior, behavior_source, fixed_rule = fixed[0], "fixed", fixed[1]
     elif behavior is not None:
         behavior_source, fixed_rule = source, None
+    elif fid == "opted_out" and default is not None:
+        behavior, behavior_source, fixed_rule = opted_out_default(settings)
+        if behavior_source == "policy":
+            policies.append("opted_out_default_sync")
     elif default is not None:
         # Standard fields: "in most cases, Salesforce is the primary system" (F-5, H7).
         behavior, behavior_source, fixed_rule = "use_salesforce", "default", None

@@ -221,6 +221,15 @@ def _table_values(name: str, frame: pd.DataFrame) -> tuple[list, list]:
     return exact, names
 
 
+def _queue_names(snapshot) -> set[str]:
+    """Queue names (lower-cased): a prospect's assigned "user" can be a queue, not a person."""
+    queues = snapshot.tables.get("sf_queues")
+    if not isinstance(queues, pd.DataFrame) or queues.empty:
+        return set()
+    names = pd.concat([queues.get("name", pd.Series()), queues.get("developer_name", pd.Series())])
+    return {str(v).strip().lower() for v in names.dropna().unique()}  # a handful of queues
+
+
 def personal_values(snapshot) -> PersonalValues:
     """Every email, person name, phone number and street address loaded from the exports."""
     exact, names = [], []
@@ -233,8 +242,9 @@ def personal_values(snapshot) -> PersonalValues:
     all_names = pc.unique(pa.concat_arrays(names)) if names else empty
     whole = pa.concat_arrays([*exact, all_names]) if exact or names else empty
     whole = pc.unique(whole.filter(pc.greater_equal(pc.utf8_length(whole), 2)))
-    stop = pa.array(sorted(_NOT_NAME_WORDS))
+    stop = pa.array(sorted(_NOT_NAME_WORDS | _queue_names(snapshot)))
     whole = whole.filter(pc.invert(pc.is_in(pc.utf8_lower(whole), value_set=stop)))
+    all_names = all_names.filter(pc.invert(pc.is_in(pc.utf8_lower(all_names), value_set=stop)))
     words = pc.list_flatten(pc.split_pattern_regex(all_names, _NON_WORD_RE2))
     words = pc.unique(words)
     keep = pc.and_(

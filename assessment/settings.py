@@ -61,7 +61,9 @@ POLICIES: dict[str, Policy] = {
             "M-13",
             "UNCONFIRMED",
             ("true", "false"),
-            "emails are matched after trim + casefold; variants are reported as cautions",
+            "emails are matched after trim + casefold; variants are reported as cautions "
+            "(Salesforce-side lookups are case-insensitive, SOQL 'Comparison Operators'; "
+            "AE can hold case-variant prospects, segmentio/action-destinations PR #699)",
         ),
         Policy(
             "converted_leads_match",
@@ -139,6 +141,31 @@ POLICIES: dict[str, Policy] = {
             "UNCONFIRMED",
             ("use_salesforce", "use_pardot"),
             "sync behaviour of a mapped field whose behaviour the mapping file does not give",
+        ),
+        Policy(
+            "opted_out_default_sync",
+            "F-7",
+            "UNCONFIRMED",
+            ("use_pardot", "use_salesforce", "most_recent", "unmapped"),
+            "Opted Out sync behaviour when the mapping file gives none and business_unit_created "
+            "is unknown or before 2023-11-15 (new BUs default to AE's value, Green Key Digital "
+            "'Select Sync Behavior'; older BUs chose, or the field was unmapped)",
+        ),
+        Policy(
+            "ampsea_auto_create_default",
+            "CR-9/CR-10",
+            "UNCONFIRMED",
+            ("on", "off"),
+            "same-email BU whose connector.yml does not state auto-create: ticked by default "
+            "(aquilliance.de) and switchable (settings reference lists no same-email exclusion)",
+        ),
+        Policy(
+            "type_errors",
+            "§3.7",
+            "UNCONFIRMED",
+            ("error", "skip"),
+            "an AE value that is not a number / date / true-false written to a Salesforce number, "
+            "date or checkbox fails (INVALID_TYPE_ON_FIELD_IN_RECORD, code text not documented)",
         ),
         Policy(
             "owner_email_match",
@@ -220,6 +247,9 @@ class ConnectorSettings:
     org_name: str | None = None
     # Units of one Salesforce org share it (batch cross-unit checks, baseline same-org test).
     salesforce_org_id: str | None = None
+    # The date the business unit was created: after 2023-11-15 Opted Out defaults to AE's value
+    # (F-7; Green Key Digital, "Select Sync Behavior"). Unknown: policy opted_out_default_sync.
+    business_unit_created: str | None = None
     # --- further documented connector settings (spec/export-formats.md §7, V-4) ---
     sync_email_changes: bool = True
     auto_match_users: bool = True
@@ -247,6 +277,9 @@ class ConnectorSettings:
     long_values: str = "error"
     checkbox_false_is_value: bool = True
     custom_field_default_sync: str = "use_salesforce"
+    opted_out_default_sync: str = "use_pardot"
+    ampsea_auto_create_default: str = "on"
+    type_errors: str = "error"
     pardot_timezone: str = "UTC"  # Pardot UI/v3/v4 exports give naive times in the user's zone
     # Report exports write dates in the user's locale (02/06/2025): auto | day_first | month_first.
     # auto: the order the values show (a day above 12), else month first with a warning.
@@ -321,6 +354,14 @@ class ConnectorSettings:
                 f"pardot_timezone is {self.pardot_timezone!r}; expected an IANA zone such as "
                 "'America/New_York' or 'UTC'"
             ) from None
+        created = self.business_unit_created
+        if created is not None:
+            try:
+                date.fromisoformat(str(created)[:10])
+            except ValueError:
+                raise SettingsError(
+                    f"business_unit_created is {created!r}; expected a date like 2024-01-31"
+                ) from None
         since = self.auto_create_enabled_since
         if since not in (None, "never"):
             try:

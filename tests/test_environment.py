@@ -14,9 +14,11 @@ def test_environment_installs_the_package_from_pyproject():
     python = [d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python")]
     assert python == [f"python{pyproject['project']['requires-python']}"]
     pip = [d for d in env["dependencies"] if isinstance(d, dict)]
-    assert pip == [{"pip": ["-e .[test]"]}], (
-        "environment.yml must install the package, not list deps"
+    # The package from this folder, within the pinned versions make installs (requirements.lock).
+    assert pip == [{"pip": ["-c requirements.lock", "-e .[test]"]}], (
+        "environment.yml must install the package within the lock, not list deps"
     )
+    assert (ROOT / "requirements.lock").is_file()
 
 
 def test_required_packages_are_declared():

@@ -79,3 +79,46 @@ def test_clean_org_passes_every_check(tmp_path):
     assert [r.code for r in results if r.status == "not_run"] == ["SYN004"]
     outcomes = set(simulation.prospects["outcome"])
     assert outcomes <= {"linked", "match_email"}
+
+
+def test_sample_shows_the_issue_11_cases(sample):
+    # Person-account pairs in fields.csv and FLD009, recycle-bin link claims, a non-number
+    # written to a currency field (#11).
+    manifest, simulation, results = sample
+    for kind in ("person_account_opt_out", "person_account_name_differs", "recycle_bin_link",
+                 "non_numeric_number"):  # fmt: skip
+        assert manifest["kinds"][kind]["count"] > 0, kind
+    fields = simulation.fields.set_index("pardot_field_id")
+    assert fields.loc["first_name", "pairs_person_account"] > 0
+    assert (
+        fields.loc["opted_out", "pairs"]
+        == fields.loc["opted_out"][["pairs_lead", "pairs_contact", "pairs_person_account"]].sum()
+    )
+    fld009 = results["FLD009"].findings
+    pa_opt_outs = manifest["kinds"]["person_account_opt_out"]["ids"]["prospects"]
+    assert (fld009["object"] == "PersonAccount").sum() == len(pa_opt_outs) > 0
+    held = simulation.salesforce["reason_code"] == "M-1.held_by_recycle_bin"
+    assert held.sum() == len(manifest["kinds"]["recycle_bin_link"]["ids"]["leads"])
+    errors = simulation.prospects["error_code"] == "INVALID_TYPE_ON_FIELD_IN_RECORD"
+    assert errors.sum() == len(manifest["kinds"]["non_numeric_number"]["ids"]["prospects"])
+
+
+def test_same_email_org_with_auto_create_off_equals_ground_truth(tmp_path):
+    # AMPSEA with auto-create stated off: nothing is shadowed and nothing created after the
+    # enable date gets a prospect (CR-9, CR-10, #11).
+    manifest = generate(tmp_path / "ampsea", prospects=900, leads=600, contacts=450, seed=8,
+                        same_email=True)  # fmt: skip
+    assert manifest["settings"]["allow_multiple_prospects_same_email"] is True
+    assert manifest["settings"]["auto_create_prospects_from_salesforce"] is False
+    _, simulation, _ = analyse(tmp_path / "ampsea")
+    truth = pd.read_csv(tmp_path / "ampsea" / "_truth" / "salesforce.csv", dtype=str,
+                        keep_default_na=False)  # fmt: skip
+    got = simulation.salesforce.set_index(["sf_object", "sf_id"])
+    merged = truth.set_index(["sf_object", "sf_id"]).join(got[["outcome", "reason_code"]])
+    assert (merged["outcome"] == merged["expected_outcome"]).all()
+    shadowed = merged[merged["case"].str.endswith("_shadowed")]
+    assert len(shadowed) and (shadowed["reason_code"] == "CR-11.auto_create_off").all()
+    p_truth = pd.read_csv(tmp_path / "ampsea" / "_truth" / "prospects.csv", dtype=str,
+                          keep_default_na=False).set_index("prospect_id")  # fmt: skip
+    p_got = simulation.prospects.set_index("prospect_id")["outcome"]
+    assert (p_truth.join(p_got)["outcome"] == p_truth["expected_outcome"]).all()

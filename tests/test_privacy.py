@@ -222,3 +222,25 @@ def test_salesforce_system_users_are_not_people():
     assert privacy.mask_cells(pa.array(["B2BMA Integration"]), values).to_pylist() == [
         "B*** I***"  # a whole value is masked whole
     ]
+
+
+def test_queue_names_are_not_people():
+    # CR-2: a lead owner or a prospect's assigned "user" can be a Salesforce queue; its name is no
+    # personal data (masking it would also rename Queue.csv in readiness.json inputs).
+    users = pd.DataFrame(
+        {"id": ["005B"], "name": ["Greta Frost"], "first_name": ["Greta"], "last_name": ["Frost"]},
+        dtype="str",
+    )
+    queues = pd.DataFrame(
+        {
+            "id": ["00G1"],
+            "name": ["Inbound Leads Queue"],
+            "developer_name": ["Inbound_Leads_Queue"],
+        },
+        dtype="str",
+    )
+    tables = {"sf_users": users, "sf_queues": queues}
+    values = privacy.personal_values(SimpleNamespace(tables=tables))
+    cells = ["Queue.csv", "Inbound Leads Queue", "owned by Greta Frost"]
+    masked = privacy.mask_cells(pa.array(cells), values).to_pylist()
+    assert masked == ["Queue.csv", "Inbound Leads Queue", "owned by G*** F***"]

@@ -125,7 +125,11 @@ def test_build_readiness_end_to_end(tmp_path):
     assert set(doc["simulation"]) == {"prospects", "salesforce", "fields", "initial_sync"}
     assert doc["settings"]["connector_version"] == 2
     policies = {a["policy"]: a["records"] for a in doc["assumptions"]}
-    assert policies == {"tie_break": 1, "unmapped_owner": 1, "blank_last_name": 1, "long_values": 1}
+    # The one Opted Out conflict (prospect 3 ↔ C2) rests on opted_out_default_sync (F-7, #11).
+    assert policies == {
+        "tie_break": 1, "unmapped_owner": 1, "blank_last_name": 1, "long_values": 1,
+        "opted_out_default_sync": 1, "unassigned_email_match": 1,
+    }  # fmt: skip
     json.dumps(doc, allow_nan=False)  # plain JSON
 
 

@@ -874,7 +874,7 @@ def test_sf_blanks_overwrite(tmp_path):
 
 def test_opted_out_checkbox_false_is_value(tmp_path):
     # F-7: AE opted out, Salesforce false, Salesforce wins → the opt-out is lost.
-    snap = _pairs_org(tmp_path)
+    snap = _pairs_org(tmp_path, settings={"opted_out_default_sync": "use_salesforce"})
     f = _field(simulate(snap), "opted_out")
     assert (f["pardot_overwritten"], f["blank_fills_sf"]) == (1, 0)
     assert "checkbox_false_is_value" in f["policies"].split(";")

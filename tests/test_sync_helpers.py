@@ -58,6 +58,7 @@ def test_compare_text_matches_strip_and_blank_mask():
     values = pd.Series([" a ", "  ", "", None, "b"], dtype="str", index=[5, 6, 7, 8, 9], name="c")
     for blank in (True, False):
         settings = ConnectorSettings(whitespace_is_blank=blank)
-        text = values.str.strip() if blank else values
-        expected = text.mask(text == "")
+        # Only whitespace-only values are blank (F-3); text keeps its spaces (K2, #11).
+        probe = values.str.strip() if blank else values
+        expected = values.mask(probe == "")
         pd.testing.assert_series_equal(_compare_text(values, settings, False), expected)

@@ -175,11 +175,20 @@ def test_injected_kinds_recounted_from_the_files(org, frames):
     assert (prospects["Last Name"] == "").sum() == affected["blank_last_name"]["FLD007"]
     # Person accounts and their PersonContactIds.
     pas = frames["accounts"][frames["accounts"].ispersonaccount == "true"]
-    assert len(pas) == kinds["person_accounts"]["count_by_object"]["accounts"]
+    pa_kinds = ("person_accounts", "person_account_opt_out", "person_account_name_differs")
+    assert len(pas) == sum(kinds[k]["count_by_object"]["accounts"] for k in pa_kinds)
     assert pas.personcontactid.str.startswith("003").all()
-    # Users: one inactive mapped user, one Pardot user without a Salesforce user.
+    # Users: one inactive mapped user, one Pardot user without a Salesforce user, and one left
+    # unmapped although a Salesforce user shares its email (U-1).
     assert (frames["users"].Active == "0").sum() == affected["owner_inactive"]["USR003"] == 1
-    assert (frames["pardot_users"].salesforceId == "").sum() == 1
+    unmapped = frames["pardot_users"][frames["pardot_users"].salesforceId == ""]
+    assert len(unmapped) == 2
+    assert unmapped.email.isin(frames["users"].Email).sum() == 1
+    # A partner-community user (U-7) and the queue of queue-routed prospects (CR-2).
+    assert (frames["users"]["User Type"] == "PowerPartner").sum() == 1
+    queue = _csv(org[0] / "Queue.csv")
+    assert len(queue) == 1 and queue.Id.str.startswith("00G").all()
+    assert (prospects.User == queue.Name.iloc[0]).sum() == kinds["queue_assigned"]["count"]
     # Every kind is present with a positive count, and its ids name real records.
     assert set(kinds) == set(KINDS)
     assert all(v["count"] > 0 for v in kinds.values())
@@ -237,6 +246,7 @@ def test_truth_rules_hold_on_the_written_files(frames):
     # pardot_only: unassigned without a match, or [[crm_ignore_prospect]] (CR-4, M-22).
     po = p[p.expected_outcome == "pardot_only"]
     ignored = po["CRM Lead FID"] == "[[crm_ignore_prospect]]"
+    ignored |= po["Is Archived"] == "Yes"  # recycle bin: keeps its link claim (M-1, #11)
     assert (po.User[~ignored] == "").all()
     assert _key(po.Email[~ignored]).map(by_key).isna().all()
     # create_lead / will_error: assigned, no CRM id, no candidate.
@@ -249,6 +259,7 @@ def test_truth_rules_hold_on_the_written_files(frames):
         "INVALID_EMAIL_ADDRESS",
         "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
         "STRING_TOO_LONG",
+        "INVALID_TYPE_ON_FIELD_IN_RECORD",  # Annual Revenue "50-100" (§3.7, #11)
     }
     # Owners: a linked lead's owner (Salesforce wins, U-3); none for an unmapped user (U-4).
     lead_owner = dict(zip(leads.ID, leads.OWNERID, strict=True))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 
 from ..sync.reasons import has_code
+from ..sync.salesforce_side import auto_create_on
+from ..sync.simulate import auto_create_stated
 from .common import person_accounts
 from .registry import (
     NEED_SIMULATION,
@@ -218,7 +220,8 @@ def person_accounts_setting(ctx: CheckContext) -> Outcome:
     re-created as leads (M-18).
 
     ## How to fix it
-    Ask Salesforce Support to enable person-account syncing and choose the default record type
+    Enable **Sync Prospects with Person Accounts** on the Salesforce connector (help "Create a
+    Person Account"; older help: ask Salesforce Support) and choose the default record type
     before unpausing, or correct `person_accounts_enabled` in connector.yml.
 
     ## Known false positives
@@ -234,7 +237,8 @@ def person_accounts_setting(ctx: CheckContext) -> Outcome:
             sf_id=pas["id"],
             email=pas["person_email"],
             message="person account while person-account sync is off: invisible to the connector",
-            suggested_fix="ask Support to enable person-account sync before unpausing",
+            suggested_fix="enable Sync Prospects with Person Accounts on the connector "
+            "(older help: ask Salesforce Support) before unpausing",
         )
         return Outcome(
             found,
@@ -286,8 +290,15 @@ def auto_create_prospects(ctx: CheckContext) -> Outcome:
     sf = ctx.simulation.salesforce
     creates = int((sf["outcome"] == "creates_prospect").sum())
     none_ = int((sf["outcome"] == "no_prospect").sum())
-    mode = "on" if (s.auto_create_prospects_from_salesforce or s.ampsea) else "off"
-    why = " (same-email mode creates prospects for new records)" if s.ampsea else ""
+    # The setting decides in both modes (CR-9, CR-10; help "Salesforce Connector Settings").
+    on, by_policy = auto_create_on(s, auto_create_stated(ctx.snapshot, s))
+    mode = "on" if on else "off"
+    why = ""
+    if by_policy:
+        why = (
+            " (same-email mode, not stated in connector.yml: policy "
+            f"ampsea_auto_create_default={s.ampsea_auto_create_default})"
+        )
     return Outcome(
         empty_findings(),
         f"Auto-create is {mode}{why}: {creates} lead/contact record(s) will create a prospect; "

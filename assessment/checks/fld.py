@@ -11,11 +11,17 @@ from ..fields import effective_mappings
 from ..sync.create_leads import NOT_WRITTEN
 from ..sync.reasons import has_code
 from ..sync.values import compare_text
-from ..sync.write_errors import PICKLIST_TYPES, TEXT_TYPES, max_length, picklist_misses, too_long
+from ..sync.write_errors import (
+    PICKLIST_TYPES,
+    TEXT_TYPES,
+    max_length,
+    not_of_type,
+    picklist_misses,
+    too_long,
+    type_kind,
+)
 from .common import (
-    PAIRED_OUTCOMES,
     describe_fields,
-    first_match_values,
     has_policy,
     is_true,
     live_positions,
@@ -187,7 +193,10 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
     checkbox feeds a single picklist; a Salesforce checkbox is not a Pardot radio button with
     values true/false; a Salesforce phone is a Pardot number; the Salesforce field is a lookup,
     geolocation or address field (never syncs); a formula field is not set to "Use Salesforce's
-    value". Checked on each describe given. `affected` counts mappings.
+    value". Default mappings (§3.5) are checked too, by their values: a default mapping is
+    listed when live prospects hold values its Salesforce type refuses (a non-number for a
+    number/currency field, a non-date for a date, not true/false for a checkbox; the
+    simulator's rule). Checked on each describe given. `affected` counts mappings.
 
     ## Why it matters
     Values that cannot be written fail as sync errors on every affected prospect, and
@@ -220,13 +229,50 @@ def type_mismatch(ctx: CheckContext) -> Outcome:
                 value=bad["pardot_type"],
             )
         )
+        parts.append(_default_type_findings(ctx, obj, d))
     found = concat_findings(parts)
     n = int(found["record_id"].nunique()) if len(found) else 0
+    n_defaults = len(_effective(ctx).query("source == 'default'"))
     return Outcome(
         found,
         f"{n} mapping(s) with incompatible types.",
         affected=n,
-        population=len(fm),
+        population=len(fm) + n_defaults,
+    )
+
+
+def _default_type_findings(ctx: CheckContext, obj: str, d: pd.DataFrame) -> pd.DataFrame:
+    """Default mappings (§3.5) whose prospects hold values the Salesforce field's type refuses
+    (the simulator's rule, ``sync.write_errors.not_of_type``). The admin cannot retype a
+    standard field, so only values that would fail are flagged, not the type pair."""
+    fm = _effective(ctx)
+    fm = fm[(fm["source"] == "default") & fm["prospect_column"].notna()]
+    if not ctx.has("pardot_prospects") or fm.empty:
+        return empty_findings()
+    prospects = ctx.table("pardot_prospects")
+    live = live_positions(ctx, "pardot_prospects")
+    keys = _object_field(fm, obj)
+    rows, whys = [], []
+    for pos in range(len(fm)):  # loop over mapped fields (a few), not records
+        key, col = keys.iloc[pos], fm["prospect_column"].iloc[pos]
+        if pd.isna(key) or key not in d.index or col not in prospects.columns:
+            continue
+        meta = d.loc[key]
+        values = compare_text(prospects[col].take(live), ctx.settings, is_sf=False)
+        bad = int(not_of_type(values, meta).sum())
+        if bad:
+            rows.append(pos)
+            whys.append(
+                f"{obj}: {bad} prospect value(s) are not a {type_kind(meta)} for Salesforce "
+                f"{meta['type']} {meta['name']} (default mapping; INVALID_TYPE_ON_FIELD_IN_RECORD)"
+            )
+    bad_rows = fm.iloc[rows]
+    return _mapping_findings(
+        "FLD002",
+        bad_rows,
+        pd.Series(whys, index=bad_rows.index, dtype="str"),
+        "clean the values to the Salesforce type before unpausing",
+        value=bad_rows["pardot_type"],
     )
 
 
@@ -246,7 +292,32 @@ def _prospect_fields(ctx: CheckContext, obj: str, types: set[str]):
         meta = d.loc[key]
         if str(meta["type"]) not in types:
             continue
-        yield meta, col
+        yield meta, col, fm["pardot_field_id"].iloc[pos]
+
+
+# The objects of the simulator's writes each describe stands for (a person account's contact
+# fields are checked against the Contact describe).
+_WRITE_OBJECTS = {"Lead": ("Lead",), "Contact": ("Contact", "PersonAccount")}
+
+
+def _written(ctx: CheckContext, fid: str, obj: str, n: int) -> np.ndarray:
+    """Prospects whose value of field ``fid`` the simulator predicts to be written to ``obj``
+    (§3.7: on create, AE-wins and differ, Salesforce blank filled); no simulation: all."""
+    writes = getattr(ctx.simulation, "writes", None)
+    if not isinstance(writes, pd.DataFrame) or "position" not in writes:
+        return np.ones(n, dtype=bool)
+    sel = (writes["pardot_field_id"] == fid) & writes["sf_object"].isin(_WRITE_OBJECTS[obj])
+    mask = np.zeros(n, dtype=bool)
+    mask[writes.loc[sel, "position"].to_numpy(dtype=np.int64)] = True
+    return mask
+
+
+def _write_population(ctx: CheckContext) -> int:
+    """Prospects with at least one predicted write (the population of FLD003 / FLD004)."""
+    writes = getattr(ctx.simulation, "writes", None)
+    if not isinstance(writes, pd.DataFrame) or "position" not in writes:
+        return len(live_positions(ctx, "pardot_prospects"))
+    return int(writes["position"].nunique())
 
 
 class _ProspectValues:
@@ -309,7 +380,9 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     For each mapped picklist or multi-select picklist field (Lead and Contact describes), the
     prospects whose value (each `;`-separated part for multi-select) is not exactly one of the
     active Salesforce values, case and spaces included. A blocker when the picklist is
-    restricted, otherwise a warning.
+    restricted, otherwise a warning. Only values the simulator predicts to write are checked
+    (§3.7: a created lead's values, an AE-wins field whose values differ, a blank Salesforce
+    field filled); other values are never written and cannot fail.
 
     ## Why it matters
     A restricted picklist rejects the write with INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST, so the
@@ -321,18 +394,16 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     values to the Salesforce picklist; turn on "keep this field's values in sync with the CRM".
 
     ## Known false positives
-    Values of prospects that will never be written to Salesforce (for example unassigned with no
-    match, or the field set to "Use Salesforce's value" with a Salesforce value present) are
-    listed too.
+    Values written later (after the first sync) are not listed.
     """
     parts, restricted = [], False
     prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, col in _prospect_fields(ctx, obj, PICKLIST_TYPES):
+        for meta, col, fid in _prospect_fields(ctx, obj, PICKLIST_TYPES):
             # The simulator's rule and value form (sync.write_errors): exact values, each
-            # multi-select part untrimmed (§3.7).
+            # multi-select part untrimmed (§3.7); only the values it predicts to write.
             values, filled = prospects.compared(col)
-            rows = np.flatnonzero(filled)
+            rows = np.flatnonzero(filled & _written(ctx, fid, obj, len(filled)))
             multi = meta["type"] == "multipicklist"
             part = values.take(rows)
             bad_rows = rows[picklist_misses(part, meta["picklist_values"], multi)]
@@ -359,10 +430,11 @@ def picklist_values(ctx: CheckContext) -> Outcome:
     return Outcome(
         found,
         f"{found['record_id'].nunique() if len(found) else 0} prospect(s) hold values missing "
-        f"from a mapped picklist{' (restricted: the sync will fail)' if restricted else ''}.",
+        f"from a mapped picklist{' (restricted: the sync will fail)' if restricted else ''}; "
+        "only values the first sync writes are counted.",
         severity="blocker" if restricted else "warning",
         numbers={"restricted": restricted},
-        population=len(live_positions(ctx, "pardot_prospects")),
+        population=_write_population(ctx),
     )
 
 
@@ -379,7 +451,8 @@ def value_too_long(ctx: CheckContext) -> Outcome:
 
     ## What it checks
     For each mapped text-like field (text, text area, email, phone, URL, picklist) with a length
-    in the Lead or Contact describe, the prospects whose value is longer than that length.
+    in the Lead or Contact describe, the prospects whose value is longer than that length,
+    among the values the simulator predicts to write (§3.7).
 
     ## Why it matters
     Salesforce rejects the write with STRING_TOO_LONG (or the value is cut: policy
@@ -389,19 +462,20 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     Shorten the values (the action file lists them) or lengthen the Salesforce field.
 
     ## Known false positives
-    Values that will never be written to Salesforce are listed too.
+    Values written later (after the first sync) are not listed.
     """
     parts = []
     prospects = _ProspectValues(ctx)
     for obj in OBJECTS:
-        for meta, col in _prospect_fields(ctx, obj, TEXT_TYPES):
+        for meta, col, fid in _prospect_fields(ctx, obj, TEXT_TYPES):
             length = max_length(meta)
             if length is None:
                 continue
-            # Trimming never lengthens a value: only values longer untrimmed are compared as
-            # the simulator writes them (sync.values.compare_text, sync.write_errors).
+            # Only values the simulator predicts to write, in its value form (§3.7,
+            # sync.values.compare_text, sync.write_errors).
             raw, raw_length = prospects.raw(col)
-            rows = np.flatnonzero(prospects.live & (raw_length > length))
+            written_here = _written(ctx, fid, obj, len(raw_length))
+            rows = np.flatnonzero(prospects.live & written_here & (raw_length > length))
             written = compare_text(raw.take(rows), ctx.settings, is_sf=False)
             over = too_long(written, meta)
             long_rows = rows[over]
@@ -426,9 +500,10 @@ def value_too_long(ctx: CheckContext) -> Outcome:
     return Outcome(
         found,
         f"{found['record_id'].nunique() if len(found) else 0} prospect(s) hold values longer than "
-        f"the Salesforce field (policy long_values={ctx.settings.long_values}).",
+        f"the Salesforce field (policy long_values={ctx.settings.long_values}); only values the "
+        "first sync writes are counted.",
         numbers={"policy_long_values": ctx.settings.long_values},
-        population=len(live_positions(ctx, "pardot_prospects")),
+        population=_write_population(ctx),
     )
 
 
@@ -662,30 +737,6 @@ def unmapped_custom_fields(ctx: CheckContext) -> Outcome:
     )
 
 
-def _opt_out_pairs(ctx: CheckContext) -> tuple[pd.DataFrame, pd.Series, pd.Series]:
-    """Paired prospects (linked or matched, including pairs whose other writes are predicted
-    to fail) with the Pardot and the Salesforce opt-out of each pair."""
-    sf_ids, sf_opted = [], []
-    for table in ("sf_leads", "sf_contacts"):
-        if ctx.has(table):
-            t = ctx.table(table)
-            sf_ids.append(t["id"])
-            sf_opted.append(t["has_opted_out_of_email"])
-    p = ctx.simulation.prospects
-    paired = p[["prospect_id", "sf_id", "sf_object", "email"]][
-        p["outcome"].isin([*PAIRED_OUTCOMES, "will_error"]) & p["sf_id"].notna()
-    ]
-    pros = ctx.table("pardot_prospects")
-    # The first prospect row with the id (as drop_duplicates("prospect_id") then map).
-    pardot = first_match_values(paired["prospect_id"], pros["prospect_id"], pros["opted_out"])
-    if sf_ids:
-        # The first lead, else contact, row with the id (as drop_duplicates("id") then map).
-        sf_val = first_match_values(paired["sf_id"], pd.concat(sf_ids), pd.concat(sf_opted))
-    else:
-        sf_val = pd.Series(pd.NA, index=paired.index, dtype="boolean")
-    return paired, pardot, sf_val
-
-
 @check(
     "FLD009",
     "opt-out-sync",
@@ -699,7 +750,11 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
 
     ## What it checks
     Reads the Opted Out field's sync behaviour from the simulation and compares Pardot
-    `opted_out` with Salesforce `HasOptedOutOfEmail` on every paired prospect. A blocker when
+    `opted_out` with Salesforce `HasOptedOutOfEmail` (person accounts:
+    `PersonHasOptedOutOfEmail`) on every pair the simulator compares (each prospect row its own,
+    so a recycle-bin copy never stands in for the live one). When the behaviour rests on policy
+    `opted_out_default_sync` (no behaviour in the mapping file, `business_unit_created` unknown
+    or before 2023-11-15), conflicts of both directions are listed. A blocker when
     consent would be lost: "Use Salesforce's value" with Pardot opted out and Salesforce false,
     or "Use Account Engagement's value" with Salesforce opted out and Pardot false (policy
     `checkbox_false_is_value`: false counts as a value). A warning when "most recently updated"
@@ -717,7 +772,6 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
     ## Known false positives
     If Salesforce treats a checkbox false as blank, no opt-out is lost.
     """
-    s = ctx.settings
     f = ctx.simulation.fields
     row = f[
         (f["pardot_field_id"].astype("str") == "opted_out")
@@ -728,20 +782,60 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
             empty_findings(), "Opted Out is not mapped: opt-outs do not sync.", failed=False
         )
     behaviour = str(row["sync_behavior"].iloc[0])
-    paired, pardot, sf_val = _opt_out_pairs(ctx)
-    # A blank checkbox is an unknown (column absent or unreadable), never False: compare knowns.
+    by_policy = str(row["sync_behavior_source"].iloc[0]) == "policy"
+    # The simulator's pairs (Lead, Contact and person-account ``PersonHasOptedOutOfEmail``;
+    # each prospect row its own, so a recycle-bin copy never stands in for the live one).
+    pairs = getattr(ctx.simulation, "opt_outs", None)
+    if not isinstance(pairs, pd.DataFrame) or "pardot" not in pairs:
+        pairs = pd.DataFrame(columns=["prospect_id", "email", "sf_object", "sf_id", "row"])
+        pairs = pairs.assign(
+            pardot=pd.Series(dtype="boolean"), salesforce=pd.Series(dtype="boolean")
+        )
+    loss, conflict = _opt_out_losses(pairs, behaviour, by_policy, ctx.settings)
+    return _opt_out_outcome(ctx, pairs, behaviour, by_policy, loss, conflict)
+
+
+def _opt_out_losses(pairs: pd.DataFrame, behaviour: str, by_policy: bool, settings):
+    """(lost under the behaviour, flagged as a conflict) per pair (F-7, F-2, F-3).
+
+    A behaviour that rests on policy ``opted_out_default_sync`` flags both directions: the
+    side that wins is not known (F-7)."""
+    pardot, sf_val = pairs["pardot"].astype("boolean"), pairs["salesforce"].astype("boolean")
+    only_sf = (sf_val & ~pardot).fillna(False).astype(bool)  # cleared under AE's value
+    only_ae = (pardot & ~sf_val).fillna(False).astype(bool)  # cleared under Salesforce's value
+    # A checkbox false counts as a value only under policy checkbox_false_is_value (F-3/F-7).
+    value = bool(settings.checkbox_false_is_value)
+    if behaviour == "use_salesforce":
+        loss = only_ae & value
+    elif behaviour == "use_pardot":
+        loss = only_sf & value
+    else:
+        loss = pd.Series(False, index=pairs.index)
+    conflict = (only_sf | only_ae) & value if by_policy else loss
+    if behaviour == "most_recent":
+        conflict = only_sf | only_ae
+    return loss.astype(bool), conflict.astype(bool)
+
+
+def _opt_out_outcome(ctx, pairs, behaviour, by_policy, loss, conflict) -> Outcome:
+    """FLD009's findings and summary from the flagged pairs."""
+    false_is_value = ctx.settings.checkbox_false_is_value
+    pardot, sf_val = pairs["pardot"].astype("boolean"), pairs["salesforce"].astype("boolean")
     differ = (pardot != sf_val).fillna(False).astype(bool)
     unknown = int((pardot.isna() | sf_val.isna()).sum())
-    false_is_value = s.checkbox_false_is_value
-    if behaviour == "use_salesforce":
-        loss = pardot.fillna(False) & (sf_val == False).fillna(False) & false_is_value  # noqa: E712
-    elif behaviour == "use_pardot":
-        loss = (pardot == False).fillna(False) & sf_val.fillna(False) & false_is_value  # noqa: E712
-    else:
-        loss = pd.Series(False, index=paired.index)
-    loss = loss.astype(bool)
     most_recent = behaviour == "most_recent"
-    show = paired[loss | (differ & most_recent)]
+    show = pairs[conflict]
+    side = (sf_val[show.index] == True).fillna(False)  # noqa: E712
+    direction = side.map(
+        {True: "Salesforce opted out, AE not", False: "AE opted out, Salesforce not"}
+    )
+    message = direction + np.where(
+        loss[show.index],
+        f": the opt-out would be turned back to false ({behaviour})",
+        ": which side wins rests on policy opted_out_default_sync"
+        if by_policy
+        else ": opt-out states differ",
+    )
     found = make_findings(
         "FLD009",
         show["sf_object"],
@@ -754,31 +848,34 @@ def opt_out_sync(ctx: CheckContext) -> Outcome:
         + pardot[show.index].astype("str")
         + "; salesforce="
         + sf_val[show.index].astype("str"),
-        message=loss[show.index].map(
-            {
-                True: f"opt-out would be turned back to false ({behaviour})",
-                False: "opt-out states differ",
-            }
-        ),
+        message=message,
         suggested_fix="align the opt-out on both sides before unpausing",
     )
-    n_loss = int(loss.sum())
+    n_loss, n_conflict = int(loss.sum()), int(conflict.sum())
     summary = (
         f"Opted Out uses {behaviour}: {int(differ.sum())} paired record(s) differ; "
         f"{n_loss} opt-out(s) would be lost (policy checkbox_false_is_value={false_is_value})."
     )
+    if by_policy:
+        summary += (
+            f" The behaviour rests on policy opted_out_default_sync (the mapping file and "
+            f"business_unit_created do not give it): {n_conflict} consent conflict(s) in either "
+            "direction are listed."
+        )
     if most_recent:
         summary += " Confirm Field History Tracking on HasOptedOutOfEmail for Lead and Contact."
+    flagged = bool(n_conflict) and not most_recent
+    numbers = {"behaviour": behaviour, "differ": int(differ.sum()), "lost": n_loss,
+               "conflicts": n_conflict, "unknown": unknown}  # fmt: skip
+    by_object = pairs.loc[conflict, "sf_object"].value_counts()
+    numbers["by_object"] = {str(k): int(v) for k, v in by_object.items()}
+    if by_policy:
+        numbers["policy"] = "opted_out_default_sync"
     return Outcome(
         found,
         summary,
-        numbers={
-            "behaviour": behaviour,
-            "differ": int(differ.sum()),
-            "lost": n_loss,
-            "unknown": unknown,
-        },
-        failed=bool(n_loss) or most_recent,
-        severity="blocker" if n_loss else ("warning" if most_recent else None),
-        population=len(paired),
+        numbers=numbers,
+        failed=flagged or most_recent,
+        severity="blocker" if flagged else ("warning" if most_recent else None),
+        population=len(pairs),
     )

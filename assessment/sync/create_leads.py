@@ -314,6 +314,7 @@ def _created_values(s: Decisions, fails: _CreateFailures, lead_meta: dict) -> No
         meta = lead_meta.get(header_key(r["sf_field"]))
         if meta is None or pd.isna(c) or c not in P.columns:
             continue
+        s.facts.setdefault("writes", []).append((r["pardot_field_id"], "Lead", at_create))
         # Only the values of created leads are written: others must not decide the error kind.
         values = compare_text(P[c].iloc[at_create], s.settings, is_sf=False)
         for bad, code, policy in write_errors_at(values, at_create, n, meta, s.settings):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..fields import sf_column
 from ..schema import header_key
 from .create_leads import NOT_WRITTEN, absent_columns, describe_lookup
 from .kernels import col, positions, take_str
@@ -40,6 +41,8 @@ class _FieldRun:
     company_unknown: bool
     account_names: pd.Series | None = None
     write_fail: dict = field(default_factory=dict)
+    opt_outs: list = field(default_factory=list)  # per-pair Opted Out states (F-7)
+    by_object: list = field(default_factory=list)  # per (field, object) counts
 
     def contact_account_names(self) -> pd.Series:
         """Each contact's Account Name, else its account's Name (built when first needed)."""
@@ -59,6 +62,32 @@ class _FieldRun:
         return self.account_names
 
 
+# Field-resolution objects: a person account's contact-level fields map to prospect fields
+# (help "Person Account Syncing with Salesforce": "Contact-level fields map to prospect fields").
+PAIR_OBJECTS = ("Lead", "Contact", "PersonAccount")
+TABLES = {"Lead": "sf_leads", "Contact": "sf_contacts", "PersonAccount": "sf_accounts"}
+PAIR_COLUMNS = {
+    "Lead": "pairs_lead",
+    "Contact": "pairs_contact",
+    "PersonAccount": "pairs_person_account",
+}
+# Contact fields a person account shows on Account under their own name (PLATFORM).
+_PERSON_SAME_NAME = {"firstname", "lastname", "salutation", "middlename", "suffix", "ownerid"}
+
+
+def person_field(contact_field) -> str | None:
+    """The Account field holding a contact field on a person account: ``X__c`` → ``X__pc``,
+    names as-is, other standard fields ``Person<X>`` (PLATFORM; Account.Name is account-level)."""
+    if contact_field is None or pd.isna(contact_field) or "." in str(contact_field):
+        return None
+    name = str(contact_field).strip()
+    if name.lower().endswith("__c"):
+        return name[:-3] + "__pc"
+    if name.lower() in _PERSON_SAME_NAME:
+        return name
+    return "Person" + name
+
+
 def _start(s: Decisions) -> _FieldRun:
     t = s.tables
     pair_mask = np.logical_or.reduce([s.outcome == o for o in MATCHED]) & (s.target >= 0)
@@ -66,15 +95,15 @@ def _start(s: Decisions) -> _FieldRun:
     c_pos = s.target[p_pos]
     src = s.sf["src_pos"].to_numpy()[c_pos]
     sels = {}
-    for o in ("Lead", "Contact"):  # pairs per object, once (not per mapping)
+    for o in PAIR_OBJECTS:  # pairs per object, once (not per mapping)
         sel = s.sf["obj_code"].to_numpy()[c_pos] == SF_OBJECTS.index(o)
         sels[o] = sel, p_pos[sel], src[sel]
     absent = absent_columns(s.snapshot)
     c_absent = absent.get("sf_contacts", set())
     return _FieldRun(
         s=s,
-        frames={"Lead": t.get("sf_leads"), "Contact": t.get("sf_contacts")},
-        metas={o: describe_lookup(s.snapshot, o) for o in ("Lead", "Contact")},
+        frames={o: t.get(TABLES[o]) for o in PAIR_OBJECTS},
+        metas={o: describe_lookup(s.snapshot, o) for o in ("Lead", "Contact", "Account")},
         sels=sels,
         absent=absent,
         company_unknown="account_name" in c_absent
@@ -100,13 +129,35 @@ def same_values(a: pd.Series, s: pd.Series) -> np.ndarray:
     return eq
 
 
+def sf_field_on(run: _FieldRun, r: dict, o: str) -> str | None:
+    """The Salesforce API name a mapping writes on object ``o``."""
+    if o == "Lead":
+        return r["sf_field"]
+    if o == "Contact":
+        return r["contact_sf_field"]
+    if r["pardot_field_id"] == "company":
+        return None  # Account.Name is account-level: prospect account, not prospect (H10)
+    return person_field(r["contact_sf_field"])
+
+
+def _sf_column(run: _FieldRun, r: dict, o: str) -> str | None:
+    if o == "Lead":
+        return r["lead_column"]
+    if o == "Contact":
+        return r["contact_column"]
+    name = sf_field_on(run, r, o)
+    return sf_column(run.frames[o], "sf_accounts", name) if name else None
+
+
 def _sf_values(run: _FieldRun, r: dict, o: str) -> pd.Series | None:
     """The Salesforce column a mapping reads on object ``o`` (None: not exported / no pairs)."""
     frame = run.frames[o]
-    scol = r["lead_column"] if o == "Lead" else r["contact_column"]
-    if frame is None or pd.isna(scol) or scol not in frame.columns or not run.sels[o][0].any():
+    if frame is None or not run.sels[o][0].any():
         return None
-    table = "sf_leads" if o == "Lead" else "sf_contacts"
+    scol = _sf_column(run, r, o)
+    if scol is None or pd.isna(scol) or scol not in frame.columns:
+        return None
+    table = TABLES[o]
     if o == "Contact" and r["pardot_field_id"] == "company":
         return None if run.company_unknown else run.contact_account_names()
     if scol in run.absent.get(table, ()):
@@ -114,18 +165,54 @@ def _sf_values(run: _FieldRun, r: dict, o: str) -> pd.Series | None:
     return frame[scol]
 
 
+def _checkbox(values: pd.Series) -> pd.Series:
+    """A checkbox column as true / false / NA (text "true"/"false" read as such)."""
+    if isinstance(values.dtype, pd.BooleanDtype) or pd.api.types.is_bool_dtype(values.dtype):
+        return values.astype("boolean").reset_index(drop=True)
+    text = values.astype("str").str.strip().str.lower().reset_index(drop=True)
+    return text.map({"true": True, "false": False, "1": True, "0": False}).astype("boolean")
+
+
+OPT_OUT_CODES = {
+    "salesforce": "F-7.opt_out_only_in_salesforce",
+    "pardot": "F-7.opt_out_only_in_pardot",
+}
+
+
+def opt_out_pairs(s: Decisions, r: dict, o: str, pp, sf_vals, ss) -> pd.DataFrame:
+    """Opted Out on each pair (AE ``opted_out`` ↔ ``HasOptedOutOfEmail``, person accounts
+    ``PersonHasOptedOutOfEmail``, F-7); a pair whose two sides disagree gets the code of the
+    side that holds the opt-out (FLD009 reads them). NA: not exported, unknown."""
+    ae = _checkbox(s.P[r["prospect_column"]].iloc[pp])
+    if sf_vals is None:
+        sf = pd.Series(pd.NA, index=ae.index, dtype="boolean")
+    else:
+        sf = _checkbox(sf_vals.iloc[ss])
+    for side, mask in (("salesforce", sf & ~ae), ("pardot", ae & ~sf)):
+        hit = np.zeros(s.n, dtype=bool)
+        hit[pp[mask.fillna(False).to_numpy(dtype=bool)]] = True
+        text = f"Opted Out differs: only {'Salesforce' if side == 'salesforce' else 'AE'} opted out (F-7)"
+        s.notes.add(hit, OPT_OUT_CODES[side], text)
+        if r["sync_behavior_source"] == "policy":
+            s.notes.policy("opted_out_default_sync", hit)
+    return pd.DataFrame({"p_pos": pp, "sf_object": o, "pardot": ae, "salesforce": sf})
+
+
 def _resolve(run: _FieldRun, r: dict, o: str, counts: dict, codes: set, pol: set) -> None:
     """F-2 on one mapping's pairs with object ``o``: counts, and failing AE→SF writes."""
     sf_vals = _sf_values(run, r, o)
-    if sf_vals is None:
-        return
     s, fid = run.s, r["pardot_field_id"]
+    if sf_vals is None:
+        if fid == "opted_out" and run.sels[o][0].any():
+            run.opt_outs.append(opt_out_pairs(s, r, o, run.sels[o][1], None, run.sels[o][2]))
+        return
     sel, pp, ss = run.sels[o]
-    scol = r["lead_column"] if o == "Lead" else r["contact_column"]
     a = pair_text(s.P[r["prospect_column"]], pp, s.settings, False)
     b = pair_text(sf_vals, ss, s.settings, True)
-    if isinstance(run.frames[o][scol].dtype, pd.BooleanDtype):
+    if isinstance(sf_vals.dtype, pd.BooleanDtype):
         pol.add("checkbox_false_is_value")  # F-3/F-7
+    if fid == "opted_out":
+        run.opt_outs.append(opt_out_pairs(s, r, o, pp, sf_vals, ss))
     a_b, s_b = a.isna().to_numpy(), b.isna().to_numpy()
     differ = ~same_values(a, b) & ~(a_b & s_b)
     both = differ & ~a_b & ~s_b
@@ -157,12 +244,26 @@ def _resolve(run: _FieldRun, r: dict, o: str, counts: dict, codes: set, pol: set
     _failing_writes(run, r, o, a, pp, writes, counts, codes, pol)
 
 
+def _describe_of(run: _FieldRun, r: dict, o: str) -> tuple[str | None, dict | None]:
+    """(field name, describe entry) a write on object ``o`` is checked against; a person field
+    from the Account describe when given, else the Contact field it stands for."""
+    name = sf_field_on(run, r, o)
+    if name is None or pd.isna(name):
+        return name, None
+    if o != "PersonAccount":
+        return name, run.metas[o].get(header_key(name))
+    meta = run.metas["Account"].get(header_key(name))
+    if meta is None and pd.notna(r["contact_sf_field"]):
+        meta = run.metas["Contact"].get(header_key(r["contact_sf_field"]))
+    return name, meta
+
+
 def _failing_writes(run, r, o, a, pp, writes, counts, codes, pol) -> None:  # noqa: PLR0913
     """AE→Salesforce writes refused by the describe (write_errors, §3.7)."""
     s = run.s
-    sf_name = r["sf_field"] if o == "Lead" else r["contact_sf_field"]
-    meta = run.metas[o].get(header_key(sf_name)) if pd.notna(sf_name) else None
+    sf_name, meta = _describe_of(run, r, o)
     at = np.flatnonzero(writes)
+    s.facts.setdefault("writes", []).append((r["pardot_field_id"], o, pp[at]))  # FLD003/FLD004
     for bad, code, policy in write_errors_at(a.iloc[at], pp[at], s.n, meta, s.settings):
         # ``bad``: over all prospects, set only at written pairs.
         if policy and bad.any():
@@ -177,18 +278,24 @@ def _failing_writes(run, r, o, a, pp, writes, counts, codes, pol) -> None:  # no
 
 
 def _field_row(run: _FieldRun, r: dict) -> dict:
-    """One fields.csv row: the mapping's counts over Lead then Contact pairs."""
+    """One fields.csv row: the mapping's counts over Lead, Contact and person-account pairs."""
     pol = (
         set(filter(None, str(r["policies"] or "").split(";"))) if pd.notna(r["policies"]) else set()
     )
     pol.add("whitespace_is_blank")  # the comparison rests on F-3
     counts = dict.fromkeys(COUNT_COLUMNS, 0)
+    split = dict.fromkeys(PAIR_COLUMNS.values(), 0)
     codes: set[str] = set()
     pcol = r["prospect_column"]
     P = run.s.P
     if pd.notna(pcol) and pcol in P.columns and pcol not in run.absent.get("pardot_prospects", ()):
-        for o in ("Lead", "Contact"):
-            _resolve(run, r, o, counts, codes, pol)
+        for o in PAIR_OBJECTS:  # counts per object, summed into the field's one row
+            part = dict.fromkeys(COUNT_COLUMNS, 0)
+            _resolve(run, r, o, part, codes, pol)
+            run.by_object.append({"pardot_field_id": r["pardot_field_id"], "sf_object": o, **part})
+            for c in COUNT_COLUMNS:
+                counts[c] += part[c]
+            split[PAIR_COLUMNS[o]] = part["pairs"]
     behavior = r["sync_behavior"]
     return {
         "pardot_field_id": r["pardot_field_id"],
@@ -202,6 +309,7 @@ def _field_row(run: _FieldRun, r: dict) -> dict:
         "source": r["source"],
         "confidence": r["confidence"],
         "sync_behavior_source": r["sync_behavior_source"],
+        **split,
     }
 
 
@@ -212,8 +320,15 @@ def field_resolution(s: Decisions) -> Decisions:
     for code in ERROR_ORDER:
         if code in run.write_fail:
             s.fail(run.write_fail[code], code)
-    frame = pd.DataFrame(rows, columns=FIELD_COLUMNS)
-    for c in COUNT_COLUMNS:
+    # The pairs of each field by object: extra fields.csv columns after the contract's.
+    frame = pd.DataFrame(rows, columns=FIELD_COLUMNS + list(PAIR_COLUMNS.values()))
+    for c in COUNT_COLUMNS + list(PAIR_COLUMNS.values()):
         frame[c] = frame[c].astype("int64")
     s.facts["fields"] = frame
+    by_object = pd.DataFrame(
+        run.by_object, columns=["pardot_field_id", "sf_object", *COUNT_COLUMNS]
+    )
+    s.facts["fields_by_object"] = by_object
+    empty = pd.DataFrame({"p_pos": [], "sf_object": [], "pardot": [], "salesforce": []})
+    s.facts["opt_out_pairs"] = pd.concat(run.opt_outs or [empty], ignore_index=True)
     return s

@@ -170,6 +170,31 @@ def link_in_scope(s: Decisions) -> Decisions:
     return s
 
 
+def recycle_bin_keeps_link(s: Decisions) -> Decisions:
+    """An archived (recycle-bin) prospect keeps its CRM id, so it still holds its record: no
+    other prospect links to it (M-1; an undelete restores the pair, help "Automatically Merge and
+    Delete Prospects"; "Permanently Delete Prospects" needs the record deleted first). The
+    outcome stays ``pardot_only``."""
+    f, sf = s.facts, s.sf
+    archived = flag(s.P, "is_deleted") & f["has_crm"] & (s.outcome == "pardot_only")
+    pos = np.where(archived, f["pos"], -1)
+    hold = pos >= 0
+    if not hold.any():
+        return s
+    # A converted lead's link has moved to its contact (M-17).
+    conv = np.zeros(s.n, dtype=bool)
+    conv[hold] = sf["is_converted"].to_numpy()[pos[hold]]
+    follow = np.full(s.n, -1)
+    follow[conv] = f["first_link"][f["ccid_codes"][pos[conv]]]
+    pos = np.where(conv & (follow >= 0), follow, pos)
+    hold[hold] = ~sf["is_deleted"].to_numpy()[pos[hold]]  # a deleted record holds nothing
+    s.target[hold] = pos[hold]
+    s.how[hold] = "recycle_bin"
+    text = "keeps its CRM id: still holds its Salesforce record (M-1)"
+    s.notes.add(hold, "M-1.recycle_bin_link", text)
+    return s
+
+
 def note_scope_codes(s: Decisions, mask: np.ndarray, pos: np.ndarray) -> None:
     """The scope reason code of each masked prospect's record (``pos``) on the prospect."""
     if not mask.any():

@@ -37,6 +37,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "D-6.will_archive": ("prospect", "its record is out of scope: Account Engagement archives the prospect"),
     "D-3.mds_field_not_exported": ("prospect", "the Marketing Data Sharing rule field is not exported: scope unknown"),
     "M-2.linked_by_crm_id": ("both", "linked by a CRM id found in the export"),
+    "M-1.recycle_bin_link": ("prospect", "archived in Account Engagement but keeps its CRM id: still holds its record"),
     # prospects: email matching (§10 step 3)
     "M-16.blank_email": ("both", "blank email: cannot match, does not sync"),
     "M-10.ampsea_no_fallback": ("prospect", "no CRM id and the AMPSEA email fallback is off"),
@@ -74,17 +75,23 @@ REASONS: dict[str, tuple[str, str]] = {
     "F-15.create_invalid_email": ("prospect", "an email field of the new lead fails INVALID_EMAIL_ADDRESS"),
     "F-15.create_restricted_picklist": ("prospect", "a value of the new lead is not in a restricted picklist"),
     "F-15.create_too_long": ("prospect", "a value of the new lead is longer than the Salesforce field"),
+    "F-15.create_type_error": ("prospect", "a value of the new lead is not a number / date / true-false its field needs"),
     # prospects: field resolution on linked / matched pairs (F-2, §3.7)
     "F-2.write_invalid_email": ("prospect", "an AE→Salesforce email write fails INVALID_EMAIL_ADDRESS"),
     "F-2.write_restricted_picklist": ("prospect", "an AE→Salesforce write is not in a restricted picklist"),
     "F-2.write_too_long": ("prospect", "an AE→Salesforce write is longer than the Salesforce field"),
+    "F-2.write_type_error": ("prospect", "an AE→Salesforce write is not a number / date / true-false its field needs"),
+    "F-7.opt_out_only_in_salesforce": ("prospect", "Opted Out differs: Salesforce opted out, AE not (lost under AE's value)"),
+    "F-7.opt_out_only_in_pardot": ("prospect", "Opted Out differs: AE opted out, Salesforce false (lost under Salesforce's value)"),
     # Salesforce records (§10 Salesforce record outcome)
     "M-5.will_link_by_email": ("salesforce", "a prospect will link to it by email"),
     "M-17.converted_lead": ("salesforce", "converted lead: the prospect follows the contact"),
+    "M-1.held_by_recycle_bin": ("salesforce", "held by an archived (recycle-bin) prospect's CRM id: no other prospect links to it"),
     "M-1.shadowed": ("salesforce", "another record with the same email holds the link"),
     "CR-9.email_on_other_prospect": ("salesforce", "the email is on a prospect that links elsewhere or does not sync"),
     "CR-11.auto_create_off": ("salesforce", "auto-create is off: import by CRM id to bring it over"),
     "CR-11.not_retroactive": ("salesforce", "existing record: auto-create is not retroactive"),
+    "CR-10.ampsea_new_record": ("salesforce", "same-email mode: a new visible record gets its own prospect (not shadowed by a same-email record)"),
     "CR-10.created_after_auto_create": ("salesforce", "created after auto-create was switched on: creates a prospect"),
     "CR-11.created_before_auto_create": ("salesforce", "created before auto-create was switched on: not back-filled"),
 }  # fmt: skip
@@ -94,11 +101,13 @@ CREATE_ERROR_CODES = {
     "INVALID_EMAIL_ADDRESS": "F-15.create_invalid_email",
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "F-15.create_restricted_picklist",
     "STRING_TOO_LONG": "F-15.create_too_long",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD": "F-15.create_type_error",
 }
 WRITE_ERROR_CODES = {
     "INVALID_EMAIL_ADDRESS": "F-2.write_invalid_email",
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST": "F-2.write_restricted_picklist",
     "STRING_TOO_LONG": "F-2.write_too_long",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD": "F-2.write_type_error",
 }
 _ORDER = {code: i for i, code in enumerate(REASONS)}
 

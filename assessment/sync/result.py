@@ -96,6 +96,15 @@ class SimulationResult:
     # Pardot user → Salesforce user as the simulator resolved it (U-1, U-2): user_id,
     # sf_user_id, mapped_by (salesforce_user_id | crm_username | email), is_active.
     users: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # fields.csv counts split by object (Lead, Contact, PersonAccount): pardot_field_id,
+    # sf_object, the COUNT_COLUMNS. One fields.csv row sums its objects.
+    fields_by_object: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # Opted Out on every compared pair (F-7): prospect_id, email, sf_object, sf_id, outcome,
+    # pardot, salesforce (boolean, NA = unknown), row (the prospect's export row).
+    opt_outs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    # Every predicted AE→Salesforce value write (§3.7: on create, AE-wins and differ, SF blank
+    # filled): pardot_field_id, sf_object, position (the prospect's position in the export).
+    writes: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def prospect_counts(self) -> dict[str, int]:
         """Prospect outcome → count (every contract outcome, zeros included)."""

@@ -109,19 +109,37 @@ def _no_prospect(r: _Records, sf: pd.DataFrame, key_codes, settings) -> None:
     r.decide(sf_codes < 0, "no_prospect", "M-16.blank_email", "blank email: does not sync (M-16)")
     text = "converted lead: the prospect follows the contact (M-17)"
     r.decide(sf["is_converted"].to_numpy(), "no_prospect", "M-17.converted_lead", text)
+    if settings.ampsea:
+        return  # same-email mode: each new visible record gets its own prospect (CR-10, H2)
     linked = SALESFORCE_OUTCOMES.index("linked")
     text = "shadowed: another record with the same email holds the link (M-1, M-7)"
     r.decide(member(sf_codes, sf_codes[r.outcome == linked]), "no_prospect", "M-1.shadowed", text)
-    if not settings.ampsea:
-        text = "the email is on a prospect that links elsewhere or does not sync: no second prospect (CR-9, M-1)"
-        r.decide(member(sf_codes, p_codes), "no_prospect", "CR-9.email_on_other_prospect", text)
+    text = "the email is on a prospect that links elsewhere or does not sync: no second prospect (CR-9, M-1)"
+    r.decide(member(sf_codes, p_codes), "no_prospect", "CR-9.email_on_other_prospect", text)
 
 
-def _auto_create(r: _Records, sf: pd.DataFrame, settings) -> None:
-    """The rest: ``creates_prospect`` only with auto-create on (or AMPSEA) for records created
-    after it was switched on (CR-9, CR-10); otherwise not back-filled (CR-11)."""
+def auto_create_on(settings, given: bool) -> tuple[bool, bool]:
+    """(auto-create on?, rests on policy ``ampsea_auto_create_default``?).
+
+    The setting decides in both modes: the settings reference lists it with no same-email
+    exclusion and says it is not retroactive (help "Salesforce Connector Settings"); in
+    same-email BUs it is ticked by default and can be unticked (aquilliance.de, "Sync-Kontrolle
+    von Salesforce nach Pardot wieder möglich"). Not stated in connector.yml in a same-email BU:
+    the policy picks (CR-9, CR-10).
+    """
+    if settings.ampsea and not given:
+        return settings.ampsea_auto_create_default == "on", True
+    return bool(settings.auto_create_prospects_from_salesforce), False
+
+
+def _auto_create(r: _Records, sf: pd.DataFrame, settings, given: bool = True) -> None:
+    """The rest: ``creates_prospect`` only with auto-create on for records created after it was
+    switched on (CR-9, CR-10); otherwise not back-filled (CR-11)."""
     rest = r.outcome < 0
-    if not (settings.auto_create_prospects_from_salesforce or settings.ampsea):
+    on, by_policy = auto_create_on(settings, given)
+    if by_policy:
+        r.notes.policy("ampsea_auto_create_default", rest)
+    if not on:
         text = "auto-create is off: import it by CRM id to bring it over (CR-9, CR-11)"
         r.decide(rest, "no_prospect", "CR-11.auto_create_off", text)
         return
@@ -134,27 +152,41 @@ def _auto_create(r: _Records, sf: pd.DataFrame, settings) -> None:
     ts = pd.Timestamp(since)
     ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
     newer = (sf["created_date"] > ts).fillna(False).to_numpy(dtype=bool)
+    if settings.ampsea:
+        text = f"same-email mode: a new visible record created after {since} gets its own prospect (CR-10)"
+        r.decide(rest & newer, "creates_prospect", "CR-10.ampsea_new_record", text)
     text = f"created after auto-create was switched on ({since}) (CR-9, CR-10)"
     r.decide(rest & newer, "creates_prospect", "CR-10.created_after_auto_create", text)
     text = f"created before {since} (or date unknown): not back-filled; import by CRM id (CR-11)"
     r.decide(rest, "no_prospect", "CR-11.created_before_auto_create", text)
 
 
-def salesforce_outcomes(sf, prospects, target, how, key_codes, settings) -> pd.DataFrame:
+def salesforce_outcomes(  # noqa: PLR0913
+    sf, prospects, target, how, key_codes, settings, auto_create_given: bool = True
+) -> pd.DataFrame:
     """One row per lead, contact and person account (§10 Salesforce record outcome).
 
     ``key_codes`` are the shared integer codes of ``sf["match_key"]`` and the prospects'
-    match keys (``kernels.codes``).
+    match keys (``kernels.codes``). ``auto_create_given``: connector.yml states the auto-create
+    setting (else, in same-email mode, policy ``ampsea_auto_create_default`` decides).
     """
     m = len(sf)
     r = _Records(m)
     r.decide(sf["is_deleted"].to_numpy(), "no_prospect", "M-20.deleted",
              "deleted in Salesforce (IsDeleted, recycle bin) (M-20)")  # fmt: skip
     _out_of_scope(r, sf)
-    first = _linked(r, target, how, m)
-    prospect_id = _linked_prospects(prospects, target, first)
+    archived = how == "recycle_bin"  # archived prospects that keep their CRM id (M-1)
+    live_target = np.where(archived, -1, target)
+    first = _linked(r, live_target, how, m)
+    prospect_id = _linked_prospects(prospects, live_target, first)
+    held = np.zeros(m, dtype=bool)
+    held[target[archived]] = True
+    text = (
+        "held by an archived (recycle-bin) prospect's CRM id: no other prospect links to it (M-1)"
+    )
+    r.decide(held, "no_prospect", "M-1.held_by_recycle_bin", text)
     _no_prospect(r, sf, key_codes, settings)
-    _auto_create(r, sf, settings)
+    _auto_create(r, sf, settings, auto_create_given)
     return pd.DataFrame(
         {
             "sf_object": sf["sf_object"],

@@ -27,6 +27,7 @@ PROSPECT_STEPS = (
     link_by_crm_id.follow_converted_leads,  # M-17
     link_by_crm_id.merged_or_deleted,  # M-20
     link_by_crm_id.link_in_scope,  # M-2, D-6
+    link_by_crm_id.recycle_bin_keeps_link,  # M-1: archived prospects hold their record
     match_by_email.prepare_email_matching,  # step 3: M-16, M-9, M-10
     match_by_email.unassigned_need_owner,  # M-6 (policy unassigned_email_match)
     match_by_email.email_candidates,  # M-5, M-1, M-17, M-19
@@ -59,7 +60,9 @@ def _owners(s: Decisions) -> pd.Series:
     """The owner per prospect: the connector sets it on created leads, else the record's (U-3)."""
     create, owner, tgt = s.facts["create"], s.facts["owner"], s.target >= 0
     own = create | (s.outcome == "will_error") & ~tgt
-    owner_out = take_str(s.sf["owner_id"], np.where(own, -1, s.target))
+    # An archived prospect holds its record but syncs nothing: no owner (M-1).
+    held = own | (s.how == "recycle_bin")
+    owner_out = take_str(s.sf["owner_id"], np.where(held, -1, s.target))
     if own.any():
         owner_out = str_series(
             pc.replace_with_mask(arrow(owner_out), pa.array(own), arrow(strs(owner[own])))
@@ -100,6 +103,43 @@ def prospect_frame(s: Decisions) -> pd.DataFrame:
     return frame
 
 
+def write_frame(writes: list) -> pd.DataFrame:
+    """The predicted AE→Salesforce writes as one frame (one row per prospect and field)."""
+    sizes = [len(pos) for _, _, pos in writes]
+    return pd.DataFrame(
+        {
+            "pardot_field_id": np.repeat([f for f, _, _ in writes], sizes).astype(object),
+            "sf_object": np.repeat([o for _, o, _ in writes], sizes).astype(object),
+            "position": np.concatenate(
+                [np.asarray(p, np.int64) for *_, p in writes] or [[]]
+            ).astype(np.int64),
+        }
+    )
+
+
+def opt_out_frame(pairs: pd.DataFrame, prospects: pd.DataFrame) -> pd.DataFrame:
+    """The compared Opted Out pairs with the prospect's id, email, record and final outcome."""
+    pos = pairs["p_pos"].to_numpy(dtype=np.int64)
+    who = prospects[["prospect_id", "email", "sf_id", "outcome", "row"]].take(pos)
+    out = who.reset_index(drop=True).assign(
+        sf_object=pairs["sf_object"].astype("str").to_numpy(),
+        pardot=pairs["pardot"].astype("boolean").to_numpy(),
+        salesforce=pairs["salesforce"].astype("boolean").to_numpy(),
+    )
+    return out[
+        ["prospect_id", "email", "sf_object", "sf_id", "outcome", "pardot", "salesforce", "row"]
+    ]
+
+
+def auto_create_stated(snapshot, settings: ConnectorSettings) -> bool:
+    """connector.yml states the auto-create setting, or a what-if run changed it."""
+    report = getattr(snapshot, "load_report", None)
+    given = "auto_create_prospects_from_salesforce" in (getattr(report, "settings_given", ()) or ())
+    base = getattr(snapshot, "settings", settings)
+    key = "auto_create_prospects_from_salesforce"
+    return given or getattr(base, key) != getattr(settings, key)
+
+
 def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationResult:
     """Predict every prospect's and Salesforce record's outcome at unpause (spec §10)."""
     settings = settings or snapshot.settings
@@ -111,9 +151,15 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     for step in PROSPECT_STEPS:
         s = step(s)
     prospects = prospect_frame(s)
-    salesforce = salesforce_outcomes(sf, prospects, s.target, s.how, s.facts["key_codes"], settings)
+    given = auto_create_stated(snapshot, settings)
+    salesforce = salesforce_outcomes(
+        sf, prospects, s.target, s.how, s.facts["key_codes"], settings, given
+    )
     result = SimulationResult(
         settings, prospects, salesforce, s.facts["fields"], {}, s.mappings, s.facts["users"]
     )
+    result.fields_by_object = s.facts["fields_by_object"]
+    result.opt_outs = opt_out_frame(s.facts["opt_out_pairs"], prospects)
+    result.writes = write_frame(s.facts.get("writes", []))
     result.initial_sync = initial_sync(result, settings)
     return result

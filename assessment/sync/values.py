@@ -12,7 +12,8 @@ from .kernels import arrow, str_series
 
 
 def compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) -> pd.Series:
-    """Values as comparable text: booleans true/false, numbers without '.0', blank → NA (F-3)."""
+    """Values as comparable text: booleans true/false, numbers without '.0', blank → NA (F-3);
+    other text exactly as given."""
     dtype = values.dtype
     if pd.api.types.is_bool_dtype(dtype):
         text = values.astype("boolean").map({True: "true", False: "false"}).astype("str")
@@ -30,10 +31,11 @@ def compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) ->
             .astype("str")
         )
     text = arrow(values)
-    if settings.whitespace_is_blank:
-        text = pc.utf8_trim_whitespace(text)  # F-3 policy: whitespace-only counts as blank
-    # Blank → NA, in arrow (what ``str.strip`` and ``mask(text == "")`` do, without pandas).
-    text = pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.large_string()), text)
+    # Blank → NA: "" always; whitespace-only too under policy whitespace_is_blank (F-3). A
+    # value with text keeps its spaces: restricted values must be identical "including leading
+    # and trailing spaces" (K2, old KB "Why won't my field sync?"), so " Gold " is not "Gold".
+    probe = pc.utf8_trim_whitespace(text) if settings.whitespace_is_blank else text
+    text = pc.if_else(pc.equal(probe, ""), pa.scalar(None, pa.large_string()), text)
     out = str_series(text).set_axis(values.index)
     out.name = values.name
     return out

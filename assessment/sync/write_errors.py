@@ -34,6 +34,7 @@ ERROR_ORDER = (
     "INACTIVE_OWNER_OR_USER",
     "INVALID_EMAIL_ADDRESS",
     "REQUIRED_FIELD_MISSING",
+    "INVALID_TYPE_ON_FIELD_IN_RECORD",
     "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
     "STRING_TOO_LONG",
 )
@@ -103,11 +104,55 @@ def write_errors(
     if ftype == "email" and settings.invalid_email == "error":
         # INVALID_EMAIL_ADDRESS (M-14, X9); policy invalid_email.
         add(~email_is_valid(values).to_numpy(dtype=bool), "INVALID_EMAIL_ADDRESS", "invalid_email")
+    # INVALID_TYPE_ON_FIELD_IN_RECORD (§3.7, K2); policy type_errors.
+    add(
+        not_of_type(values, meta),
+        TYPE_ERROR if settings.type_errors == "error" else None,
+        "type_errors",
+    )
     add(not_in_picklist(values, meta), "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "")
     # STRING_TOO_LONG (F-14, X9); whether the connector truncates is policy long_values.
     code = "STRING_TOO_LONG" if settings.long_values == "error" else None
     add(too_long(values, meta), code, "long_values")
     return found
+
+
+# AE → Salesforce type errors (§3.7). Old Pardot KB "Why won't my field sync?" (K2): "if you are
+# trying to push values from Pardot to your CRM, the field types must match"; dates in
+# YYYY-MM-DD (help "Considerations for Prospect Imports"); a checkbox takes exactly true/false
+# (K6). The platform's error text is seen only in public code (COMM): policy type_errors.
+TYPE_ERROR = "INVALID_TYPE_ON_FIELD_IN_RECORD"
+NUMBER_TYPES = frozenset({"double", "currency", "percent", "int", "long"})
+_TYPE_PATTERNS = {
+    "number": r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)",
+    "date": r"\d{4}-\d{2}-\d{2}",
+    "datetime": r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?",
+    "boolean": r"true|false",
+}
+
+
+def type_kind(meta) -> str | None:
+    """Which AE→Salesforce type rule a describe entry takes: number, date, datetime, boolean."""
+    ftype = str((meta if meta is not None else {}).get("type") or "")
+    if ftype in NUMBER_TYPES:
+        return "number"
+    return ftype if ftype in ("date", "datetime", "boolean") else None
+
+
+def not_of_type(values: pd.Series, meta) -> np.ndarray:
+    """Values a number, date, date/time or checkbox field refuses (§3.7): not a plain number,
+    not a YYYY-MM-DD calendar date (ISO 8601 for date/time), not exactly true/false."""
+    kind = type_kind(meta)
+    present = values.notna().to_numpy(dtype=bool)
+    if kind is None or not present.any():
+        return np.zeros(len(values), dtype=bool)
+    text = values.astype("str")
+    ok = text.str.fullmatch(_TYPE_PATTERNS[kind]).fillna(False).to_numpy(dtype=bool)
+    if kind in ("date", "datetime") and ok.any():
+        # A valid shape must also be a real calendar date (2024-02-30 fails).
+        day = pd.to_datetime(text.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        ok = ok & day.notna().to_numpy(dtype=bool)
+    return present & ~ok
 
 
 def write_errors_at(

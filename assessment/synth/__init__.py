@@ -154,8 +154,14 @@ def generate(
     contacts: int = 1500,
     seed: int = 7,
     clean: bool = False,
+    *,
+    same_email: bool = False,
 ) -> dict[str, Any]:
-    """Write a synthetic org export folder with ground truth; returns the manifest."""
+    """Write a synthetic org export folder with ground truth; returns the manifest.
+
+    ``same_email``: the business unit allows several prospects per email (AMPSEA) and states
+    auto-create off; the expected outcomes stay those of §10 (nothing is shadowed, nothing is
+    back-filled)."""
     out = Path(out_dir)
     built = _build(prospects, leads, contacts, seed, clean)
     org: _Org = built["org"]
@@ -177,7 +183,8 @@ def generate(
     linked = truth_p["key"].filter(pc.equal(truth_p["outcome"], "linked")).to_numpy()
     files.write_prospects(out, t["prospects"], pid, linked, users, u, styles)
     files.write_pardot_users(out, users, u, styles)
-    settings = files.write_config(out, clean, seed)
+    settings = files.write_config(out, clean, seed, same_email)
+    files.write_queues(out, users)
     truth = _write_truth(out, org, t, truth_p, pid_of_key, users)
     counts = {
         "sf_leads": t["leads"].num_rows,

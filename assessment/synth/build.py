@@ -36,6 +36,7 @@ class _Ctx:
     n_acc: int = 0
     acc_ids: np.ndarray = field(default_factory=lambda: np.array([], "S18"))
     acc_people: dict[str, Any] = field(default_factory=dict)
+    users: dict[str, list] = field(default_factory=dict)  # Salesforce / Pardot users (_users)
 
     @property
     def rng(self) -> np.random.Generator:
@@ -81,6 +82,7 @@ def _users(org: _Org, n_users: int, clean: bool) -> tuple[dict[str, list], int, 
         "last": u_people["last"].to_pylist(),
         "active": [True] * n_users,
         "mapped": [True] * n_users,
+        "type": ["Standard"] * n_users,
     }
     if clean:
         return users, -1, -1
@@ -91,6 +93,7 @@ def _users(org: _Org, n_users: int, clean: bool) -> tuple[dict[str, list], int, 
     users["last"] += extra["last"].to_pylist()
     users["active"] += [False, True]
     users["mapped"] += [True, False]
+    users["type"] += ["Standard", "Standard"]
     return users, n_users, n_users + 1
 
 
@@ -105,11 +108,15 @@ def _needs(size: dict[str, int], blank_l: int, blank_c: int, np_l: int, np_c: in
         + size["converted_leads"] + size["invalid_prospect_email"]
         + size["restricted_picklist_value"] + size["value_too_long"] + size["blank_last_name"]
         + size["person_accounts"] + size["opt_out_conflict"] + size["region_conflict"]
+        + size["person_account_opt_out"] + size["person_account_name_differs"]
+        + size["recycle_bin_link"] + size["non_numeric_number"]
+        + size["queue_assigned"] + size["owner_portal_user"] + size["owner_email_only"]
     )  # fmt: skip
     use_l = (
         2 * size["duplicate_leads"] + size["lead_contact_shared_email"]
         + size["unassigned_will_link"] + size["short_crm_ids"] + size["converted_leads"]
         + blank_l + np_l + size["opt_out_conflict"] + size["region_conflict"]
+        + size["recycle_bin_link"]
     )  # fmt: skip
     use_c = (
         2 * size["duplicate_contacts"] + size["lead_contact_shared_email"]
@@ -242,7 +249,7 @@ def _build(prospects: int, leads: int, contacts: int, seed: int, clean: bool) ->
     n_users = int(np.clip(prospects // 150, 5, 60))
     users, inactive_pos, unmapped_pos = _users(org, n_users, clean)
     owner_of = np.array(users["id"], dtype="S18")
-    ctx = _Ctx(org, owner_of, n_users, inactive_pos, unmapped_pos)
+    ctx = _Ctx(org, owner_of, n_users, inactive_pos, unmapped_pos, users=users)
     plan = _plan(prospects, leads, contacts, clean)
     _accounts(ctx, contacts)
     _base(ctx, plan["base_l"], plan["base_c"])

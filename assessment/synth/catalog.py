@@ -88,6 +88,28 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "will_error INACTIVE_OWNER_OR_USER (policy inactive_owner)",
         0.3,
     ),
+    "queue_assigned": (
+        "CR-2",
+        ("UNA003",),
+        "prospects assigned to a Salesforce lead queue (UI export: the queue's name in User; API "
+        "pull: CRM owner = the queue id), no match: create_lead owned by the queue",
+        0.3,
+    ),
+    "owner_portal_user": (
+        "U-7",
+        ("USR002", "UNA003"),
+        "prospects assigned to a Pardot user mapped to a partner-community Salesforce user "
+        "(UserType PowerPartner), no match: create_lead not owned by the portal user "
+        "(policy portal_owner)",
+        0.2,
+    ),
+    "owner_email_only": (
+        "U-1",
+        ("USR002", "USR001", "UNA003"),
+        "prospects assigned to a Pardot user that is not mapped although a Salesforce user shares "
+        "its email, no match: create_lead owned by the connector user (policy owner_email_match)",
+        0.2,
+    ),
     "short_crm_ids": (
         "ID-2",
         ("SYN002",),
@@ -177,8 +199,8 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         "F-7",
         ("FLD009", "FLD006"),
         "linked lead/prospect pairs: Pardot opted out, Salesforce HasOptedOutOfEmail false; under "
-        "Opted Out's default (Salesforce's value) the opt-out is lost (the plan recommends "
-        "the Account Engagement value)",
+        "Opted Out = Salesforce's value (field_mappings.csv) the opt-out is lost (the plan "
+        "recommends the Account Engagement value)",
         0.3,
     ),
     "region_conflict": (
@@ -201,6 +223,38 @@ KINDS: dict[str, tuple[str, tuple[str, ...], str, float]] = {
         (),
         "linked pair, the prospect's phone is blank: the Salesforce value fills it (no overwrite)",
         0.0,
+    ),
+    # Issue #11 cases (appended: earlier kinds keep their random stream).
+    "person_account_opt_out": (
+        "F-7",
+        ("FLD009", "FLD006"),
+        "person-account pairs linked by CRM Contact FID (PersonContactId): Pardot opted out, "
+        "PersonHasOptedOutOfEmail false; contact-level fields map to prospect fields, so under "
+        "Opted Out = Salesforce's value the opt-out is lost",
+        0.2,
+    ),
+    "person_account_name_differs": (
+        "F-9",
+        ("FLD006",),
+        "person-account pairs linked by CRM Contact FID whose First Name differs: Salesforce's "
+        "value overwrites Pardot's",
+        0.2,
+    ),
+    "recycle_bin_link": (
+        "M-1",
+        (),
+        "assigned prospects in the AE recycle bin (Is Archived) whose CRM Lead FID names a live "
+        "lead: pardot_only, and the lead stays held by the archived prospect (no_prospect, "
+        "M-1.held_by_recycle_bin)",
+        0.2,
+    ),
+    "non_numeric_number": (
+        "§3.7",
+        ("FLD002",),
+        "assigned prospects with no match whose Annual Revenue is not a number ('50-100'): the "
+        "new lead fails INVALID_TYPE_ON_FIELD_IN_RECORD (policy type_errors); FLD002 flags the "
+        "default Annual Revenue mapping (text into currency) once",
+        0.2,
     ),
 }
 
@@ -391,6 +445,7 @@ UI_HEADER = [
     "Annual Revenue", "Employees", "Industry", "Do Not Email", "Do Not Call",
     "Years In Business", "Comments", "Salutation", "Opted Out", "Referrer", "Created Date",
     "Updated Date", "User", "First Assigned", "CRM Contact FID", "CRM Lead FID", "Region",
+    "Is Archived",
 ]  # fmt: skip
 V4_HEADER = [
     "id", "campaign_id", "salutation", "first_name", "last_name", "email", "company", "website",
@@ -399,7 +454,7 @@ V4_HEADER = [
     "years_in_business", "comments", "score", "last_activity_at", "crm_lead_fid",
     "crm_contact_fid", "crm_owner_fid", "crm_account_fid", "crm_last_sync", "crm_url",
     "is_do_not_email", "is_do_not_call", "opted_out", "is_reviewed", "is_starred", "created_at",
-    "updated_at", "user_id", "Region",
+    "updated_at", "user_id", "Region", "is_archived",
 ]  # fmt: skip
 
 
@@ -412,11 +467,30 @@ FIELD_MAPPINGS = [
     ("Phone", "phone", "Text", "Phone", "Use Salesforce's value", "No", ""),
     ("Source", "source", "Text", "LeadSource", "Use Salesforce's value", "No", ""),
     ("Region", "Region", "Dropdown", "Region__c", "Use Pardot's value", "Yes", ";".join(REGIONS)),
+    # An older BU that chose Salesforce's value for Opted Out (F-7): stated, no policy.
+    (
+        "Opted Out",
+        "opted_out",
+        "Radio Button",
+        "HasOptedOutOfEmail",
+        "Use Salesforce's value",
+        "No",
+        "true;false",
+    ),
 ]
 
 
-def _settings(clean: bool, seed: int) -> dict[str, Any]:
-    """connector.yml of the synthetic org (contract keys; settings.py defaults for policies)."""
+def _settings(clean: bool, seed: int, same_email: bool = False) -> dict[str, Any]:
+    """connector.yml of the synthetic org (contract keys; settings.py defaults for policies).
+
+    ``same_email``: an AMPSEA business unit with auto-create stated off (CR-9, CR-10; #11):
+    records created after ``auto_create_enabled_since`` still get no prospect."""
+    if same_email:
+        return {
+            **_settings(clean, seed),
+            "allow_multiple_prospects_same_email": True,
+            "auto_create_enabled_since": "2018-01-01",
+        }
     return {
         "org_name": f"Synthetic org (seed {seed}{', clean' if clean else ''})",
         "connector_version": 2,
@@ -463,4 +537,5 @@ _CHECK_OBJECTS = {
     "USR003": ("pardot_users",),
     "SYN002": ("prospects", "users"),
     "SYN005": ("leads", "contacts"),
+    "FLD002": ("mappings",),
 }

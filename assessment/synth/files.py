@@ -98,6 +98,7 @@ def write_sf_users(
     email = np.concatenate([u["email"][sf_rows], ["b2bmaintegration@example.org"]])
     username = np.concatenate([u["email"][sf_rows], ["b2bmaintegration@00d000000000synth.ext"]])
     active = np.concatenate([np.array(users["active"])[sf_rows], [True]])
+    user_type = _s(np.concatenate([np.array(users["type"])[sf_rows], ["Standard"]]))
     profile = ["Standard User"] * len(u["sf_id"]) + ["B2BMA Integration User"]
     if org.clean:
         styles["sf_users"] = "sf data query --result-format csv (SOQL spelling, 18-character ids)"
@@ -106,7 +107,7 @@ def write_sf_users(
             ["Id", "Username", "Email", "FirstName", "LastName", "IsActive", "UserType",
              "Profile.Name"],
             [_s(ids), _s(username), _s(email), _s(first), _s(last),
-             _s(np.where(active, "true", "false")), _const("Standard", len(ids)), _s(profile)],
+             _s(np.where(active, "true", "false")), user_type, _s(profile)],
         )  # fmt: skip
     else:
         styles["sf_users"] = "Salesforce report export (labels, 15-character ids)"
@@ -115,8 +116,7 @@ def write_sf_users(
             ["User ID", "Full Name", "First Name", "Last Name", "Username", "Email", "Active",
              "Profile", "User Type"],
             [_s(ids.astype("U15")), _cat(_s(first), " ", _s(last)), _s(first), _s(last),
-             _s(username), _s(email), _s(np.where(active, "1", "0")), _s(profile),
-             _const("Standard", len(ids))],
+             _s(username), _s(email), _s(np.where(active, "1", "0")), _s(profile), user_type],
         )  # fmt: skip
         org.kind("user_report_short_ids", users=ids)
     return ids
@@ -137,6 +137,7 @@ def _ui_prospects(t: pa.Table, pids: pa.Array, u: dict, assigned: np.ndarray) ->
         "Updated Date": _iso(t["modified"], "pardot"), "User": user_col,
         "First Assigned": first_assigned, "CRM Contact FID": t["crm_contact"],
         "CRM Lead FID": t["crm_lead"], "Region": t["region"],
+        "Annual Revenue": t["revenue"], "Is Archived": _flag(t["archived"], "Yes", "No"),
     }  # fmt: skip
 
 
@@ -157,7 +158,8 @@ def _v4_prospects(
         "is_starred": zero, "created_at": _iso(t["created"], "pardot"),
         "updated_at": _iso(t["modified"], "pardot"),
         "user_id": pc.if_else(pa.array(assigned), _s(u["pardot_uid"][u_safe]), blank),
-        "Region": t["region"],
+        "Region": t["region"], "annual_revenue": t["revenue"],
+        "is_archived": _flag(t["archived"], "1", "0"),
     }  # fmt: skip
 
 
@@ -181,15 +183,31 @@ def write_prospects(
     owner_sf = np.array(users["id"], dtype="S18")[u_safe]
     crm_owner = _s(np.where(row_linked & assigned, owner_sf, b""))
     crm_owner = pc.if_else(pc.equal(crm_owner, ""), _null(n), crm_owner)
+    queue = t["queue"]  # CR-2: the API pull shows the queue as CRM owner, the UI by name
+    crm_owner = pc.if_else(pc.is_valid(queue), queue, crm_owner)
     if styles["pardot_prospects"] == "ui":
         styles["pardot_prospects"] = "Account Engagement UI export (labels, Yes/No, UTF-8 BOM)"
         values, header, bom = _ui_prospects(t, _s(pid), u, assigned), UI_HEADER, True
+        queue_name = (users.get("queue") or {}).get("name", "")
+        values["User"] = pc.if_else(pc.is_valid(queue), _const(queue_name, n), values["User"])
     else:
         styles["pardot_prospects"] = "Account Engagement API v4 / Export API names (1/0)"
         values = _v4_prospects(t, _s(pid), u, assigned, crm_owner)
         header, bom = V4_HEADER, False
     blank = _null(n)
     _write_csv(out / "prospects.csv", header, [values.get(h, blank) for h in header], bom=bom)
+
+
+def write_queues(out: Path, users: dict[str, list]) -> None:
+    """Queue.csv (SOQL on Group WHERE Type = 'Queue'), when the org routes leads to a queue."""
+    queue = users.get("queue")
+    if queue:
+        _write_csv(
+            out / "Queue.csv",
+            ["Id", "Name", "DeveloperName", "Type"],
+            [_s([queue["id"]]), _s([queue["name"]]), _s([queue["name"].replace(" ", "_")]),
+             _s(["Queue"])],
+        )  # fmt: skip
 
 
 def write_pardot_users(
@@ -207,6 +225,7 @@ def write_pardot_users(
     )
     created_s = _s(np.datetime_as_string(created, unit="s"))
     pardot_uid, u_email, u_first, u_last = u["pardot_uid"], u["email"], u["first"], u["last"]
+    mapped = np.array(users["mapped"])
     if styles["pardot_users"] == "v5":
         styles["pardot_users"] = "Account Engagement API v5 (camelCase, salesforceId)"
         _write_csv(
@@ -214,7 +233,8 @@ def write_pardot_users(
             ["id", "email", "username", "firstName", "lastName", "jobTitle", "role", "roleName",
              "salesforceId", "isDeleted", "createdAt", "updatedAt"],
             [_s(pardot_uid), _s(u_email), _s(u_email), _s(u_first), _s(u_last), _null(n_u),
-             _s(roles), _s(roles), _s(np.array(users["id"])), _const("false", n_u),
+             _s(roles), _s(roles), _s(np.where(mapped, np.array(users["id"]), "")),
+             _const("false", n_u),
              _cat(created_s, "+00:00"), _cat(created_s, "+00:00")],
         )  # fmt: skip
     else:
@@ -229,7 +249,7 @@ def write_pardot_users(
         )  # fmt: skip
 
 
-def write_config(out: Path, clean: bool, seed: int) -> dict[str, Any]:
+def write_config(out: Path, clean: bool, seed: int, same_email: bool = False) -> dict[str, Any]:
     """field_mappings.csv, describe/*.json and connector.yml; returns the settings written."""
     cols = list(zip(*FIELD_MAPPINGS, strict=True))
     _write_csv(
@@ -242,7 +262,7 @@ def write_config(out: Path, clean: bool, seed: int) -> dict[str, Any]:
         (out / "describe" / f"{obj}.json").write_text(
             json.dumps(_describe_json(obj), indent=1) + "\n", encoding="utf-8"
         )
-    settings = _settings(clean, seed)
+    settings = _settings(clean, seed, same_email)
     (out / "connector.yml").write_text(
         "# Connector settings of a synthetic org (contract.md §1 keys)\n"
         + yaml.safe_dump(settings, sort_keys=False),

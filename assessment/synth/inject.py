@@ -301,6 +301,97 @@ def _field_conflicts(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> N
     org.kind("region_conflict", prospects=k, leads=ids)
 
 
+def _person_account_pairs(ctx: _Ctx, n: int, **differ) -> tuple[np.ndarray, ...]:
+    """n person accounts linked by CRM Contact FID (M-19), the prospect side changed by
+    ``differ``; returns prospect keys, PersonContactIds and account ids."""
+    org = ctx.org
+    p = org.person(n)
+    u = ctx.pick_users(n)
+    pa_ids, pc_ids = org.ids("001", n), org.ids("003", n)
+    name = _cat(p["first"], " ", p["last"])
+    org.blocks["accounts"].append(
+        {
+            "id": pa_ids, "name": name, "owner": ctx.owner_of[u], "type": _null(n),
+            "is_person": np.ones(n, bool), "person_email": p["email"], "person_contact": pc_ids,
+            "first": p["first"], "last": p["last"], "person_opted_out": np.zeros(n, bool),
+            "created": p["created"], "modified": p["modified"],
+        }
+    )  # fmt: skip
+    q = {**p, "company": name, "opted_out": np.zeros(n, bool), **differ}
+    for col in ("title", "phone", "source", "region"):
+        q[col] = _null(n)
+    k = org.prospect(q, u, crm_contact=pc_ids)
+    org.truth_sf("PersonAccount", pa_ids, "linked", "person_account_pair", k)
+    return k, pc_ids, pa_ids
+
+
+def _consent_cases(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> None:
+    """Issue #11 cases: person-account pairs with an opt-out or a name only one side holds
+    (F-7, F-9), recycle-bin prospects holding their lead (M-1), a non-number written to a
+    currency field (§3.7)."""
+    org = ctx.org
+    n = size["person_account_opt_out"]
+    k, pc_ids, pa_ids = _person_account_pairs(ctx, n, opted_out=np.ones(n, bool))
+    org.truth_p(k, "linked", pc_ids, "person_account_opt_out")
+    org.kind("person_account_opt_out", prospects=k, accounts=pa_ids)
+
+    n = size["person_account_name_differs"]
+    k, pc_ids, pa_ids = _person_account_pairs(ctx, n, first=_cat(org.person(n)["first"], "-Ann"))
+    org.truth_p(k, "linked", pc_ids, "person_account_name_differs")
+    org.kind("person_account_name_differs", prospects=k, accounts=pa_ids)
+
+    n = size["recycle_bin_link"]
+    p, ids, u = ctx.lead_pair(n)
+    k = org.prospect(p, u, crm_lead=ids, archived=np.ones(n, bool))
+    org.truth_p(k, "pardot_only", ids, "recycle_bin_link")
+    org.truth_sf("Lead", ids, "no_prospect", "held_by_recycle_bin")
+    org.kind("recycle_bin_link", prospects=k, leads=ids)
+
+    n = size["non_numeric_number"]
+    k = org.prospect({**org.person(n), "revenue": np.full(n, "50-100")}, ctx.pick_users(n))
+    org.truth_p(k, "will_error", None, "non_numeric_number", "INVALID_TYPE_ON_FIELD_IN_RECORD")
+    org.kind("non_numeric_number", prospects=k, mappings=["annual_revenue"])
+
+
+def _extra_user(ctx: _Ctx, sf_id: str, mapped: bool, user_type: str) -> int:
+    """Add one Salesforce/Pardot user pair (an empty id: no Salesforce user); returns its position."""
+    person = ctx.org.person(1)
+    users = ctx.users
+    users["id"].append(sf_id)
+    users["first"] += person["first"].to_pylist()
+    users["last"] += person["last"].to_pylist()
+    users["active"].append(True)
+    users["mapped"].append(mapped)
+    users["type"].append(user_type)
+    return len(users["id"]) - 1
+
+
+def _owners(ctx: _Ctx, size: dict[str, int], plan: dict[str, Any]) -> None:
+    """Who owns created leads: queues (CR-2), portal users (U-7), email-only matches (U-1)."""
+    org = ctx.org
+    n = size["queue_assigned"]
+    ctx.users["queue"] = {"id": org.ids("00G", 1)[0].decode(), "name": "Inbound Leads Queue"}
+    k = org.prospect(org.person(n), np.full(n, -1), queue=np.full(n, ctx.users["queue"]["id"]))
+    org.truth_p(k, "create_lead", None, "queue_assigned")
+    org.kind("queue_assigned", prospects=k)
+
+    # A partner-community user mapped by id / CRM username: not predicted as owner (U-7).
+    portal = _extra_user(ctx, org.ids("005", 1)[0].decode(), True, "PowerPartner")
+    n = size["owner_portal_user"]
+    k = org.prospect(org.person(n), np.full(n, portal))
+    policies = "portal_owner;unmapped_owner"
+    org.truth_p(k, "create_lead", None, "owner_portal_user", policies=policies)
+    org.kind("owner_portal_user", prospects=k)
+
+    # Not mapped, but a Salesforce user shares the email: policy owner_email_match (U-1).
+    email_only = _extra_user(ctx, org.ids("005", 1)[0].decode(), False, "Standard")
+    n = size["owner_email_only"]
+    k = org.prospect(org.person(n), np.full(n, email_only))
+    policies = "owner_email_match;unmapped_owner"
+    org.truth_p(k, "create_lead", None, "owner_email_only", policies=policies)
+    org.kind("owner_email_only", prospects=k, pardot_user_positions=[email_only])
+
+
 def inject(ctx: _Ctx, plan: dict[str, Any]) -> None:
     """Add every injected problem kind, in the fixed order of the blocks."""
     _duplicate_records(ctx, plan["size"], plan)
@@ -309,3 +400,5 @@ def inject(ctx: _Ctx, plan: dict[str, Any]) -> None:
     _create_errors(ctx, plan["size"], plan)
     _person_accounts(ctx, plan["size"], plan)
     _field_conflicts(ctx, plan["size"], plan)
+    _consent_cases(ctx, plan["size"], plan)
+    _owners(ctx, plan["size"], plan)

@@ -31,6 +31,7 @@ _PROSPECT_COLS = {
     "key": "int", "first": _STR, "last": _STR, "email": _STR, "company": _STR, "title": _STR,
     "phone": _STR, "source": _STR, "region": _STR, "opted_out": _BOOL, "user": "int",
     "crm_lead": _STR, "crm_contact": _STR, "created": _TS, "modified": _TS,
+    "revenue": _STR, "archived": _BOOL, "queue": _STR,
 }  # fmt: skip
 
 

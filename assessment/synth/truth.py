@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -23,8 +24,9 @@ def _expected_owner(
     users: dict[str, list],
 ) -> pa.Array:
     """Expected Salesforce owner per truth row: the linked record's owner (Salesforce wins,
-    U-3); for leads to create, the user mapped to the assigned Pardot user (CR-6), blank when
-    unmapped (connector user, U-4); blank when nothing syncs."""
+    U-3); for leads to create, the queue (CR-2) or the user mapped to the assigned Pardot user
+    (CR-6), blank when unmapped or a portal user (connector user, U-4, U-7); blank when nothing
+    syncs."""
     owners = pa.concat_tables(
         [
             pa.table({"sf": lead_t["id"], "owner": lead_t["owner"]}),
@@ -38,9 +40,22 @@ def _expected_owner(
     user_of_key = np.empty(prospect_t.num_rows, np.int64)
     user_of_key[prospect_t["key"].to_numpy()] = prospect_t["user"].to_numpy()
     user = user_of_key[truth_p["key"].to_numpy()]
-    mapped = np.array(users["id"], dtype=object)[np.maximum(user, 0)]
-    mapped = np.where((user >= 0) & (mapped != ""), mapped, None)
+    pos = np.maximum(user, 0)
+    mapped = np.array(users["id"], dtype=object)[pos]
+    # An owner only through a mapping (U-1, U-2), never a portal user (U-7).
+    owns = np.array(users["mapped"], bool)[pos] & (np.array(users["type"])[pos] == "Standard")
+    mapped = np.where((user >= 0) & (mapped != "") & owns, mapped, None)
+    queue_of_key = np.empty(prospect_t.num_rows, object)
+    queue_of_key[prospect_t["key"].to_numpy()] = prospect_t["queue"].to_numpy(zero_copy_only=False)
+    queue = queue_of_key[truth_p["key"].to_numpy()]
+    mapped = np.where(pd.notna(queue), queue, mapped)  # a queue owns its leads (CR-2)
     creates = pc.is_in(truth_p["outcome"], pa.array(["create_lead", "will_error"]))
+    # A recycle-bin prospect keeps its record (M-1) but syncs nothing: no owner.
+    by_record = pc.if_else(
+        pc.equal(truth_p["outcome"], "pardot_only"),
+        pa.nulls(len(by_record), by_record.type),
+        by_record,
+    )
     return pc.if_else(creates, pa.array(mapped, pa.string()), by_record)
 
 
