@@ -12,13 +12,15 @@ are written to a temporary name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import csvtext
 from .errors import AssessmentError
 
 ACTION_COLUMNS = [
@@ -33,7 +35,6 @@ ACTION_COLUMNS = [
     "Suggested Fix",
 ]
 _SF_OBJECTS = {"Lead", "Contact", "PersonAccount", "Account", "User", "Salesforce"}
-_FORMULA_START = r"^[=+\-@\t\r]"
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -41,10 +42,25 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for col in out.columns:
         text = out[col].astype("str")
-        risky = text.str.contains(_FORMULA_START, regex=True).fillna(False).astype(bool)
-        if risky.any():
-            out[col] = text.mask(risky, "'" + text)
+        risky = csvtext.formula_cells(pa.array(text, from_pandas=True))
+        out[col] = text.mask(risky, "'" + text) if risky.any() else text
     return out
+
+
+def _joined(dup: pd.DataFrame, column: str) -> pd.Series:
+    """The distinct values of ``column`` per ``_key``, in row order, joined by ``; ``."""
+    sub = dup.dropna(subset=[column]).drop_duplicates(["_key", column])
+    table = pa.table(
+        {
+            "k": pa.array(sub["_key"].astype("str"), from_pandas=True),
+            "v": pc.cast(pa.array(sub[column].astype("str"), from_pandas=True), pa.large_string()),
+        }
+    )
+    grouped = table.group_by("k", use_threads=False).aggregate([("v", "list")])
+    joined = pc.binary_join(grouped["v_list"], pa.scalar("; ", pa.large_string()))
+    out = joined.to_pandas()
+    out.index = pd.Index(grouped["k"].to_pandas(), name="_key")
+    return out.rename(column)
 
 
 def action_frame(findings: pd.DataFrame) -> pd.DataFrame:
@@ -80,13 +96,7 @@ def action_frame(findings: pd.DataFrame) -> pd.DataFrame:
     dup = frame[has_key & frame["_key"].duplicated(keep=False)]
     if len(dup):
         agg = pd.DataFrame(
-            {
-                c: dup.dropna(subset=[c])
-                .drop_duplicates(["_key", c])
-                .groupby("_key", sort=False)[c]
-                .agg("; ".join)
-                for c in ("Field", "Value", "Issue", "Suggested Fix")
-            }
+            {c: _joined(dup, c) for c in ("Field", "Value", "Issue", "Suggested Fix")}
         )
         first = frame[~(has_key & frame["_key"].duplicated(keep="first"))]
         first = first.set_index("_key", drop=False)
@@ -122,9 +132,10 @@ def write_csv_atomic(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8-sig", newline="") as handle:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(b"\xef\xbb\xbf")
             # Quote every cell (as Data Loader does): a cell holding a carriage return stays one cell.
-            frame.to_csv(handle, index=False, quoting=csv.QUOTE_ALL)
+            csvtext.write_frame(frame, handle, quote_all=True)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
