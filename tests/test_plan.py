@@ -547,3 +547,20 @@ def test_plan_section_html_escapes_masks_and_says_the_order_is_of_doing():
 def test_effect_summary_in_readiness_entries(tmp_path):
     rec = plan_of(_pa_org(tmp_path, False)).by_code("REC-PERSON-ACCOUNTS").to_dict()
     assert rec["effect_summary"].startswith("dry run: create_lead → match_email: 1")
+
+
+def test_report_plan_section_shows_steps_and_recommendations(tmp_path):
+    from assessment import report
+    from assessment.pipeline import assess
+
+    data = tmp_path / "org"
+    data.mkdir()
+    _pa_org(data, False)
+    assess(data, tmp_path / "out", report=False)
+    text = str(report.section(report.load(tmp_path / "out"), "plan"))
+    assert 'id="the-plan"' in text and "order of doing" in text and "Fix first" in text
+    assert 'id="rec-rec-person-accounts"' in text  # a change is listed with its effect
+    assert "create lead → match email: 1" in text and "M-18, M-19" in text  # words; source as code
+    assert "current choices confirmed" in text  # confirmations are folded away, not lost
+    assess(data, tmp_path / "bare", report=False, plan=False)
+    assert 'id="the-plan"' not in str(report.section(report.load(tmp_path / "bare"), "plan"))

@@ -25,11 +25,20 @@ NEWER_SHARE = 0.60  # ... or holds the newer value in this share of differing pa
 MIN_DIFFER = 10  # recency is read only over at least this many differing pairs
 CONSENT_IDS = {"opted_out", "is_do_not_email", "is_do_not_call"}
 _CONSENT_RE = re.compile(r"opt.?out|do.?not.?(email|call|contact)|unsubscrib|consent", re.I)
+# Fields whose behaviour the connector fixes (F-5, fields.FIXED), in words.
+FIXED_WHY = {
+    "email": "email changes follow the email-change rules, not a sync behaviour (M-8, F-5)",
+    "assigned_user": "the owner always comes from Salesforce (F-5, U-3)",
+    "score": "Account Engagement owns it and it cannot be remapped (F-5)",
+    "grade": "Account Engagement owns it and it cannot be remapped (F-5)",
+    "campaign_id": "Account Engagement owns it and it cannot be remapped (F-5)",
+}
 BEHAVIOURS = ("use_pardot", "use_salesforce", "most_recent")
 LABELS = {
     "use_pardot": "Use the Account Engagement value",
     "use_salesforce": "Use Salesforce's value",
     "most_recent": "Use the most recently updated field",
+    "email_rules": "Email change rules",
 }
 
 
@@ -269,7 +278,7 @@ def field_recommendation(ctx: PlanContext, m: dict, pairs: Pairs) -> Recommendat
         policies=[p for p in str(m.get("policies") or "").split(";") if p and p != "nan"],
     )
     if pd.notna(m.get("fixed_rule")):
-        rec.why = f"fixed by the connector: {m['fixed_rule']}"
+        rec.why = "fixed by the connector: " + FIXED_WHY.get(str(fid), str(m["fixed_rule"]))
         return rec
     got = None
     if m["prospect_column"] is not None and has_column(

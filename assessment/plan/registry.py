@@ -57,6 +57,8 @@ class Recommendation:
             "evidence": self.evidence,
             "effect": self.effect,
             "effect_summary": _effect_summary(self),
+            "current_label": _label(self.current, self.kind),
+            "recommended_label": _label(self.recommended, self.kind),
             "risks": list(self.risks),
             "source": self.source,
             "policies": list(self.policies),
@@ -70,6 +72,19 @@ def _effect_summary(rec: Recommendation) -> str:
     from .view import summary_of
 
     return summary_of(rec)
+
+
+def _label(value: Any, kind: str) -> str:
+    """A value as the report shows it: behaviour labels for fields, on/off for switches."""
+    from .field_rules import LABELS
+
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if kind == "field":
+        return LABELS.get(str(value), str(value).replace("_", " "))
+    return str(value)
 
 
 def _plain_change(value: Any) -> Any:

@@ -69,7 +69,7 @@ def decide_steps(recs) -> list[dict]:
         out.append(
             _step(
                 "decide",
-                f"{r.decision}: set {r.setting} to {r.recommended}",
+                f"{r.decision}: change to {r.to_dict()['recommended_label']}",
                 detail,
                 records=moved or None,
                 ref=r.code,
@@ -117,11 +117,16 @@ def fix_steps(results, recs) -> list[dict]:
         lost = r.evidence.get("opt_outs_lost") if r.kind == "field" else None
         if lost and (lost.get("use_pardot") or lost.get("use_salesforce")):
             n = int(lost.get("use_pardot") or 0) + int(lost.get("use_salesforce") or 0)
+            both = bool(lost.get("use_pardot") and lost.get("use_salesforce"))
             out.append(
                 _step(
                     "fix",
                     f"Align {r.setting}: set opted-out on both sides where one side has it",
-                    "No sync behaviour keeps every opt-out when both sides hold ones the other lacks",
+                    "no sync behaviour keeps every opt-out when each side holds ones the other "
+                    "lacks"
+                    if both
+                    else "the pairs whose opt-outs differ then no longer depend on the sync "
+                    "behaviour being set first (F-7)",
                     records=n,
                     ref=r.code,
                     source="connector-behavior.md F-7, §11 item 21",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -96,7 +97,7 @@ def build(readiness: dict, out_dir: Path, mask_pii: bool = False) -> ReportData:
         missing_inputs=list(readiness.get("missing_inputs") or []),
         baseline=readiness.get("baseline") or None,
         plan=readiness.get("plan") or None,
-        recommendations=list(readiness.get("recommendations") or []),
+        recommendations=_recommendations(readiness.get("recommendations") or []),
     )
     ranked = fix_first(checks)
     data.fix_first, data.fix_more = ranked[:FIX_FIRST], max(0, len(ranked) - FIX_FIRST)
@@ -108,6 +109,35 @@ def build(readiness: dict, out_dir: Path, mask_pii: bool = False) -> ReportData:
     data.plan_steps = _plan_steps(data.plan, out_dir)
     data.contents = _contents(data)
     return data
+
+
+_RULE_PARENS = re.compile(r"\s*\((?=[^()]*\b[A-Z]{1,3}\d*-\d+\b)[^()]*\)")
+_RULE_BARE = re.compile(r"\b[A-Z]{1,3}-\d+(?:[/–-][A-Z]{1,3}-\d+)*:?\s*")
+
+
+def _words(text) -> str:
+    """A plan text in words: rule references (kept in readiness.json) left to the appendix."""
+    out = _RULE_BARE.sub("", _RULE_PARENS.sub("", L.plain_text(text)))
+    return re.sub(r"\s{2,}", " ", out).strip()
+
+
+def _recommendations(recs: list) -> list[dict]:
+    """Recommendations as the report shows them: texts in words; codes, policies and sources are
+    kept as they are (the template shows them apart, as codes)."""
+    return [
+        {
+            **r,
+            "decision": _words(r.get("decision")),
+            "why": _words(r.get("why")),
+            "effect_summary": _words(r.get("effect_summary")),
+            "current_label": _words(r.get("current_label")),
+            "recommended_label": _words(r.get("recommended_label")),
+            "risks": [_words(x) for x in r.get("risks") or []],
+            "missing_exports": [_words(x) for x in r.get("missing_exports") or []],
+        }
+        for r in recs
+        if isinstance(r, dict)
+    ]
 
 
 def _plan_steps(plan: dict | None, out_dir: Path) -> list[dict]:
