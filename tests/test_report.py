@@ -579,3 +579,21 @@ def test_fields_split_linked_pairs_by_object(tmp_path):
     assert not VISIBLE_JUNK.findall(visible_text(text))
     plain = str(report.section(report.load(write_stub(tmp_path / "p")), "fields"))
     assert "Linked pairs compared" not in plain
+
+
+def test_fields_take_pairs_by_object_from_the_outcome_file(tmp_path):
+    row = dict(READINESS["simulation"]["fields"][0], pardot_field_id="industry")
+    readiness = dict(READINESS, simulation=dict(READINESS["simulation"], fields=[row]))
+    out = write_stub(tmp_path / "o", readiness)
+    (out / "outcomes").mkdir()
+    (out / "outcomes" / "fields.csv").write_text(
+        "pardot_field_id,pairs,pairs_lead,pairs_contact,pairs_person_account\n"
+        "industry,10,7,3,0\n",
+        encoding="utf-8",
+    )
+    text = str(report.section(report.load(out), "fields"))
+    assert "7 lead pairs, 3 contact pairs" in text and "person account pairs" not in text
+    (out / "outcomes" / "fields.csv").write_text(  # another mapping list: not joined
+        "pardot_field_id,pairs_lead\nother,7\n", encoding="utf-8"
+    )
+    assert "Linked pairs compared" not in str(report.section(report.load(out), "fields"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..sync.reasons import has_code
 from .common import is_true
 from .registry import NEED_SIMULATION, CheckContext, Outcome, check, make_findings
@@ -9,6 +11,26 @@ from .registry import NEED_SIMULATION, CheckContext, Outcome, check, make_findin
 
 def _assigned(p):
     return is_true(p["assigned"])
+
+
+def user_names(ctx: CheckContext, ids: pd.Series) -> dict[str, str]:
+    """Salesforce user id → name (Name, else First Last, else Username) for ``ids``; {} without
+    the users export (issue #14: owners by name, the id kept for reference)."""
+    if not ctx.has("sf_users"):
+        return {}
+    u = ctx.table("sf_users")
+    blank = pd.Series(pd.NA, index=u.index, dtype="object")
+
+    def text(col: str) -> pd.Series:
+        values = u[col].astype("object") if col in u.columns else blank
+        return values.where(values.astype("str").str.strip().ne(""), pd.NA)
+
+    first = text("first_name").fillna("").astype("str")
+    full = (first + " " + text("last_name").fillna("").astype("str")).str.strip()
+    name = text("name").fillna(full.where(full.ne(""), pd.NA)).fillna(text("username"))
+    by_id = pd.Series(name.to_numpy(), index=u["id"].astype("str")).dropna()
+    by_id = by_id[~by_id.index.duplicated() & by_id.index.isin(ids.dropna().astype("str"))]
+    return {str(k): str(v) for k, v in by_id.items()}
 
 
 @check(
@@ -136,13 +158,18 @@ def assigned_will_create_leads(ctx: CheckContext) -> Outcome:
         suggested_fix="un-assign or set do-not-sync if this should not become a lead",
     )
     threshold = ctx.settings.una003_create_threshold
-    top = ", ".join(f"{k}: {v}" for k, v in owners.head(5).items())
+    names = user_names(ctx, hit["owner_sf_user_id"])
+    top = ", ".join(f"{names.get(str(k), k)}: {v}" for k, v in owners.head(5).items())
     return Outcome(
         found,
         f"{len(hit)} lead(s) will be created (threshold {threshold})"
         + (f"; owners {top}" if top else "")
         + ".",
-        numbers={"create_lead": len(hit), "owners": {str(k): int(v) for k, v in owners.items()}},
+        numbers={
+            "create_lead": len(hit),
+            "owners": {str(k): int(v) for k, v in owners.items()},
+            "owner_names": names,
+        },
         severity="warning" if len(hit) > threshold else "info",
         population=len(p),
     )

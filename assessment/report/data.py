@@ -81,7 +81,8 @@ def load(out_dir: str | os.PathLike | None, mask_pii: bool = False) -> ReportDat
 
 def build(readiness: dict, out_dir: Path, mask_pii: bool = False) -> ReportData:
     """Build the report data from a readiness document and the folder holding its files."""
-    checks = [_check(c, out_dir, mask_pii) for c in readiness.get("checks") or []]
+    users = _user_names(readiness.get("checks") or [])
+    checks = [_check(c, out_dir, mask_pii, users) for c in readiness.get("checks") or []]
     verdict = str(readiness.get("verdict") or "")
     data = ReportData(
         out_dir=Path(out_dir),
@@ -104,7 +105,7 @@ def build(readiness: dict, out_dir: Path, mask_pii: bool = False) -> ReportData:
     data.areas = _areas(checks)
     sim = readiness.get("simulation") or {}
     data.sync = _sync(sim)
-    data.fields = _fields(sim.get("fields") or [])
+    data.fields = _fields(_with_pairs_by_object(sim.get("fields") or [], out_dir))
     data.appendix = _appendix(readiness, checks)
     data.plan_steps = _plan_steps(data.plan, out_dir)
     data.contents = _contents(data)
@@ -156,7 +157,18 @@ def _plan_steps(plan: dict | None, out_dir: Path) -> list[dict]:
 
 
 # ------------------------------------------------------------------------------- checks
-def _check(c: dict, out_dir: Path, mask_pii: bool) -> dict:
+def _user_names(checks: list) -> dict[str, str]:
+    """Salesforce user id → name, from the checks' ``owner_names`` numbers (issue #14.2)."""
+    names: dict[str, str] = {}
+    for c in checks:
+        numbers = c.get("numbers") if isinstance(c, dict) else None
+        found = numbers.get("owner_names") if isinstance(numbers, dict) else None
+        if isinstance(found, dict):
+            names.update({str(k): str(v) for k, v in found.items()})
+    return names
+
+
+def _check(c: dict, out_dir: Path, mask_pii: bool, users: dict[str, str] | None = None) -> dict:
     code, severity, status = str(c.get("code")), str(c.get("severity")), str(c.get("status"))
     affected = int(c.get("affected") or 0)
     action = c.get("action_file") or None
@@ -179,7 +191,7 @@ def _check(c: dict, out_dir: Path, mask_pii: bool) -> dict:
         "source": str(c.get("source") or ""),
         "policies": [L.humanize(p) for p in L.policies_in(c.get("summary"))],
         "href": href,
-        "sample": _sample(out_dir, href, affected, mask_pii) if status == "fail" else None,
+        "sample": _sample(out_dir, href, affected, mask_pii, users) if status == "fail" else None,
         "impact": WEIGHTS.get(severity, 0.0) * max(affected, 1) if status == "fail" else 0.0,
     }
 
@@ -255,8 +267,11 @@ def _href(out_dir: Path, action: Any) -> str | None:
     return rel.as_posix() if (out_dir / rel).exists() else None
 
 
-def _sample(out_dir: Path, href: str | None, affected: int, mask_pii: bool) -> dict | None:
-    """The first records of an action file, labelled, empty columns dropped."""
+def _sample(
+    out_dir: Path, href: str | None, affected: int, mask_pii: bool, users: dict | None = None
+) -> dict | None:
+    """The first records of an action file, labelled, empty columns dropped; a Salesforce user id
+    reads as the user's name (the id on hover)."""
     if not href:
         return None
     try:
@@ -273,7 +288,13 @@ def _sample(out_dir: Path, href: str | None, affected: int, mask_pii: bool) -> d
     for col in shown.columns:  # words, not codes, in the explaining columns (never in values)
         if col in _WORDED:
             shown[col] = shown[col].map(L.plain_text)
-    return _table(shown, total=max(affected, len(shown)), href=href)
+    table = _table(shown, total=max(affected, len(shown)), href=href)
+    if users and not mask_pii:  # names are personal data: a masked report keeps the ids
+        table["rows"] = [
+            [{"text": users[v], "title": v} if v in users else v for v in row]
+            for row in table["rows"]
+        ]
+    return table
 
 
 _WORDED = {"Object", "Item", "Field", "Issue", "Problem", "Suggested fix", "Suggested Fix"}
@@ -368,6 +389,22 @@ _PAIR_COLUMNS = {
     "pairs_contact": "Contact",
     "pairs_person_account": "PersonAccount",
 }
+
+
+def _with_pairs_by_object(rows: list[dict], out_dir: Path) -> list[dict]:
+    """The fields rows with the per-object pair counts of outcomes/fields.csv (not in
+    readiness.json), joined when the file lists the same mappings in the same order."""
+    if not rows or all(c in rows[0] for c in _PAIR_COLUMNS):
+        return rows
+    try:
+        csv = pd.read_csv(out_dir / "outcomes" / "fields.csv", dtype="str", keep_default_na=False)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return rows
+    extra = [c for c in _PAIR_COLUMNS if c in csv.columns]
+    ids = [str(r.get("pardot_field_id") or "") for r in rows]
+    if not extra or "pardot_field_id" not in csv.columns or csv["pardot_field_id"].tolist() != ids:
+        return rows
+    return [r | p for r, p in zip(rows, csv[extra].to_dict("records"), strict=True)]
 
 
 def _pairs_by_object(frame: pd.DataFrame) -> tuple[list[str], str]:
