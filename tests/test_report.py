@@ -587,8 +587,7 @@ def test_fields_take_pairs_by_object_from_the_outcome_file(tmp_path):
     out = write_stub(tmp_path / "o", readiness)
     (out / "outcomes").mkdir()
     (out / "outcomes" / "fields.csv").write_text(
-        "pardot_field_id,pairs,pairs_lead,pairs_contact,pairs_person_account\n"
-        "industry,10,7,3,0\n",
+        "pardot_field_id,pairs,pairs_lead,pairs_contact,pairs_person_account\nindustry,10,7,3,0\n",
         encoding="utf-8",
     )
     text = str(report.section(report.load(out), "fields"))
