@@ -11,8 +11,10 @@ from assessment.checks.una import user_names
 from tests.test_report import FINDING_HEADER, READINESS, visible_text, write_stub
 
 
-def _ctx(users: pd.DataFrame | None):
+def _ctx(users: pd.DataFrame | None, queues: pd.DataFrame | None = None):
     tables = {} if users is None else {"sf_users": users}
+    if queues is not None:
+        tables["sf_queues"] = queues
     return SimpleNamespace(has=lambda name: name in tables, table=lambda name: tables[name])
 
 
@@ -29,6 +31,13 @@ def test_user_names_fall_back_from_name_to_first_last_to_username():
     names = user_names(_ctx(users), pd.Series(["005A", "005B", "005C", None, "005Z"]))
     assert names == {"005A": "Ann Lee", "005B": "Bo Ray", "005C": "c@x.org"}
     assert user_names(_ctx(None), pd.Series(["005A"])) == {}
+
+
+def test_queue_owners_are_named_as_queues():
+    # CR-2: a queue owns the leads created for its prospects; UNA003 names it, not its 00G id.
+    queues = pd.DataFrame({"id": ["00G1"], "name": ["Inbound Leads Queue"]}, dtype="str")
+    names = user_names(_ctx(None, queues), pd.Series(["00G1", "005A"]))
+    assert names == {"00G1": "Inbound Leads Queue (queue)"}
 
 
 def test_report_shows_owner_names_with_the_id_on_hover(tmp_path):

@@ -14,10 +14,16 @@ def _assigned(p):
 
 
 def user_names(ctx: CheckContext, ids: pd.Series) -> dict[str, str]:
-    """Salesforce user id → name (Name, else First Last, else Username) for ``ids``; {} without
-    the users export (issue #14: owners by name, the id kept for reference)."""
+    """Salesforce user or queue id → name (Name, else First Last, else Username) for ``ids``;
+    {} without the users and queues exports (issue #14: owners by name, the id kept for
+    reference)."""
+    queues = {}
+    if ctx.has("sf_queues"):  # a queue owns leads too (CR-2): its Name
+        q = ctx.table("sf_queues").dropna(subset=["id", "name"])
+        q = q[q["id"].astype("str").isin(ids.dropna().astype("str"))]
+        queues = {str(k): f"{v} (queue)" for k, v in zip(q["id"], q["name"], strict=True)}
     if not ctx.has("sf_users"):
-        return {}
+        return queues
     u = ctx.table("sf_users")
     blank = pd.Series(pd.NA, index=u.index, dtype="object")
 
@@ -30,7 +36,7 @@ def user_names(ctx: CheckContext, ids: pd.Series) -> dict[str, str]:
     name = text("name").fillna(full.where(full.ne(""), pd.NA)).fillna(text("username"))
     by_id = pd.Series(name.to_numpy(), index=u["id"].astype("str")).dropna()
     by_id = by_id[~by_id.index.duplicated() & by_id.index.isin(ids.dropna().astype("str"))]
-    return {str(k): str(v) for k, v in by_id.items()}
+    return {**queues, **{str(k): str(v) for k, v in by_id.items()}}
 
 
 @check(
