@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -25,6 +24,7 @@ import pyarrow as pa
 
 from .cross_unit import SF_TABLES, check_units, for_unit
 from .errors import AssessmentError, InputError
+from .outputs import write_text_atomic
 
 INDEX_COLUMNS = [
     "org",
@@ -473,18 +473,6 @@ def _cross_unit(summary: BatchSummary, folders_of: dict[str, Path]) -> None:
         run.cross_unit = len(value["findings"])
 
 
-def _atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _csv_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """Neutralise spreadsheet formulas: text starting with = + - @ tab or CR gets a quote."""
     out = frame.astype("str").where(frame.notna(), "")  # ints stay "49", never "49.0"
@@ -505,9 +493,9 @@ def write_index(summary: BatchSummary) -> None:
         "notes": summary.notes,
         "cross_unit": summary.cross_unit,
     }
-    _atomic(out / "index.json", json.dumps(payload, indent=2, default=str))
-    _atomic(out / "index.csv", _csv_safe(frame).to_csv(index=False))
-    _atomic(out / "index.html", index_html(summary))
+    write_text_atomic(out / "index.json", json.dumps(payload, indent=2, default=str))
+    write_text_atomic(out / "index.csv", _csv_safe(frame).to_csv(index=False))
+    write_text_atomic(out / "index.html", index_html(summary))
 
 
 def _group_html(group: dict) -> str:

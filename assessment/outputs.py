@@ -43,6 +43,23 @@ LEGACY_FOLDERS = ("outcomes", "actions")
 LEGACY_FILES = ("plan.csv",)  # root files other parts of the toolkit write (plan helper, #18)
 
 
+def write_text_atomic(path: Path | str, text: str) -> Path:
+    """Write text (UTF-8, as given) to a temporary file beside ``path``, then rename it into place:
+    a reader never sees half a file, and a failure leaves no temporary file behind."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def check_out_dir(out_dir: Path) -> None:
     """Refuse an OUT_DIR that is (or lies below) a file: exit 2 with a clear message."""
     for path in (out_dir, *out_dir.parents):

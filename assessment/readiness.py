@@ -35,9 +35,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-import os
 import re
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ import pandas as pd
 
 from . import severity as sev
 from .labels import table_label
+from .outputs import write_text_atomic
 from .settings import POLICIES
 
 BLOCKER_POINTS = 30.0
@@ -319,15 +318,5 @@ def _plain(value: Any) -> Any:
 
 def write_json_atomic(path: Path | str, data: dict) -> Path:
     """Write JSON to a temporary file beside ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(_plain(data), handle, indent=2, ensure_ascii=False, allow_nan=False)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    text = json.dumps(_plain(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    return write_text_atomic(path, text)

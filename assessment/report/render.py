@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import ReportError
+from ..outputs import write_text_atomic
 from .data import ReportData, load
 
 REPORT_NOTEBOOK = Path(
@@ -168,18 +169,6 @@ def _cell_error(exc: Exception, nb_path: Path) -> ReportError:
     )
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def execute_notebook(out_dir: Path, mask_pii: bool, timeout: int, notebook: Path) -> Path:
     """Run notebook 08 on ``out_dir`` into a temporary notebook inside it; returns its path."""
     import papermill as pm
@@ -226,7 +215,7 @@ def render_report(
     page = render_html(data)
     tmp_nb = execute_notebook(out_dir, mask_pii, timeout, notebook)
     try:
-        _atomic_write(out_dir / "report.html", page)
+        write_text_atomic(out_dir / "report.html", page)
         os.replace(tmp_nb, out_dir / "report.ipynb")
     finally:
         tmp_nb.unlink(missing_ok=True)
