@@ -54,6 +54,11 @@ def _input_personal_data(folder: Path) -> tuple[set[str], set[str], set[str]]:
         if first and last:
             full = {f"{r[first].strip()} {r[last].strip()}" for r in rows}
             names |= {n for n in full if len(n.split()) >= 2}
+    # A prospect's "User" may name a Salesforce queue (CR-2): a queue is not a person.
+    queue_file = folder / "Queue.csv"
+    if queue_file.exists():
+        with queue_file.open(encoding="utf-8-sig", newline="") as handle:
+            emails -= {r["Name"].strip() for r in csv.DictReader(handle)}
     return emails, names, phones
 
 
