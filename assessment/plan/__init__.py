@@ -16,7 +16,14 @@ import pandas as pd
 
 from . import settings_rules  # noqa: F401  (registers the setting rules)
 from .field_rules import field_recommendations
-from .registry import RULES, PlanContext, Recommendation, effect_of, rule, run_rules
+from .registry import (
+    RULES,
+    PlanContext,
+    Recommendation,
+    combined_effect,
+    rule,
+    run_rules,
+)
 from .steps import ORDER_NOTE, STEP_COLUMNS, build_steps
 from .view import accept_widget, combined_view, plan_section_html, plan_view
 
@@ -81,40 +88,6 @@ def make_plan(snapshot, simulation, results=None) -> Plan:
     return Plan(
         recs, steps, time.perf_counter() - t0, len(ctx.runs), ctx.what_if_seconds, context=ctx
     )
-
-
-def combined_effect(plan: Plan, accepted: list[str] | None = None) -> dict[str, Any]:
-    """The dry-run effect of accepting some recommendations together (all changes when None).
-
-    Setting changes run as one what-if; field behaviours add their overwrite counts (the values
-    the accepted behaviours overwrite at the first sync, compared with the current ones).
-    """
-    chosen = [
-        r
-        for r in plan.recommendations
-        if r.action == "change" and (accepted is None or r.code in accepted)
-    ]
-    changes: dict[str, Any] = {}
-    for r in chosen:
-        changes.update(r.changes)
-    out: dict[str, Any] = {"accepted": [r.code for r in chosen], "settings": changes}
-    if changes and plan.context is not None:
-        wi = plan.context.what_if(**changes)
-        out["effect"] = effect_of(wi)
-        out["prospect_counts"] = wi.prospects
-        out["salesforce_counts"] = wi.salesforce
-    fields = [r for r in chosen if r.kind == "field"]
-    out["field_overwrites"] = {
-        "current": int(sum(r.effect.get("current_overwrites") or 0 for r in fields)),
-        "accepted": int(sum(r.effect.get("recommended_overwrites") or 0 for r in fields)),
-        "newer_values_lost_current": int(
-            sum(r.effect["newer_values_lost"].get(r.current, 0) for r in fields)
-        ),
-        "newer_values_lost_accepted": int(
-            sum(r.effect["newer_values_lost"].get(r.recommended, 0) for r in fields)
-        ),
-    }
-    return out
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ..schema import header_key
 from .common import has_column
-from .registry import PlanContext, Recommendation
+from .registry import LABELS, PlanContext, Recommendation
 
 MATCHED = ("linked", "match_email", "match_email_tie")
 FILL_GAP = 0.20  # a side filled this much more often maintains the field
@@ -34,12 +34,6 @@ FIXED_WHY = {
     "campaign_id": "Account Engagement owns it and it cannot be remapped (F-5)",
 }
 BEHAVIOURS = ("use_pardot", "use_salesforce", "most_recent")
-LABELS = {
-    "use_pardot": "Use the Account Engagement value",
-    "use_salesforce": "Use Salesforce's value",
-    "most_recent": "Use the most recently updated field",
-    "email_rules": "Email change rules",
-}
 
 
 @dataclass

@@ -68,6 +68,15 @@ class Recommendation:
         }
 
 
+# How the report names each sync behaviour (field recommendations).
+LABELS = {
+    "use_pardot": "Use the Account Engagement value",
+    "use_salesforce": "Use Salesforce's value",
+    "most_recent": "Use the most recently updated field",
+    "email_rules": "Email change rules",
+}
+
+
 def _effect_summary(rec: Recommendation) -> str:
     from .view import summary_of
 
@@ -76,8 +85,6 @@ def _effect_summary(rec: Recommendation) -> str:
 
 def _label(value: Any, kind: str) -> str:
     """A value as the report shows it: behaviour labels for fields, on/off for switches."""
-    from .field_rules import LABELS
-
     if value is None:
         return "—"
     if isinstance(value, bool):
@@ -181,4 +188,38 @@ def run_rules(ctx: PlanContext) -> list[Recommendation]:
         if got is None:
             continue
         out.extend(got if isinstance(got, list) else [got])
+    return out
+
+
+def combined_effect(plan, accepted: list[str] | None = None) -> dict[str, Any]:
+    """The dry-run effect of accepting some recommendations together (all changes when None).
+
+    Setting changes run as one what-if; field behaviours add their overwrite counts (the values
+    the accepted behaviours overwrite at the first sync, compared with the current ones).
+    """
+    chosen = [
+        r
+        for r in plan.recommendations
+        if r.action == "change" and (accepted is None or r.code in accepted)
+    ]
+    changes: dict[str, Any] = {}
+    for r in chosen:
+        changes.update(r.changes)
+    out: dict[str, Any] = {"accepted": [r.code for r in chosen], "settings": changes}
+    if changes and plan.context is not None:
+        wi = plan.context.what_if(**changes)
+        out["effect"] = effect_of(wi)
+        out["prospect_counts"] = wi.prospects
+        out["salesforce_counts"] = wi.salesforce
+    fields = [r for r in chosen if r.kind == "field"]
+    out["field_overwrites"] = {
+        "current": int(sum(r.effect.get("current_overwrites") or 0 for r in fields)),
+        "accepted": int(sum(r.effect.get("recommended_overwrites") or 0 for r in fields)),
+        "newer_values_lost_current": int(
+            sum(r.effect["newer_values_lost"].get(r.current, 0) for r in fields)
+        ),
+        "newer_values_lost_accepted": int(
+            sum(r.effect["newer_values_lost"].get(r.recommended, 0) for r in fields)
+        ),
+    }
     return out

@@ -182,7 +182,7 @@ def combined_html(combined: dict) -> str:
 
 def combined_view(plan, accepted: list[str] | None = None) -> HtmlBlock:
     """Static combined what-if (the widget's fallback): all recommended changes when None."""
-    from . import combined_effect
+    from .registry import combined_effect
 
     return HtmlBlock(combined_html(combined_effect(plan, accepted)))
 
@@ -192,7 +192,7 @@ def accept_widget(plan):
     import ipywidgets as w
     from IPython.display import HTML, display
 
-    from . import combined_effect
+    from .registry import combined_effect
 
     changes = [r for r in plan.recommendations if r.action == "change"]
     boxes = {
