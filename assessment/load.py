@@ -16,7 +16,7 @@ import hashlib
 import io
 import re
 import xml.etree.ElementTree as ET
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -1175,12 +1175,17 @@ def _headers_taken(source: str, mapping: dict[str, str], unmatched: list[str]) -
 def build_table(
     raw: RawTable, table: str, source: str, settings: ConnectorSettings, problems: _Problems
 ) -> tuple[pd.DataFrame, dict[str, str], list[str], list[str]]:
-    """Resolve headers, check required columns, normalise; returns (frame, mapping, unmatched, absent)."""
+    """Resolve headers, check required columns, normalise; returns (frame, mapping, unmatched, absent).
+
+    The raw columns are handed over (``raw.columns`` is emptied): a column's text is freed as
+    soon as its normalised values replace it, so a table is never held twice.
+    """
     sch = schema(table)
     mapping: dict[str, str] = {}
     data: dict[str, pd.Series] = {}
     unmatched: list[str] = []
-    for i, (header, values) in enumerate(zip(raw.headers, raw.columns, strict=True)):
+    columns, raw.columns = raw.columns, []
+    for i, (header, values) in enumerate(zip(raw.headers, columns, strict=True)):
         clean = header.replace("\ufeff", "").strip()
         if not clean and values.isna().all():
             continue  # a trailing delimiter: a blank header over an empty column
@@ -1199,7 +1204,9 @@ def build_table(
         if not raw.blank_is_null and (values == "").any():  # empty cell → NA
             values = values.mask(values == "")
         data[name] = values.array  # arrays, not Series: no index alignment (a copy per column)
+    columns = values = None  # the raw Series: each freed once its column is replaced
     frame = pd.DataFrame(data, index=raw.rows)
+    del data
     frame.index.name = "row"
     required = list(sch.required)
     missing = [c for c in required if c not in frame.columns]
@@ -1217,7 +1224,7 @@ def build_table(
     for c in absent:
         frame[c] = nz.null_strings(frame.index)
     key = KEY_COLUMN.get(table)
-    raw_key = frame[key].copy() if key in frame.columns else None
+    raw_key = frame[key] if key in frame.columns else None  # replaced, never written: no copy
     frame = _normalise(frame, table, source, settings, problems, frozenset(absent), raw.notes)
     if table == "sync_errors":
         # error_code absent or blank: the STATUS_CODE prefix of the message (export-formats §5).
@@ -1373,21 +1380,22 @@ def _load_table(
     # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed.
     with ThreadPoolExecutor(max_workers=1) as hasher:
         digest = hasher.submit(_sha256, data)
-        _parse_table(out, table, file_path, data, settings, digest)
+        try:
+            raw = read_raw(file_path, data, out.source)
+        except AssessmentError as exc:
+            out.error = exc
+            return out
+        sha256 = digest.result()
+    del data  # the file's bytes are parsed: not held while the table is normalised
+    _build_table(out, table, raw, settings, sha256)
     return out
 
 
-def _parse_table(
-    out: _LoadedTable,
-    table: str,
-    file_path: Path,
-    data: bytes,
-    settings: ConnectorSettings,
-    digest: Future[str],
+def _build_table(
+    out: _LoadedTable, table: str, raw: RawTable, settings: ConnectorSettings, sha256: str
 ) -> None:
-    """Parse, resolve and normalise the bytes of one table file into ``out``."""
+    """Resolve and normalise the raw columns of one table file into ``out``."""
     try:
-        raw = read_raw(file_path, data, out.source)
         frame, mapping, unmatched, absent = build_table(
             raw, table, out.source, settings, out.problems
         )
@@ -1402,7 +1410,7 @@ def _parse_table(
         table=table,
         path=out.source,
         rows=len(frame),
-        sha256=digest.result(),
+        sha256=sha256,
         encoding=raw.encoding,
         columns=mapping,
         unmatched=unmatched,
