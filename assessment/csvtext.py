@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 FORMULA_START = r"^[=+\-@\t\r]"
 _NEEDS_QUOTES = r"[\",\r\n]"
-SLICE_ROWS = 262_144
+SLICE_ROWS = 65_536
 _FORMULA_BYTES = np.zeros(256, dtype=bool)  # the first bytes of FORMULA_START (all ASCII)
 _FORMULA_BYTES[list(b"=+-@\t\r")] = True
 _QUOTE_BYTES = np.frombuffer(b'",\r\n', dtype=np.uint8)  # the bytes of _NEEDS_QUOTES
@@ -40,12 +40,14 @@ def _s(text: str) -> pa.Scalar:
     return pa.scalar(text, pa.large_string())
 
 
-def _text(series: pd.Series) -> pa.Array | None:
+def _text(series: pd.Series) -> pa.Array | pa.ChunkedArray | None:
     """The column as arrow text as pandas would print it, or None when it has no fast path."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype) and not series.hasnans:
-        values = pa.array(series.to_numpy(dtype=bool))
-        return pc.if_else(values, "True", "False").cast(pa.large_string())
+        indices = pa.array(series.to_numpy(dtype=bool).view(np.int8))
+        return pa.DictionaryArray.from_arrays(
+            indices, pa.array(["False", "True"], pa.large_string())
+        )
     if pd.api.types.is_integer_dtype(dtype) and isinstance(dtype, np.dtype):
         return pc.cast(pa.array(series.to_numpy()), pa.large_string())
     if isinstance(dtype, pd.CategoricalDtype) and pd.api.types.infer_dtype(dtype.categories) in (
@@ -56,7 +58,7 @@ def _text(series: pd.Series) -> pa.Array | None:
         dictionary = _large(pa.array(dtype.categories.to_numpy(dtype=object), pa.large_string()))
         return pa.DictionaryArray.from_arrays(indices, dictionary)
     if pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype):
-        return _large(pa.array(series, from_pandas=True))
+        return pa.array(series, from_pandas=True)  # made contiguous slice by slice
     return None
 
 
@@ -171,22 +173,35 @@ def write_frame(
             _pandas(frame, handle, quote_all, safe)
             return
     wanted = set(frame.columns if safe is True else safe or ())
-    for col in wanted:
-        if isinstance(texts[col], pa.DictionaryArray) or pd.api.types.is_string_dtype(
+    guard = []  # per column: neutralise formulas slice by slice
+    for col, text in texts.items():
+        is_text = isinstance(text, pa.DictionaryArray) or pd.api.types.is_string_dtype(
             frame[col].dtype
-        ):
-            texts[col] = neutralise(texts[col])
+        )
+        if col in wanted and is_text and isinstance(text, pa.DictionaryArray):
+            texts[col] = neutralise(text)  # once per distinct value
+        guard.append(col in wanted and is_text and not isinstance(text, pa.DictionaryArray))
     handle.write(_header(frame.columns, quote_all))
-    _write_slices(list(texts.values()), len(frame), handle, quote_all)
+    _write_slices(list(texts.values()), guard, len(frame), handle, quote_all)
 
 
-def _write_slices(texts: list[pa.Array], n: int, handle, quote_all: bool) -> None:
-    """Build the lines slice by slice; a second thread writes one slice while the next is built
-    (pyarrow and the file write both release the GIL)."""
+def _cells(text, guard: bool, start: int, quote_all: bool) -> pa.Array:
+    """One slice of a column as it stands in the file: contiguous, formula-safe, quoted."""
+    cells = text.slice(start, SLICE_ROWS)
+    if not isinstance(cells, pa.DictionaryArray):
+        cells = _large(cells)
+    return _quoted(neutralise(cells) if guard else cells, quote_all)
+
+
+def _write_slices(texts: list, guard: list[bool], n: int, handle, quote_all: bool) -> None:
+    """Build the lines slice by slice (only one slice's text is ever copied); a second thread
+    writes one slice while the next is built (pyarrow and the file write release the GIL)."""
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
         for start in range(0, n, SLICE_ROWS):
-            lines = _line_bytes([_quoted(t.slice(start, SLICE_ROWS), quote_all) for t in texts])
+            cells = [_cells(t, g, start, quote_all) for t, g in zip(texts, guard, strict=True)]
+            lines = _line_bytes(cells)
+            del cells
             if pending is not None:
                 pending.result()
             pending = writer.submit(handle.write, lines)
