@@ -69,6 +69,26 @@ def test_bitset_labels_agree_with_plain(seed, n_names):
     fast = k.bitset_labels(names, masks, n)
     plain = k.bitset_labels_plain(names, masks, n)
     assert fast.tolist() == plain.tolist()
+    fast_cat = k.bitset_labels(names, masks, n, categorical=True)
+    assert isinstance(fast_cat.dtype, pd.CategoricalDtype)
+    assert fast_cat.astype("str").tolist() == plain.tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_categorical_labels_agree_with_plain(seed):
+    """The categorical forms hold the same texts, NA where the plain one has NA; equal labels
+    (two reasons sharing a code) share one category."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 30))
+    codes, labels = rng.integers(-1, 4, n), ["a", "b", "a", "c, d"]
+    fast = k.from_codes(codes, labels, categorical=True)
+    plain = k.from_codes_plain(codes, labels, categorical=True)
+    assert isinstance(fast.dtype, pd.CategoricalDtype)
+    assert len(fast.cat.categories) == 3
+    pd.testing.assert_series_equal(fast.astype("str"), plain.astype("str"))
+    values = np.array([None if rng.random() < 0.4 else f"t{rng.integers(4)}" for _ in range(n)])
+    fast = k.labels_of(values, categorical=True)
+    pd.testing.assert_series_equal(fast.astype("str"), k.labels_of_plain(values))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

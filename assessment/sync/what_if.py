@@ -91,7 +91,8 @@ def _changed_prospects(bp: pd.DataFrame, op: pd.DataFrame) -> pd.DataFrame:
     moved = (cp["outcome"] != cp["outcome_other"]) | (
         cp["sf_id"].fillna("") != cp["sf_id_other"].fillna("")
     )
-    return cp[moved].reset_index(drop=True)
+    text = {"reason": "str", "reason_other": "str"}  # categoricals in the frames (issue #19)
+    return cp[moved].reset_index(drop=True).astype(text)
 
 
 def _changed_salesforce(bs: pd.DataFrame, os_: pd.DataFrame) -> pd.DataFrame:
