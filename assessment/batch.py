@@ -9,7 +9,6 @@ exports it is one org, and its subfolders (``describe/``, ``_truth/``) are not o
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import shutil
@@ -498,69 +497,47 @@ def write_index(summary: BatchSummary) -> None:
     write_text_atomic(out / "index.html", index_html(summary))
 
 
-def _group_html(group: dict) -> str:
-    """One group of units of one Salesforce org and its cross-unit findings."""
-    esc = html.escape
-    rows = "".join(
-        f"<tr class='{esc(f['severity'])}'><td>{esc(f['code'])}</td><td>{esc(f['severity'])}</td>"
-        f"<td>{esc(f['summary'])}</td><td>{esc(f['source'])}</td>"
-        f"<td>{esc(', '.join(map(str, f['examples'][:5])))}</td></tr>"
-        for f in group["findings"]
-    )
-    table = (
-        "<table><tr><th>code</th><th>severity</th><th>finding</th><th>source</th>"
-        f"<th>examples</th></tr>{rows}</table>"
-        if rows
-        else "<p>No cross-unit findings.</p>"
-    )
-    return (
-        f"<h2>Units of one Salesforce org: {esc(', '.join(group['units']))}</h2>"
-        f"<p>Grouped by {esc(group['by'].replace('_', ' '))}.</p>{table}"
-    )
+def _org_card(out: Path, r: OrgRun) -> str:
+    """An assessed org's card for the index (verdict, score, top fixes), linked into its folder."""
+    from . import report  # the report package renders; batch only passes it finished folders
+
+    try:
+        data = report.load(out / r.folder)
+    except AssessmentError:  # the row still says what happened; a card is a convenience
+        return ""
+    return str(report.org_summary(data, quote(r.folder) + "/", linked=bool(r.report)))
+
+
+def _index_row(r: OrgRun) -> dict:
+    """One org's row of the index table, labelled for people."""
+    from . import labels
+
+    return {
+        **asdict(r),
+        "ok": r.status == "ok",
+        "anchor": quote(r.folder),
+        "report": quote(r.report) if r.report else None,
+        "verdict_label": labels.verdict_label(r.verdict),
+        "verdict_short": labels.verdict_label(r.verdict, short=True),
+        "trend": r.trend() or "",
+    }
 
 
 def index_html(summary: BatchSummary) -> str:
-    """The batch index page: one row per org, verdict and link, or the failure reason."""
-    esc = html.escape
-    body = []
-    for r in summary.runs:
-        if r.status == "ok":
-            link = (
-                f"<a href='{esc(quote(r.report), quote=True)}'>report</a>"
-                if r.report
-                else "(no report)"
-            )
-            body.append(
-                f"<tr class='{esc(r.verdict or '')}'><td>{esc(r.org)}</td><td>{esc(r.verdict)}</td>"
-                f"<td>{r.score}</td><td>{r.blockers_failed}</td><td>{r.warnings_failed}</td>"
-                f"<td>{link}</td><td>{esc(r.trend() or '')}</td></tr>"
-            )
-        else:
-            body.append(
-                f"<tr class='failed'><td>{esc(r.org)}</td><td>failed ({esc(r.exit_class or '')})"
-                f"</td><td></td><td></td><td></td><td>{esc(r.error or '')}</td><td></td></tr>"
-            )
-    ok = len(summary.runs) - len(summary.failed)
-    failed = ", ".join(esc(r.folder) for r in summary.failed)
-    notes = "".join(f"<li>{esc(n)}</li>" for n in summary.notes)
-    groups = "".join(_group_html(g) for g in summary.cross_unit)
-    return (
-        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>Connector readiness: batch index</title><style>"
-        "body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left;vertical-align:top}"
-        ".ready{background:#d4edda}.ready_with_warnings{background:#fff3cd}"
-        ".not_ready{background:#f8d7da}.failed{background:#eee;color:#700}.blocker{background:#f8d7da}.warning{background:#fff3cd}"
-        "</style></head><body><h1>Connector readiness: batch index</h1>"
-        f"<p>{len(summary.runs)} org(s): {ok} assessed, {len(summary.failed)} failed"
-        + (f" ({failed})" if failed else "")
-        + ".</p>"
-        + (f"<ul class='notes'>{notes}</ul>" if notes else "")
-        + "<table><tr><th>org</th><th>verdict</th><th>score</th><th>blockers failed</th>"
-        "<th>warnings failed</th><th>report / failure reason</th>"
-        "<th>since the previous run</th></tr>"
-        + "".join(body)
-        + "</table>"
-        + groups
-        + "</body></html>"
+    """The batch index page: one row per org (verdict, link or failure reason), cards, groups."""
+    from markupsafe import Markup  # jinja2's own: the cards are already-escaped HTML
+
+    from .report.render import render_partial
+
+    ok = [r for r in summary.runs if r.status == "ok"]
+    cards = [_org_card(summary.out_dir, r) for r in ok]
+    return render_partial(
+        "batch_index.html.j2",
+        total=len(summary.runs),
+        assessed=len(ok),
+        failed=[r.folder for r in summary.failed],
+        notes=summary.notes,
+        rows=[_index_row(r) for r in summary.runs],
+        cards=[Markup(c) for c in cards if c],
+        groups=summary.cross_unit,
     )

@@ -10,13 +10,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .errors import SettingsError
 from .severity import ThresholdError, parse_thresholds
@@ -225,80 +235,255 @@ _LABEL_ALIASES = {
     "ampsea": "allow_multiple_prospects_same_email",
 }
 
+# --- value types: each turns what YAML (or a caller) gives into one canonical value, or says what
+# it expected. A validator raises ValueError("expected …"); _settings_error() adds the key and the
+# value. Every validator accepts its own output, so ConnectorSettings.replace() can revalidate.
 
-@dataclass
-class ConnectorSettings:
-    """Resolved connector settings and policies; every field has a documented default."""
+_TRUE = {"true", "yes", "on", "1", "enabled", "checked"}
+_FALSE = {"false", "no", "off", "0", "disabled", "unchecked"}
+
+
+class _Said(ValueError):
+    """A complete message (it names the key itself); _settings_error() adds nothing."""
+
+
+def _switch(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise ValueError("expected true or false")
+
+
+def _whole(value: Any) -> int:
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        return int(str(value).strip().lower().lstrip("v"))  # "v1" from the connector's page
+    except (TypeError, ValueError):
+        raise ValueError("expected a whole number") from None
+
+
+def _maybe_whole(value: Any) -> int | None:
+    return None if value is None else _whole(value)
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError("expected a number") from None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        raise ValueError("expected a value")
+    if isinstance(value, dict | list | tuple | set):
+        raise ValueError("expected a single value, not a list or mapping")
+    return str(value)
+
+
+def _maybe_text(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _units(value: Any) -> int | list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return _whole(value)
+
+
+def _id_list(value: Any) -> list[str]:
+    if not isinstance(value, list | tuple):
+        raise ValueError("expected a list of Salesforce user ids")
+    return [str(v) for v in value]
+
+
+def _mds(value: Any) -> dict[str, MdsRule]:
+    if value in (None, False, {}):
+        return {}
+    if not isinstance(value, dict):
+        raise _Said(
+            "marketing_data_sharing must map an object (Lead, Contact) to {field, operator, value}"
+        )
+    rules = {}
+    for obj, rule in value.items():
+        if isinstance(rule, MdsRule):
+            rule = dataclasses.asdict(rule)
+        if not isinstance(rule, dict) or "field" not in rule or "value" not in rule:
+            raise _Said(f"marketing_data_sharing.{obj} needs 'field' and 'value'")
+        operator = str(rule.get("operator", "equals")).strip().lower()
+        rules[str(obj).strip().capitalize()] = MdsRule(
+            field=str(rule["field"]), value=str(rule["value"]), operator=operator
+        )
+    return rules
+
+
+def _thresholds(value: Any) -> dict[str, float]:
+    try:
+        return parse_thresholds(value)
+    except ThresholdError as exc:
+        raise _Said(str(exc)) from None
+
+
+def _iso_date(value: str | None) -> str | None:
+    if value is not None:
+        try:
+            date.fromisoformat(value[:10])
+        except ValueError:
+            raise ValueError("expected a date like 2024-01-31") from None
+    return value
+
+
+def _never_or_date(value: str | None) -> str | None:
+    if value in (None, "never"):
+        return value
+    try:
+        return _iso_date(value)
+    except ValueError:
+        raise ValueError("expected 'never' or a date like 2024-01-31") from None
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("expected an IANA zone such as 'America/New_York' or 'UTC'") from None
+    return value
+
+
+def _version(value: int) -> int:
+    if value not in (1, 2):
+        raise ValueError("expected 1 or 2")
+    return value
+
+
+Switch = Annotated[bool, BeforeValidator(_switch)]
+Whole = Annotated[int, BeforeValidator(_whole)]
+MaybeWhole = Annotated[int | None, BeforeValidator(_maybe_whole)]
+Number = Annotated[float, BeforeValidator(_number)]
+Text = Annotated[str, BeforeValidator(_text)]
+MaybeText = Annotated[str | None, BeforeValidator(_maybe_text)]
+
+# Text settings with a fixed set of values: every policy whose choices are words (not true/false,
+# not a date), and two format settings. Checked by ConnectorSettings._one_of.
+_CHOICES: dict[str, tuple[str, ...]] = {
+    name: p.choices
+    for name, p in POLICIES.items()
+    if len(p.choices) > 1 and not {"true", "never"} & set(p.choices)
+} | {
+    "date_format": ("auto", "day_first", "month_first"),
+    "record_type_created": ("lead", "contact", "person_account"),
+}
+
+
+class ConnectorSettings(BaseModel):
+    """Resolved connector settings and policies; every field has a documented default.
+
+    A frozen pydantic model: values are checked and converted once, when the settings are made
+    (from connector.yml, a what-if, a test). ``replace()`` gives a changed, revalidated copy. Any
+    bad value raises :class:`SettingsError` naming the key and the value, never a pydantic error.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
     # --- contract keys (spec/contract.md §1) ---
-    connector_version: int = 2  # v2 is current; new BUs get v2, created paused (CR-17, V-5)
-    paused: bool = True  # a new v2 connector starts paused (CR-17)
-    allow_multiple_prospects_same_email: bool = False  # AMPSEA; decides email vs CRM-id matching
-    auto_create_prospects_from_salesforce: bool = (
-        False  # cautious: not assumed on (open question 3)
-    )
-    connector_user: str = "integration"  # v2 default: B2BMA Integration user, sees all (V-2)
-    business_units: int | list[str] = 1
-    marketing_data_sharing: dict[str, MdsRule] = field(default_factory=dict)  # object -> rule
-    person_accounts_enabled: bool = False  # off by default; Support enables it (M-19)
-    sync_emails: bool = False  # email activity as Tasks; no effect on matching (V-4)
-    salesforce_edition: str | None = None
-    api_daily_limit: int | None = None
-    org_name: str | None = None
+    # v2 is current; new BUs get v2, created paused (CR-17, V-5)
+    connector_version: Annotated[Whole, AfterValidator(_version)] = 2
+    paused: Switch = True  # a new v2 connector starts paused (CR-17)
+    allow_multiple_prospects_same_email: Switch = False  # AMPSEA; decides email vs CRM-id matching
+    auto_create_prospects_from_salesforce: Switch = False  # cautious: not assumed on (open q. 3)
+    connector_user: Text = "integration"  # v2 default: B2BMA Integration user, sees all (V-2)
+    business_units: Annotated[int | list[str], BeforeValidator(_units)] = 1
+    # object -> rule
+    marketing_data_sharing: Annotated[dict[str, MdsRule], BeforeValidator(_mds)] = {}
+    person_accounts_enabled: Switch = False  # off by default; Support enables it (M-19)
+    sync_emails: Switch = False  # email activity as Tasks; no effect on matching (V-4)
+    salesforce_edition: MaybeText = None
+    api_daily_limit: MaybeWhole = None
+    org_name: MaybeText = None
     # Units of one Salesforce org share it (batch cross-unit checks, baseline same-org test).
-    salesforce_org_id: str | None = None
+    salesforce_org_id: MaybeText = None
     # The date the business unit was created: after 2023-11-15 Opted Out defaults to AE's value
     # (F-7; Green Key Digital, "Select Sync Behavior"). Unknown: policy opted_out_default_sync.
-    business_unit_created: str | None = None
+    business_unit_created: Annotated[MaybeText, AfterValidator(_iso_date)] = None
     # --- further documented connector settings (spec/export-formats.md §7, V-4) ---
-    sync_email_changes: bool = True
-    auto_match_users: bool = True
-    delete_merge_follows_salesforce: bool = True
-    exclude_portal_users: bool = False
-    record_type_created: str = "lead"  # lead | contact | person_account (Support only, V-4)
-    sf_blanks_overwrite: bool = False  # Support-only switch (F-2)
+    sync_email_changes: Switch = True
+    auto_match_users: Switch = True
+    delete_merge_follows_salesforce: Switch = True
+    exclude_portal_users: Switch = False
+    record_type_created: Text = "lead"  # lead | contact | person_account (Support only, V-4)
+    sf_blanks_overwrite: Switch = False  # Support-only switch (F-2)
     # Salesforce user ids whose records a named connector user can see; empty = sees all (M-3).
-    connector_user_visible_owner_ids: list[str] = field(default_factory=list)
+    connector_user_visible_owner_ids: Annotated[list[str], BeforeValidator(_id_list)] = []
     # --- policies (UNCONFIRMED / DISAGREE rules; see POLICIES) ---
-    tie_break: str = "contact_then_newest"
-    email_case_insensitive: bool = True
-    converted_leads_match: bool = False
-    blank_last_name: str = "risk"
-    unmapped_owner: str = "connector_user"
-    inactive_owner: str = "error"
-    invalid_email: str = "error"
-    ampsea_email_fallback: bool = True
-    auto_create_enabled_since: str | None = None
-    owner_email_match: bool = False
-    unassigned_email_match: str = "links"
-    portal_owner: str = "not_owner"
-    queue_with_contacts: str = "risk"
-    whitespace_is_blank: bool = True
-    long_values: str = "error"
-    checkbox_false_is_value: bool = True
-    custom_field_default_sync: str = "use_salesforce"
-    opted_out_default_sync: str = "use_pardot"
-    ampsea_auto_create_default: str = "on"
-    type_errors: str = "error"
-    pardot_timezone: str = "UTC"  # Pardot UI/v3/v4 exports give naive times in the user's zone
+    tie_break: Text = "contact_then_newest"
+    email_case_insensitive: Switch = True
+    converted_leads_match: Switch = False
+    blank_last_name: Text = "risk"
+    unmapped_owner: Text = "connector_user"
+    inactive_owner: Text = "error"
+    invalid_email: Text = "error"
+    ampsea_email_fallback: Switch = True
+    auto_create_enabled_since: Annotated[MaybeText, AfterValidator(_never_or_date)] = None
+    owner_email_match: Switch = False
+    unassigned_email_match: Text = "links"
+    portal_owner: Text = "not_owner"
+    queue_with_contacts: Text = "risk"
+    whitespace_is_blank: Switch = True
+    long_values: Text = "error"
+    checkbox_false_is_value: Switch = True
+    custom_field_default_sync: Text = "use_salesforce"
+    opted_out_default_sync: Text = "use_pardot"
+    ampsea_auto_create_default: Text = "on"
+    type_errors: Text = "error"
+    # Pardot UI/v3/v4 exports give naive times in the user's zone
+    pardot_timezone: Annotated[Text, AfterValidator(_zone)] = "UTC"
     # Report exports write dates in the user's locale (02/06/2025): auto | day_first | month_first.
     # auto: the order the values show (a day above 12), else month first with a warning.
-    date_format: str = "auto"
+    date_format: Text = "auto"
     # --- planning figures (SY-1, SY-2, SY-4) ---
-    throughput_per_hour: int = 12000
-    throughput_low_per_hour: int = 4800
-    batch_size: int = 200
-    cycle_minutes: float = 3.0
+    throughput_per_hour: Whole = 12000
+    throughput_low_per_hour: Whole = 4800
+    batch_size: Whole = 200
+    cycle_minutes: Number = 3.0
     # --- check thresholds ---
-    una003_create_threshold: int = 100  # UNA003 warns above this many created leads
-    usr002_blocker_threshold: int = 0  # USR002 is a blocker above this many prospects
-    syn003_max_hours: float = 24.0  # SYN003 warns above a day of syncing
+    una003_create_threshold: Whole = 100  # UNA003 warns above this many created leads
+    usr002_blocker_threshold: Whole = 0  # USR002 is a blocker above this many prospects
+    syn003_max_hours: Number = 24.0  # SYN003 warns above a day of syncing
     # Shares of the org above which record warnings become blockers (severity.ESCALATIONS);
     # only the org's overrides are kept here, severity.resolved() adds the defaults.
-    thresholds: dict[str, float] = field(default_factory=dict)
+    thresholds: Annotated[dict[str, float], BeforeValidator(_thresholds)] = {}
 
-    def __post_init__(self) -> None:
-        self._validate()
+    @model_validator(mode="wrap")
+    @classmethod
+    def _as_settings_error(cls, data: Any, handler, info: ValidationInfo) -> ConnectorSettings:
+        # A pydantic ValidationError never reaches the user: it becomes a SettingsError (exit 2)
+        # naming the file and the key (given through the validation context) and the value.
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            where = info.context or {}
+            raise _settings_error(exc, where.get("source"), where.get("said")) from None
+
+    @field_validator(*_CHOICES)
+    @classmethod
+    def _one_of(cls, value: str, info: ValidationInfo) -> str:
+        choices = _CHOICES[info.field_name]
+        if value not in choices:
+            if info.field_name in POLICIES:
+                raise ValueError(f"expected one of {', '.join(choices)}")
+            raise ValueError(f"expected {', '.join(choices[:-1])} or {choices[-1]}")
+        return value
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"settings are immutable; use settings.replace({name}=...)")
+
+    def __hash__(self) -> int:
+        return hash(self.model_dump_json())
 
     @property
     def uses_integration_user(self) -> bool:
@@ -317,141 +502,43 @@ class ConnectorSettings:
         return len(bu) if isinstance(bu, list) else int(bu)
 
     def replace(self, **changes: Any) -> ConnectorSettings:
-        """A copy with some settings changed (for what-if runs)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some settings changed (for what-if runs), checked like the originals."""
+        return type(self)(**{**self.__dict__, **changes})
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-ready dict, defaults included."""
-        out = dataclasses.asdict(self)
-        out["marketing_data_sharing"] = {
-            obj: dataclasses.asdict(rule) for obj, rule in self.marketing_data_sharing.items()
-        }
-        return out
+        """Plain JSON-ready dict, defaults included (MDS rules as field/value/operator dicts)."""
+        return self.model_dump()
 
-    def _validate(self) -> None:
-        for name, policy in POLICIES.items():
-            value = getattr(self, name)
-            if isinstance(value, str) and policy.choices[0] != "never" and len(policy.choices) > 1:
-                if value not in policy.choices:
-                    raise SettingsError(
-                        f"setting {name!r} is {value!r}; expected one of {', '.join(policy.choices)}"
-                    )
-        if self.connector_version not in (1, 2):
-            raise SettingsError(f"connector_version is {self.connector_version!r}; expected 1 or 2")
-        if self.date_format not in ("auto", "day_first", "month_first"):
-            raise SettingsError(
-                f"date_format is {self.date_format!r}; expected auto, day_first or month_first"
-            )
-        if self.record_type_created not in ("lead", "contact", "person_account"):
-            raise SettingsError(
-                f"record_type_created is {self.record_type_created!r}; "
-                "expected lead, contact or person_account"
-            )
-        try:
-            ZoneInfo(str(self.pardot_timezone))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise SettingsError(
-                f"pardot_timezone is {self.pardot_timezone!r}; expected an IANA zone such as "
-                "'America/New_York' or 'UTC'"
-            ) from None
-        created = self.business_unit_created
-        if created is not None:
-            try:
-                date.fromisoformat(str(created)[:10])
-            except ValueError:
-                raise SettingsError(
-                    f"business_unit_created is {created!r}; expected a date like 2024-01-31"
-                ) from None
-        since = self.auto_create_enabled_since
-        if since not in (None, "never"):
-            try:
-                date.fromisoformat(str(since)[:10])
-            except ValueError:
-                raise SettingsError(
-                    f"auto_create_enabled_since is {since!r}; expected 'never' or a date "
-                    "like 2024-01-31"
-                ) from None
+
+SETTING_NAMES: tuple[str, ...] = tuple(ConnectorSettings.model_fields)
+
+
+def _settings_error(
+    exc: ValidationError, source: str | None = None, said: dict[str, str] | None = None
+) -> SettingsError:
+    """The first problem of a pydantic error as a SettingsError naming the key and its value;
+    any further problems are listed under it. ``said``: key -> the label the file used."""
+    lines = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else ""
+        cause = (err.get("ctx") or {}).get("error")
+        if err["type"] == "extra_forbidden":
+            lines.append(f"unknown setting {name!r}")
+        elif isinstance(cause, _Said):
+            lines.append(str(cause))
+        else:
+            reason = str(cause) if cause is not None else err["msg"].lower()
+            label = (said or {}).get(name)
+            key = f"{name} ({label!r})" if label and _key(label) != _key(name) else name
+            lines.append(f"{key} is {err['input']!r}; {reason}")
+    return SettingsError(lines[0], file=source, problems=lines[1:] or None)
 
 
 def _key(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(text).lower())
 
 
-_FIELD_TYPES = {f.name: f for f in fields(ConnectorSettings)}
-_KEYS = {_key(name): name for name in _FIELD_TYPES} | _LABEL_ALIASES
-
-_TRUE = {"true", "yes", "on", "1", "enabled", "checked"}
-_FALSE = {"false", "no", "off", "0", "disabled", "unchecked"}
-
-
-def _coerce(name: str, value: Any, source: str) -> Any:
-    annotation = str(_FIELD_TYPES[name].type)
-    if name == "marketing_data_sharing":
-        return _coerce_mds(value, source)
-    if name == "thresholds":
-        try:
-            return parse_thresholds(value)
-        except ThresholdError as exc:
-            raise SettingsError(str(exc), file=source) from None
-    if name == "business_units":
-        if isinstance(value, list):
-            return [str(v) for v in value]
-        return _coerce_int(name, value, source)
-    if name == "connector_user_visible_owner_ids":
-        if not isinstance(value, list):
-            raise SettingsError(f"{name} must be a list of Salesforce user ids", file=source)
-        return [str(v) for v in value]
-    if annotation.startswith("bool"):
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise SettingsError(f"{name} is {value!r}; expected true or false", file=source)
-    if annotation.startswith("int"):
-        return None if value is None else _coerce_int(name, value, source)
-    if annotation.startswith("float"):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise SettingsError(f"{name} is {value!r}; expected a number", file=source) from None
-    if value is None:
-        return None
-    if name == "connector_version":
-        return _coerce_int(name, value, source)
-    return str(value)
-
-
-def _coerce_int(name: str, value: Any, source: str) -> int:
-    try:
-        if isinstance(value, bool):
-            raise ValueError
-        return int(str(value).strip().lower().lstrip("v"))
-    except (TypeError, ValueError):
-        raise SettingsError(f"{name} is {value!r}; expected a whole number", file=source) from None
-
-
-def _coerce_mds(value: Any, source: str) -> dict[str, MdsRule]:
-    if value in (None, False, {}):
-        return {}
-    if not isinstance(value, dict):
-        raise SettingsError(
-            "marketing_data_sharing must map an object (Lead, Contact) to {field, operator, value}",
-            file=source,
-        )
-    rules = {}
-    for obj, rule in value.items():
-        if not isinstance(rule, dict) or "field" not in rule or "value" not in rule:
-            raise SettingsError(
-                f"marketing_data_sharing.{obj} needs 'field' and 'value'", file=source
-            )
-        operator = str(rule.get("operator", "equals")).strip().lower()
-        rules[str(obj).strip().capitalize()] = MdsRule(
-            field=str(rule["field"]), value=str(rule["value"]), operator=operator
-        )
-    return rules
+_KEYS = {_key(name): name for name in SETTING_NAMES} | _LABEL_ALIASES
 
 
 def settings_from_mapping(
@@ -463,16 +550,14 @@ def settings_from_mapping(
     if not isinstance(data, dict):
         raise SettingsError("expected a mapping of setting: value", file=source)
     values: dict[str, Any] = {}
+    said: dict[str, str] = {}
     for raw_key, value in data.items():
         name = _KEYS.get(_key(raw_key))
         if name is None:
             raise SettingsError(f"unknown setting {raw_key!r}", file=source)
-        values[name] = _coerce(name, value, source)
-    try:
-        return ConnectorSettings(**values)
-    except SettingsError as exc:
-        exc.file = exc.file or source  # name the file the bad value came from
-        raise
+        values[name] = value
+        said[name] = str(raw_key)
+    return ConnectorSettings.model_validate(values, context={"source": source, "said": said})
 
 
 # Bounds for connector.yml (PITFALLS.md: safe_load still expands aliases, so a few nested anchors

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shutil
@@ -80,7 +81,8 @@ def test_batch_index_files(orgs, tmp_path):
     ]
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "good &lt;i&gt;" in page and "good <i>" not in page
-    assert "required column missing" in page and "http" not in page and "<script" not in page
+    assert "required column missing" in page and "<script" not in page
+    assert "http:" not in page and "https:" not in page  # self-contained: no external reference
 
 
 def test_batch_bad_orgs_dir(tmp_path):
@@ -181,6 +183,14 @@ def test_batch_real_synthetic_orgs(tmp_path):
     assert not (out / "org_broken").exists()
     page = (out / "index.html").read_text(encoding="utf-8")
     assert "org_a/report.html" in page and "org_b/report.html" in page
+    from assessment import labels, report
+
+    for name in ("org_a", "org_b"):  # each org's card: verdict in words and its first fix
+        data = report.load(out / name)
+        assert f'id="org-{name}"' in page and f"href='#org-{name}'" not in page
+        assert f'href="#org-{name}"' in page
+        assert data.fix_first and html.escape(data.fix_first[0]["title"]) in page
+        assert labels.verdict_label(data.verdict, short=True) in page
 
 
 def test_batch_output_inside_orgs_dir_is_not_an_org(orgs):

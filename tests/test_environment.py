@@ -36,5 +36,7 @@ def test_required_packages_are_declared():
         "nbval",
         "pyarrow",
         "pandera",
+        "pydantic",  # settings.py's typed model
+        "tqdm",  # progress bars (core and notebooks)
     ]:
         assert required in names

@@ -103,9 +103,9 @@ def scoped_css() -> str:
     return str(jinja2.utils.markupsafe.Markup(css))
 
 
-def org_summary(data: ReportData, prefix: str = "") -> Html:
+def org_summary(data: ReportData, prefix: str = "", linked: bool = True) -> Html:
     """One org as a few lines (verdict, score, top fixes) for the batch index; links get ``prefix``."""
-    return Html(render_partial("_org_summary.html.j2", d=data, prefix=prefix))
+    return Html(render_partial("_org_summary.html.j2", d=data, prefix=prefix, linked=linked))
 
 
 def render_partial(name: str, **context: Any) -> str:

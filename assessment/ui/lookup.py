@@ -14,16 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..sync.result import SALESFORCE_COLUMNS
 
-CANDIDATE_COLUMNS = [
-    "sf_object",
-    "sf_id",
-    "email",
-    "outcome",
-    "prospect_id",
-    "reason",
-    "reason_code",
-]
+# A candidate shows the Salesforce outcome columns up to its reason code (sync/result.py's order).
+CANDIDATE_COLUMNS = SALESFORCE_COLUMNS[: SALESFORCE_COLUMNS.index("reason_code") + 1]
 PROSPECT_FIELDS = [
     *("prospect_id", "email", "outcome", "sf_object", "sf_id", "owner_sf_user_id"),
     *("reason", "reason_code", "policies", "caution", "candidates"),

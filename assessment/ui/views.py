@@ -10,13 +10,13 @@ from __future__ import annotations
 import base64
 import html
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from .. import labels
+from ..report.views import Html  # one home for the escaped-HTML block
 
 ROWS = 20  # rows shown per table; the full list is linked
 EMBED_LIMIT = 1_000_000  # bytes: a CSV smaller than this is embedded as a download link
@@ -25,19 +25,6 @@ STYLE = """<style>
 .wb-table th,.wb-table td{border:1px solid #ccc;padding:2px 6px;vertical-align:top;text-align:left!important}
 .wb-note{color:#555;font-size:.85em}.wb-total td{font-weight:bold}.wb-plot{max-width:100%}
 </style>"""
-
-
-@dataclass
-class Html:
-    """A block of escaped HTML shown as rich output (and kept by nbconvert)."""
-
-    body: str
-
-    def _repr_html_(self) -> str:
-        return self.body
-
-    def __str__(self) -> str:
-        return self.body
 
 
 def esc(value: Any) -> str:

@@ -8,7 +8,6 @@ a re-export into the same folder is noticed. Nothing is written anywhere.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import time
@@ -170,7 +169,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 def read_finished(out_dir, data_dir=None, settings_file=None) -> Run:
     """A finished run from OUT_DIR (readiness.json, outcomes/*.csv, actions/): nothing recomputed."""
-    from ..settings import settings_from_mapping
+    from ..settings import SETTING_NAMES, settings_from_mapping
 
     out = Path(out_dir)
     marker = out / OUTPUT_MARKER
@@ -180,8 +179,7 @@ def read_finished(out_dir, data_dir=None, settings_file=None) -> Run:
         raise InputError(f"not a finished assessment ({exc})", file=str(marker)) from None
     checks = pd.DataFrame(readiness.get("checks") or [])
     checks = checks.reindex(columns=CHECK_COLUMNS)
-    known = {f.name for f in dataclasses.fields(_settings_class())}
-    given = {k: v for k, v in (readiness.get("settings") or {}).items() if k in known}
+    given = {k: v for k, v in (readiness.get("settings") or {}).items() if k in SETTING_NAMES}
     counts = [_read_csv(out / "outcomes" / f"{n}.csv") for n in ("prospects", "salesforce")]
     fields = _read_csv(out / "outcomes" / "fields.csv")
     for col in fields.columns.intersection(FIELD_COUNTS):
