@@ -177,11 +177,12 @@ def bitset_labels_plain(
 def codes_of(arrays: list) -> list[np.ndarray]:
     """Shared integer codes of several pyarrow text arrays (equal text, equal code; NA → -1):
     one hash pass over the union, so joins and membership run on integers. Pure pyarrow: safe
-    on a worker thread."""
+    on a worker thread. The chunks are encoded as they stand (one memo table across chunks,
+    so their indices agree), without first copying them into one array."""
     chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-    whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
-    enc = pc.dictionary_encode(whole)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    enc = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
+    parts = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in enc.chunks]
+    codes = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     bounds = np.cumsum([0] + [len(a) for a in arrays])
     return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
 
