@@ -612,3 +612,32 @@ def test_opt_out_unknown_when_salesforce_column_absent(tmp_path):
 def test_user_checks_quote_the_users_export_rows(base):
     r = base[2]["USR001"]
     assert list(r.findings.index) == [4, 5]  # pardot_users.csv rows of users 13 and 14
+
+
+def test_unmapped_custom_fields_on_a_wide_export(tmp_path, monkeypatch):
+    """FLD008 on a 1,400-column prospect export: the header map is built once, not per field
+    (it was rebuilt for every field: 39 s on such an export), and the right fields are listed."""
+    import assessment.checks.common as common
+    from assessment.checks.registry import run_check
+    from assessment.load import load_org
+    from assessment.sync import simulate
+
+    files = base_files()
+    lines = files["prospects.csv"].split("\n")
+    wide = [f"Custom Field {i:04d}" for i in range(1400)]
+    filled = {i for i in range(0, 1400, 97)}  # these hold a value on prospect 1
+    lines[0] += "," + ",".join(wide)
+    lines[1] += "," + ",".join("x" if i in filled else "" for i in range(1400))
+    lines[2:] = [line + "," * 1400 for line in lines[2:]]
+    files["prospects.csv"] = "\n".join(lines)
+    snapshot = load_org(write_org(tmp_path, files))
+    simulation = simulate(snapshot)
+    calls = []
+    real = common.header_key
+    monkeypatch.setattr(common, "header_key", lambda h: calls.append(h) or real(h))
+    common._HEADER_MAP[0] = None  # as on a fresh run
+    result = run_check(get_check("FLD008"), snapshot, simulation)
+    expected = sorted(["Notes2"] + [wide[i] for i in filled])
+    assert sorted(result.findings["record_id"]) == expected
+    assert result.affected == len(expected)
+    assert len(calls) < 4 * len(snapshot.tables["pardot_prospects"].columns)

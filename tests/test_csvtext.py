@@ -6,7 +6,10 @@ import csv
 import io
 
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from assessment import csvtext
 
@@ -97,3 +100,35 @@ def test_other_column_kinds_fall_back_to_pandas():
 def test_empty_frame_writes_the_header():
     frame = _frame().iloc[:0]
     assert _written(frame) == _pandas_bytes(frame, csv.QUOTE_MINIMAL)
+
+
+def test_categorical_columns_write_the_bytes_of_their_values():
+    frame = _frame()
+    cats = frame.assign(text=frame["text"].astype("category"))
+    for quote_all, quoting in ((False, csv.QUOTE_MINIMAL), (True, csv.QUOTE_ALL)):
+        expected = _pandas_bytes(frame, quoting)
+        assert _written(cats, quote_all=quote_all) == expected
+    guarded = _written(cats, safe=True)
+    assert guarded == _written(frame, safe=True)
+    assert b"'=SUM(A1)" in guarded
+
+
+@pytest.mark.parametrize("slice_rows", [1, 4])
+def test_minimal_quoting_in_slices_matches_pandas(monkeypatch, slice_rows):
+    frame = _frame()
+    monkeypatch.setattr(csvtext, "SLICE_ROWS", slice_rows)
+    assert _written(frame) == _pandas_bytes(frame, csv.QUOTE_MINIMAL)
+
+
+texts = st.lists(st.one_of(st.none(), st.text(alphabet=st.sampled_from('ab=+-@\t\r\n",é '))))
+
+
+@given(texts, st.integers(0, 5))
+def test_byte_scans_agree_with_the_regex(values, start):
+    """formula_cells and may_need_quotes (numpy on the buffers) = the per-cell regex."""
+    for arr in (pa.array(values, pa.string()), pa.array(values, pa.large_string())):
+        arr = arr.slice(min(start, len(arr)))  # an offset into the buffers too
+        fast, plain = csvtext.formula_cells(arr), csvtext.formula_cells_plain(arr)
+        assert fast.tolist() == plain.tolist()
+        large = arr.cast(pa.large_string())
+        assert csvtext.may_need_quotes(large) == csvtext.may_need_quotes_plain(large)

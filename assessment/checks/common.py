@@ -119,13 +119,26 @@ def has_policy(policies: pd.Series, name: str) -> pd.Series:
     return by_value(policies, named)
 
 
+_HEADER_MAP: list = [None, frozenset(), {}]  # the last header asked for: Index, names, by key
+
+
+def _columns_by_key(columns: pd.Index) -> tuple[frozenset, dict[str, str]]:
+    """The names of a header and header_key → column (the last column wins a shared key), built
+    once per header: a wide export (1,400 columns) asked once per field took 39 s when this was
+    rebuilt per call."""
+    if _HEADER_MAP[0] is not columns:
+        names = list(columns)
+        _HEADER_MAP[:] = [columns, frozenset(names), {header_key(c): c for c in names}]
+    return _HEADER_MAP[1], _HEADER_MAP[2]
+
+
 def prospect_column(prospects: pd.DataFrame, pardot_field_id: str, pardot_field_name) -> str | None:
     """The prospect column that holds a Pardot field: canonical id, label, or header key."""
-    by_key = {header_key(c): c for c in prospects.columns}
+    names, by_key = _columns_by_key(prospects.columns)
     for candidate in (pardot_field_id, pardot_field_name):
         if candidate is None or pd.isna(candidate):
             continue
-        if candidate in prospects.columns:
+        if candidate in names:
             return candidate
         key = header_key(candidate)
         if key in by_key:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..sync.kernels import arrow, codes_of
+
 # Outcomes that are a problem at unpause: a guess, an error, a record lost or ignored.
 PROBLEM_PROSPECT_OUTCOMES = ("match_email_tie", "will_error", "stale_crm_id", "out_of_scope")
 
@@ -34,21 +36,23 @@ def problems(counts: dict[str, int]) -> int:
 
 
 def duplicate_groups(keys: pd.Series) -> tuple[int, int]:
-    """(groups, records) of non-blank keys that occur more than once."""
-    keys = keys.dropna()
-    counts = keys.value_counts()
+    """(groups, records) of non-blank keys that occur more than once (counted on integer codes)."""
+    (codes,) = codes_of([arrow(keys)])
+    counts = np.bincount(codes[codes >= 0])
     many = counts[counts > 1]
     return int(len(many)), int(many.sum())
 
 
-def live_prospects(snapshot) -> pd.DataFrame:
-    """Prospects not in the AE recycle bin (the ones a sync reads)."""
+def live_prospects(snapshot, columns: list[str] | None = None) -> pd.DataFrame:
+    """Prospects not in the AE recycle bin (the ones a sync reads); only ``columns`` if given."""
     P = snapshot.tables.get("pardot_prospects")
     if P is None:
         return pd.DataFrame(columns=["email_key"])
-    if "is_deleted" in P.columns:
-        return P.loc[~P["is_deleted"].fillna(False).to_numpy(dtype=bool)]
-    return P
+    deleted = P["is_deleted"].fillna(False).to_numpy(dtype=bool) if "is_deleted" in P else None
+    live = None if deleted is None else ~deleted
+    if columns is not None:
+        P = P[[c for c in columns if c in P.columns]]
+    return P if live is None else P.loc[live]
 
 
 def flag(frame: pd.DataFrame | None, column: str) -> np.ndarray:

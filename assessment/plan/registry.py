@@ -124,14 +124,17 @@ class PlanContext:
         return next((r for r in self.results if r.code == code), None)
 
     def what_if(self, **changes):
-        """Compare the base dry run with one under changed settings (cached per change set)."""
-        from ..sync import compare, simulate
+        """Compare the base dry run with one under changed settings (cached per change set).
+
+        The base run is reused, and a change confined to one rule step re-runs only that step
+        (``sync.what_if.quick_what_if``, equal to the full re-simulation).
+        """
+        from ..sync.what_if import quick_what_if
 
         key = repr(sorted((k, repr(v)) for k, v in changes.items()))
         if key not in self.runs:
             t0 = time.perf_counter()
-            other = simulate(self.snapshot, self.settings.replace(**changes))
-            self.runs[key] = compare(self.simulation, other)  # the base run is reused
+            self.runs[key] = quick_what_if(self.snapshot, self.simulation, **changes)
             self.what_if_seconds += time.perf_counter() - t0
         return self.runs[key]
 

@@ -148,7 +148,7 @@ def visibility(ctx: PlanContext) -> Recommendation:
 def same_email(ctx: PlanContext) -> Recommendation:
     """Allow multiple prospects with the same email (AMPSEA): CRM-id vs email matching (M-5, M-9)."""
     s, sim = ctx.settings, ctx.simulation
-    P = live_prospects(ctx.snapshot)
+    P = live_prospects(ctx.snapshot, ["email_key"])
     groups, records = duplicate_groups(P["email_key"]) if "email_key" in P else (0, 0)
     ties = int(sim.prospect_counts().get("match_email_tie", 0))
     rec = Recommendation(
@@ -180,7 +180,8 @@ def same_email(ctx: PlanContext) -> Recommendation:
     rec.effect = effect_of(wi)
     rec.changes = {"allow_multiple_prospects_same_email": True}
     rec.policies = ["ampsea_email_fallback", "tie_break"]
-    gain = problems(sim.prospect_counts()) - problems(wi.other.prospect_counts())
+    other_counts = dict(zip(wi.prospects["outcome"], wi.prospects["other"], strict=True))
+    gain = problems(sim.prospect_counts()) - problems(other_counts)
     moved_sf = wi.changed_salesforce
     gained = int(
         (
@@ -416,7 +417,7 @@ def person_accounts(ctx: PlanContext) -> Recommendation:
     keys = (
         accounts.loc[is_pa, "person_email_key"].dropna() if "person_email_key" in accounts else []
     )
-    P = live_prospects(ctx.snapshot)
+    P = live_prospects(ctx.snapshot, ["email_key"])
     same = int(P["email_key"].isin(pd.Series(keys, dtype="str")).sum()) if len(keys) else 0
     rec.evidence = {"person_accounts": int(np.sum(is_pa)), "prospects_sharing_their_email": same}
     if not is_pa.any():
