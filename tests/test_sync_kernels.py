@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from assessment.sync import kernels as k
@@ -25,6 +26,22 @@ def test_codes_and_member_agree_with_plain(seed):
         assert ((f < 0) == (p < 0)).all()
         assert len(set(zip(f.tolist(), p.tolist(), strict=True))) == len(set(f.tolist()))
     assert (k.member(fast[0], fast[1]) == k.member_plain(fast[0], fast[1])).all()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_codes_of_chunked_arrays_number_in_first_seen_order(seed):
+    """Arrays of several chunks (as loaded tables hold them) are encoded chunk by chunk with one
+    memo table: the codes are the plain first-seen numbering across every array and chunk."""
+    rng = np.random.default_rng(seed)
+    series = [_texts(rng, rng.integers(0, 30)) for _ in range(3)]
+    arrays = []
+    for s in series:
+        cut = int(rng.integers(0, len(s) + 1))
+        parts = [s.iloc[:cut], s.iloc[cut:]]
+        arrays.append(pa.chunked_array([k.arrow(p) for p in parts], type=pa.large_string()))
+    fast, plain = k.codes_of(arrays), k.codes_plain(*series)
+    for f, p in zip(fast, plain, strict=True):
+        assert f.tolist() == p.tolist()
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -69,6 +86,26 @@ def test_bitset_labels_agree_with_plain(seed, n_names):
     fast = k.bitset_labels(names, masks, n)
     plain = k.bitset_labels_plain(names, masks, n)
     assert fast.tolist() == plain.tolist()
+    fast_cat = k.bitset_labels(names, masks, n, categorical=True)
+    assert isinstance(fast_cat.dtype, pd.CategoricalDtype)
+    assert fast_cat.astype("str").tolist() == plain.tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_categorical_labels_agree_with_plain(seed):
+    """The categorical forms hold the same texts, NA where the plain one has NA; equal labels
+    (two reasons sharing a code) share one category."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(0, 30))
+    codes, labels = rng.integers(-1, 4, n), ["a", "b", "a", "c, d"]
+    fast = k.from_codes(codes, labels, categorical=True)
+    plain = k.from_codes_plain(codes, labels, categorical=True)
+    assert isinstance(fast.dtype, pd.CategoricalDtype)
+    assert len(fast.cat.categories) == 3
+    pd.testing.assert_series_equal(fast.astype("str"), plain.astype("str"))
+    values = np.array([None if rng.random() < 0.4 else f"t{rng.integers(4)}" for _ in range(n)])
+    fast = k.labels_of(values, categorical=True)
+    pd.testing.assert_series_equal(fast.astype("str"), k.labels_of_plain(values))
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -79,13 +79,13 @@ def _expect_shortcut(base_settings, changes: dict, shortcut: bool) -> bool:
 def test_quick_what_if_equals_the_full_re_simulation(snapshots, org, base_changes, monkeypatch):
     snap = snapshots[org]
     base = simulate(snap, snap.settings.replace(**base_changes))
-    moved = 0
+    moved, cache = 0, {}  # one cache across the what-ifs of a snapshot, as planning keeps it
     for changes, shortcut in CHANGES:
         full = compare(base, simulate(snap, base.settings.replace(**changes)))
         expected = _expect_shortcut(base.settings, changes, shortcut)
         if expected:  # the shortcut must not fall back on the full simulation
             monkeypatch.setattr(what_if_module, "simulate", _no_full_run)
-        quick = quick_what_if(snap, base, **changes)
+        quick = quick_what_if(snap, base, cache=cache, **changes)
         monkeypatch.setattr(what_if_module, "simulate", simulate)
         _assert_same(quick, full)
         moved += len(full.changed_salesforce) + len(full.changed_prospects)

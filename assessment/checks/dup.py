@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..normalize import email_is_valid
+from ..sync.kernels import codes_of
 from ..sync.records import match_keys
 from .common import live_positions
 from .registry import CheckContext, Outcome, check, concat_findings, make_findings
@@ -245,18 +246,12 @@ class _EmailIndex:
 def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int]:
     """Codes of the values of several text columns, equal values sharing a code (-1: blank).
 
-    One pyarrow hash pass over the joined text (encoding chunk by chunk and then combining
-    would hash every value a second time to unify the chunks' dictionaries).
+    One pyarrow hash pass over all the columns' chunks (:func:`~assessment.sync.kernels.codes_of`).
     """
     arrays = [pa.array(c.astype("str"), type=pa.large_string()) for c in columns]
-    chunks = [ch for a in arrays for ch in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-    whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
-    encoded = pc.dictionary_encode(whole)
-    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-    bounds = np.cumsum([0] + [len(c) for c in columns])
-    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)], len(
-        encoded.dictionary
-    )
+    codes = codes_of(arrays)
+    n_keys = max((int(c.max()) + 1 for c in codes if len(c)), default=0)
+    return codes, n_keys
 
 
 def _build_emails(ctx: CheckContext, normalized: bool) -> _EmailIndex:

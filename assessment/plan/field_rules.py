@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from ..schema import header_key
+from ..sync.kernels import arrow
 from .common import has_column
 from .registry import LABELS, PlanContext, Recommendation
 
@@ -47,7 +49,13 @@ class Pairs:
 
 
 def _first_positions(ids: pd.Series, wanted: pd.Series) -> np.ndarray:
-    """Position of each wanted id in ``ids`` (first occurrence), -1 when absent."""
+    """Position of each wanted id in ``ids`` (first occurrence), -1 when absent (one hash join)."""
+    found = pc.index_in(arrow(wanted), value_set=arrow(ids))
+    return found.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _first_positions_plain(ids: pd.Series, wanted: pd.Series) -> np.ndarray:
+    """Reference for :func:`_first_positions` (tests only)."""
     ids = ids.astype("str").reset_index(drop=True)
     first = pd.Series(np.arange(len(ids)), index=ids.to_numpy())
     first = first[~ids.duplicated().to_numpy()]

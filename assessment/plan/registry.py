@@ -108,6 +108,7 @@ class PlanContext:
     simulation: Any
     results: list = field(default_factory=list)
     runs: dict[str, Any] = field(default_factory=dict, repr=False)
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)  # shared by the what-ifs
     what_if_seconds: float = 0.0
 
     @property
@@ -134,7 +135,9 @@ class PlanContext:
         key = repr(sorted((k, repr(v)) for k, v in changes.items()))
         if key not in self.runs:
             t0 = time.perf_counter()
-            self.runs[key] = quick_what_if(self.snapshot, self.simulation, **changes)
+            self.runs[key] = quick_what_if(
+                self.snapshot, self.simulation, cache=self.cache, **changes
+            )
             self.what_if_seconds += time.perf_counter() - t0
         return self.runs[key]
 

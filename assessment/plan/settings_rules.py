@@ -213,7 +213,7 @@ def same_email(ctx: PlanContext) -> Recommendation:
 def _recent_without_prospect(ctx: PlanContext) -> tuple[int, int] | None:
     """(records with an email and no prospect, of which created in the last year); None if unknown."""
     sf = ctx.simulation.salesforce
-    none = sf.loc[(sf["outcome"] == "no_prospect") & sf["email_key"].notna()]
+    none = sf[["sf_object", "row"]].loc[(sf["outcome"] == "no_prospect") & sf["email_key"].notna()]
     recent, known = 0, False
     for obj, table in (("Lead", "sf_leads"), ("Contact", "sf_contacts")):
         if not has_column(ctx.snapshot, table, "created_date"):

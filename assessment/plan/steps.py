@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 PHASES = ("decide", "fix", "configure", "backup", "unpause", "verify")
@@ -170,18 +171,21 @@ def verify_steps(simulation) -> list[dict]:
                 source="connector-behavior.md §7.2, SY-5",
             )
         )
-    ranked = pr.assign(_c=~pr["caution"].astype(bool)).sort_values("_c", kind="stable")
+    # Cautious predictions first, export order inside (a stable sort on "not cautious").
+    order = np.argsort(~pr["caution"].to_numpy(dtype=bool), kind="stable")
+    ranked = pr["outcome"].to_numpy(dtype=object)[order]
     for outcome in SPOT_CHECK:
-        ids = ranked.loc[ranked["outcome"] == outcome, "prospect_id"].head(SPOT_EXAMPLES)
-        if ids.empty:
+        hit = np.flatnonzero(ranked == outcome)
+        if not len(hit):
             continue
+        ids = pr["prospect_id"].iloc[order[hit[:SPOT_EXAMPLES]]]
         out.append(
             _step(
                 "verify",
                 f"Spot-check {outcome} prospects: {', '.join(ids.astype(str))}",
                 "compare each record in both systems with the dry run's prediction "
                 "(outcomes/prospects.csv); uncertain predictions first",
-                records=int((pr["outcome"] == outcome).sum()),
+                records=len(hit),
                 ref=outcome,
                 source="connector-behavior.md §11 item 23",
             )

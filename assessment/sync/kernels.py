@@ -83,21 +83,37 @@ def take_str_plain(values: pd.Series, pos: np.ndarray) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- labels
-def from_codes(codes: np.ndarray, labels: list[str]) -> pd.Series:
-    """``labels[codes]`` as a ``str`` Series (code -1 → NA), built as an arrow dictionary."""
+def from_codes(codes: np.ndarray, labels: list[str], categorical: bool = False) -> pd.Series:
+    """``labels[codes]`` as a ``str`` Series (code -1 → NA), built as an arrow dictionary.
+
+    ``categorical``: a pandas categorical instead, each distinct label stored once and a small
+    integer per record (the reason columns of the outcome frames repeat a few dozen long texts
+    on millions of rows; issue #19 memory)."""
+    if categorical:
+        return _categorical(np.asarray(codes), list(labels))
     indices = pa.array(np.asarray(codes, dtype=np.int32), mask=np.asarray(codes) < 0)
     dictionary = pa.array(list(labels), type=pa.large_string())
     return str_series(pa.DictionaryArray.from_arrays(indices, dictionary).cast(pa.large_string()))
 
 
-def from_codes_plain(codes: np.ndarray, labels: list[str]) -> pd.Series:
+def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Series:
+    """``labels[codes]`` as a categorical Series; equal labels share one category."""
+    remap, distinct = pd.factorize(pd.Index(labels, dtype=object))
+    remap = np.append(remap, -1)  # code -1 (NA) looks up the trailing slot
+    categories = pd.Index(distinct, dtype="str")
+    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=categories))
+
+
+def from_codes_plain(codes: np.ndarray, labels: list[str], categorical: bool = False) -> pd.Series:
     """Reference for :func:`from_codes`."""
-    return pd.Series([labels[c] if c >= 0 else None for c in codes], dtype="str")
+    out = pd.Series([labels[c] if c >= 0 else None for c in codes], dtype="str")
+    return out.astype("category") if categorical else out
 
 
-def labels_of(values: np.ndarray) -> pd.Series:
+def labels_of(values: np.ndarray, categorical: bool = False) -> pd.Series:
     """An object array of texts (None/NaN → NA) as a ``str`` Series: each distinct text is
-    converted once (record-level label arrays repeat a few texts many times)."""
+    converted once (record-level label arrays repeat a few texts many times); ``categorical``
+    as in :func:`from_codes`."""
     values = np.asarray(values, dtype=object)
     at = np.flatnonzero(pd.notna(values))
     if len(at) < len(values) // 2:  # mostly NA (error codes, candidates): factorize the rest
@@ -106,12 +122,13 @@ def labels_of(values: np.ndarray) -> pd.Series:
         codes[at] = sub
     else:
         codes, distinct = pd.factorize(values)
-    return from_codes(codes, [str(v) for v in distinct])
+    return from_codes(codes, [str(v) for v in distinct], categorical)
 
 
-def labels_of_plain(values: np.ndarray) -> pd.Series:
+def labels_of_plain(values: np.ndarray, categorical: bool = False) -> pd.Series:
     """Reference for :func:`labels_of`."""
-    return pd.Series([None if pd.isna(v) else str(v) for v in values], dtype="str")
+    out = pd.Series([None if pd.isna(v) else str(v) for v in values], dtype="str")
+    return out.astype("category") if categorical else out
 
 
 def const_str(n: int, text: str) -> pd.Series:
@@ -119,13 +136,16 @@ def const_str(n: int, text: str) -> pd.Series:
     return from_codes(np.zeros(n, dtype=np.int32), [text])
 
 
-def bitset_labels(names: list[str], masks: list[np.ndarray], n: int) -> pd.Series:
+def bitset_labels(
+    names: list[str], masks: list[np.ndarray], n: int, categorical: bool = False
+) -> pd.Series:
     """Per record, the ``;``-joined ``names`` whose mask holds there (in the order given).
 
-    One bit per name, then one label per distinct bit combination (a few dozen at most).
+    One bit per name, then one label per distinct bit combination (a few dozen at most);
+    ``categorical`` as in :func:`from_codes`.
     """
     if len(names) > 62:  # more than fit in the bit set: join as text
-        return bitset_labels_plain(names, masks, n)
+        return bitset_labels_plain(names, masks, n, categorical)
     bits = np.zeros(n, dtype=np.int64)
     for i, mask in enumerate(masks):
         bits |= mask.astype(np.int64) << i
@@ -138,27 +158,31 @@ def bitset_labels(names: list[str], masks: list[np.ndarray], n: int) -> pd.Serie
     else:
         combos, codes = np.unique(bits, return_inverse=True)
     labels = [";".join(nm for i, nm in enumerate(names) if int(c) >> i & 1) for c in combos]
-    return from_codes(codes.reshape(-1), labels)
+    return from_codes(codes.reshape(-1), labels, categorical)
 
 
-def bitset_labels_plain(names: list[str], masks: list[np.ndarray], n: int) -> pd.Series:
+def bitset_labels_plain(
+    names: list[str], masks: list[np.ndarray], n: int, categorical: bool = False
+) -> pd.Series:
     """Reference for :func:`bitset_labels`."""
     out = np.full(n, "", dtype=object)
     for name, mask in zip(names, masks, strict=True):
         cur = out[mask]
         out[mask] = np.where(cur == "", name, cur + ";" + name)
-    return strs(out).fillna("")
+    out = strs(out).fillna("")
+    return out.astype("category") if categorical else out
 
 
 # ----------------------------------------------------------------------------- codes and joins
 def codes_of(arrays: list) -> list[np.ndarray]:
     """Shared integer codes of several pyarrow text arrays (equal text, equal code; NA → -1):
     one hash pass over the union, so joins and membership run on integers. Pure pyarrow: safe
-    on a worker thread."""
+    on a worker thread. The chunks are encoded as they stand (one memo table across chunks,
+    so their indices agree), without first copying them into one array."""
     chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
-    whole = pa.chunked_array(chunks, type=pa.large_string()).combine_chunks()
-    enc = pc.dictionary_encode(whole)
-    codes = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    enc = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
+    parts = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in enc.chunks]
+    codes = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
     bounds = np.cumsum([0] + [len(a) for a in arrays])
     return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
 

@@ -169,14 +169,15 @@ class Notes:
         if mask.any():
             self.policies[name] = self.policies.get(name, np.zeros(self.n, dtype=bool)) | mask
 
-    def policy_column(self) -> pd.Series:
+    def policy_column(self, categorical: bool = False) -> pd.Series:
         """``;``-joined policy names per record, in the order they were first noted."""
-        return bitset_labels(list(self.policies), list(self.policies.values()), self.n)
+        policies = list(self.policies)
+        return bitset_labels(policies, list(self.policies.values()), self.n, categorical)
 
-    def code_column(self) -> pd.Series:
+    def code_column(self, categorical: bool = False) -> pd.Series:
         """``;``-joined reason codes per record, in registry order."""
         names = sorted(self.codes, key=_ORDER.__getitem__)
-        return bitset_labels(names, [self.codes[c] for c in names], self.n)
+        return bitset_labels(names, [self.codes[c] for c in names], self.n, categorical)
 
 
 def markdown() -> str:

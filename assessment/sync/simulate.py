@@ -86,9 +86,10 @@ def prospect_frame(s: Decisions) -> pd.DataFrame:
             "sf_object": from_codes(obj_code, list(SF_OBJECTS)),
             "sf_id": take_str(s.sf["link_id"], s.target),
             "owner_sf_user_id": owner_out,
-            "reason": labels_of(s.notes.reason),
-            "reason_code": s.notes.code_column(),
-            "policies": s.notes.policy_column(),
+            # The reason columns repeat a few dozen texts: categoricals (issue #19 memory).
+            "reason": labels_of(s.notes.reason, categorical=True),
+            "reason_code": s.notes.code_column(categorical=True),
+            "policies": s.notes.policy_column(categorical=True),
             "caution": s.notes.caution,
             "email_key": s.facts["p_key"].astype("str").reset_index(drop=True),
             "assigned": s.facts["assigned"],

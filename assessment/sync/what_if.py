@@ -91,7 +91,8 @@ def _changed_prospects(bp: pd.DataFrame, op: pd.DataFrame) -> pd.DataFrame:
     moved = (cp["outcome"] != cp["outcome_other"]) | (
         cp["sf_id"].fillna("") != cp["sf_id_other"].fillna("")
     )
-    return cp[moved].reset_index(drop=True)
+    text = {"reason": "str", "reason_other": "str"}  # categoricals in the frames (issue #19)
+    return cp[moved].reset_index(drop=True).astype(text)
 
 
 def _changed_salesforce(bs: pd.DataFrame, os_: pd.DataFrame) -> pd.DataFrame:
@@ -154,15 +155,19 @@ def _confined_rows(base: ConnectorSettings, other: ConnectorSettings, changed: s
     return AUTO_CREATE_CODES + SHADOW_CODES, True
 
 
-def _auto_create_again(snapshot, settings: ConnectorSettings, rows: np.ndarray) -> tuple:
+def _auto_create_again(snapshot, settings, rows: np.ndarray, cache: dict | None) -> tuple:
     """The auto-create step (CR-9–CR-11) re-run alone for the Salesforce records at ``rows``:
-    ({column: values at rows}, number of Salesforce records)."""
+    ({column: values at rows}, number of Salesforce records). ``cache`` keeps the records'
+    creation dates between what-ifs of one snapshot (they depend on no setting)."""
     from .records import sf_records
     from .salesforce_side import _auto_create, _Records
     from .simulate import auto_create_stated
 
-    sf = sf_records(snapshot, settings)
-    part = sf[["created_date"]].iloc[rows].reset_index(drop=True)
+    cache = {} if cache is None else cache
+    if "created_date" not in cache:
+        cache["created_date"] = sf_records(snapshot, settings)["created_date"]
+    created = cache["created_date"]
+    part = created.iloc[rows].reset_index(drop=True).to_frame()
     r = _Records(len(rows))
     _auto_create(r, part, settings, auto_create_stated(snapshot, settings))
     return {
@@ -170,7 +175,7 @@ def _auto_create_again(snapshot, settings: ConnectorSettings, rows: np.ndarray) 
         "reason": from_codes(r.reason, list(r.labels)),
         "reason_code": from_codes(r.reason, r.label_codes),
         "policies": r.notes.policy_column(),
-    }, len(sf)
+    }, len(created)
 
 
 def _spliced(frame: pd.DataFrame, rows: np.ndarray, new: dict) -> pd.DataFrame:
@@ -219,12 +224,14 @@ def _moved_salesforce(bs: pd.DataFrame, rows: np.ndarray, new: dict) -> tuple:
     return _changed_salesforce(bs.iloc[at], other), counts
 
 
-def quick_what_if(snapshot, base: SimulationResult, **changes) -> WhatIf:
+def quick_what_if(
+    snapshot, base: SimulationResult, *, cache: dict | None = None, **changes
+) -> WhatIf:
     """:func:`compare` of ``base`` with a run under changed settings, re-running only what moves.
 
     Equal to ``compare(base, simulate(snapshot, changed settings))`` in every count and changed
     record (and in ``other``, built when read); changes the shortcut does not cover run the
-    full simulation.
+    full simulation. ``cache``: a dict kept across what-ifs of one snapshot (planning).
     """
     settings = _settings_with(base.settings, changes)
     changed = {k for k in changes if getattr(base.settings, k) != getattr(settings, k)}
@@ -236,7 +243,7 @@ def quick_what_if(snapshot, base: SimulationResult, **changes) -> WhatIf:
     rows = np.flatnonzero(bs["reason_code"].isin(codes).to_numpy(dtype=bool))
     new = {c: bs[c].iloc[:0] for c in ("outcome", "reason", "reason_code", "policies")}
     if len(rows):
-        new, m = _auto_create_again(snapshot, settings, rows)
+        new, m = _auto_create_again(snapshot, settings, rows, cache)
         if m != len(bs):  # not the records the base run saw: no shortcut
             return compare(base, simulate(snapshot, settings))
     changed_s, s_counts = _moved_salesforce(bs, rows, new)
