@@ -340,15 +340,20 @@ def crm_id(values: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series, pd.Serie
 
 def parse_bool(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Booleans in their many spellings (true/false, 1/0, yes/no, …) → pandas ``boolean``."""
-    # In pyarrow, as as_text(…).str.lower() would do it (same trim and lower kernels).
-    text = pc.utf8_lower(pc.utf8_trim_whitespace(arrow_strings(values)))
+    # A column holds a few distinct spellings: each is trimmed, lower-cased (as as_text(…)
+    # .str.lower() would) and looked up once, then spread to the rows by its dictionary index.
+    encoded = pc.dictionary_encode(arrow_strings(values))
+    words = pc.utf8_lower(pc.utf8_trim_whitespace(encoded.dictionary))
+
+    def rows(flags: pa.Array) -> np.ndarray:  # a flag per distinct word → per row (NA: False)
+        return pc.fill_null(pc.take(flags, encoded.indices), False).to_numpy(False)
+
     is_true, is_false = (
-        pc.fill_null(pc.is_in(text, value_set=_BOOL_SETS[flag]), False).to_numpy(False)
-        for flag in (True, False)
+        rows(pc.is_in(words, value_set=_BOOL_SETS[flag])) for flag in (True, False)
     )
     known = is_true | is_false
     out = pd.Series(pd.arrays.BooleanArray(is_true, ~known), index=values.index)
-    present = pc.fill_null(pc.not_equal(text, ""), False).to_numpy(False)  # blank → NA
+    present = rows(pc.not_equal(words, ""))  # blank → NA
     return out, pd.Series(present & ~known, index=values.index)
 
 
