@@ -198,8 +198,8 @@ def assess_org(task: OrgTask) -> OrgRun:
     run = OrgRun(org=task.name, folder=task.name, status="ok")
     out = Path(task.out_root) / task.name
     try:
-        result = pipeline.assess(
-            Path(task.folder), out, report=task.report, mask_pii=task.mask_pii,
+        result = pipeline.assess(  # no file bar per org: the batch shows one bar (_bar)
+            Path(task.folder), out, report=task.report, mask_pii=task.mask_pii, progress=False,
             **({"baseline": task.baseline, "force_baseline": True} if task.baseline else {}),
             **({"cross_unit": task.cross_unit} if task.cross_unit is not None else {}),
         )  # fmt: skip

@@ -65,7 +65,21 @@ def email_key(values: pd.Series) -> pd.Series:
     other = (~text.str.isascii()).fillna(False).astype(bool)
     if other.any():
         key = key.mask(other, text[other].str.casefold())
-    return key
+    return _same_or(values, key)
+
+
+def _same_or(values: pd.Series, derived: pd.Series) -> pd.Series:
+    """``values`` themselves (their storage shared) when ``derived`` equals them cell for cell
+    (an export of keys already trimmed and lower case), else ``derived``: a column of 1M emails
+    is then held once, not twice."""
+    if values.dtype != "str" or len(values) == 0:
+        return derived
+    raw, new = arrow_strings(values), arrow_strings(derived)
+    if raw.null_count != new.null_count:  # a key is NA wherever the value is (and for blanks)
+        return derived
+    if raw.null_count < len(raw) and not pc.all(pc.equal(raw, new)).as_py():
+        return derived
+    return str_series(raw, derived.index, derived.name)
 
 
 def email_is_valid(values: pd.Series) -> pd.Series:
@@ -191,8 +205,10 @@ def _restore_case(u8: np.ndarray, upper: np.ndarray | None = None) -> tuple[np.n
 def arrow_strings(values: pd.Series) -> pa.Array:
     """The values as one pyarrow ``large_string`` array (zero-copy for pandas ``str`` columns)."""
     # pandas 3 ``str`` columns are pyarrow-backed; ``_pa_array`` is where pandas keeps the data.
+    # One chunk (what the loader gives) is used as is: combine_chunks would copy even that one.
     chunked = values.astype("str").array._pa_array
-    return chunked.combine_chunks().cast(pa.large_string())
+    arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
+    return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
 
 def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:

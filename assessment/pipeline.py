@@ -40,15 +40,17 @@ def analyse(
     ``timings``, when given, receives the seconds of each stage (``load``, ``simulate``, ``checks``).
     """
     from .checks import run_checks
-    from .load import load_org
+    from .load import load_org, release_freed_memory
     from .sync import simulate
 
     t0 = time.perf_counter()
     snapshot = load_org(Path(data_dir), settings_file=settings_file, progress=progress)
     t1 = time.perf_counter()
     simulation = simulate(snapshot)
+    release_freed_memory()  # the simulation's temporaries: else kept by the allocators
     t2 = time.perf_counter()
     results = run_checks(snapshot, simulation)
+    release_freed_memory()
     if timings is not None:
         timings.update(load=t1 - t0, simulate=t2 - t1, checks=time.perf_counter() - t2)
     return snapshot, simulation, results

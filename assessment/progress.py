@@ -1,6 +1,13 @@
-"""A tiny progress abstraction: a widget in Jupyter, a text bar on a terminal, silence in batch.
+"""Progress of the loader as a ``tqdm.auto`` bar where someone watches, silence everywhere else.
 
-The core never imports UI code at module level; the widget is created inside :func:`auto`.
+``load_org(progress=...)`` takes ``None`` (choose: a bar in a Jupyter kernel or on a terminal,
+silent in batch runs, tests and CI), ``False`` (silent), ``True`` (a bar on stderr) or any object
+with ``start`` / ``step`` / ``done``. The bar is tqdm's: ``tqdm.auto`` draws a notebook widget in
+a kernel and a text bar elsewhere.
+
+The core imports no UI at module level: tqdm is imported when a bar opens, and only inside a
+Jupyter kernel does ``tqdm.auto`` load ipywidgets. ``assessment.ui.progress`` builds on
+:class:`TqdmBar` for the notebooks (a finished bar becomes a line of text).
 """
 
 from __future__ import annotations
@@ -35,64 +42,43 @@ class Silent:
         """Finished (nothing shown)."""
 
 
-class TextBar:
-    """A one-line bar redrawn on a stream (stderr by default)."""
+class TqdmBar:
+    """``start`` / ``step`` / ``done`` drawn as a ``tqdm.auto`` bar (one per ``start``).
 
-    def __init__(self, stream=None, width: int = 30) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.total = 0
-        self.count = 0
-        self.label = ""
+    ``stream``: where a text bar goes (default: stderr when the bar opens); a notebook widget
+    ignores it. ``leave``: keep the finished bar on screen.
+    """
 
-    def _draw(self, label: str) -> None:
-        filled = int(self.width * self.count / self.total) if self.total else self.width
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r[{bar}] {self.count}/{self.total} {label[:50]:<50}")
-        self.stream.flush()
+    def __init__(self, stream=None, leave: bool = True) -> None:
+        self.stream = stream
+        self.leave = leave
+        self._bar = None
 
-    def start(self, total: int, label: str = "") -> None:
-        """Begin a task of ``total`` steps and draw the empty bar."""
-        self.total, self.count = max(int(total), 0), 0
-        self._draw(label)
+    def _open(self, total: int, desc: str):
+        from tqdm.auto import tqdm  # here, not at import: in a kernel it loads ipywidgets
 
-    def step(self, label: str = "") -> None:
-        """Advance the bar by one step."""
-        self.count = min(self.count + 1, self.total) if self.total else self.count + 1
-        self._draw(label)
+        return tqdm(total=total, desc=desc, file=self.stream, leave=self.leave, unit="file")
 
-    def done(self) -> None:
-        """Finish the line."""
-        self.stream.write("\n")
-        self.stream.flush()
-
-
-class WidgetBar:
-    """An ipywidgets IntProgress shown in the running notebook."""
-
-    def __init__(self) -> None:
-        import ipywidgets  # UI import stays inside (core imports no UI at module level)
-        from IPython.display import display
-
-        self._bar = ipywidgets.IntProgress(value=0, min=0, max=1, description="Loading")
-        self._label = ipywidgets.Label("")
-        display(ipywidgets.HBox([self._bar, self._label]))
+    def _close(self) -> None:
+        self._bar.close()
 
     def start(self, total: int, label: str = "") -> None:
-        """Begin a task of ``total`` steps."""
-        self._bar.max = max(int(total), 1)
-        self._bar.value = 0
-        self._label.value = label
+        """Open a bar of ``total`` steps (closing any bar still open)."""
+        if self._bar is not None:
+            self.done()
+        self._bar = self._open(max(int(total), 0), label or "working")
 
     def step(self, label: str = "") -> None:
-        """Advance the bar by one step."""
-        self._bar.value = min(self._bar.value + 1, self._bar.max)
-        self._label.value = label
+        """Advance the bar by one step; ``label`` (the file just read) shows beside it."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(str(label)[-40:], refresh=False)
+            self._bar.update(1)
 
     def done(self) -> None:
-        """Mark the bar complete."""
-        self._bar.value = self._bar.max
-        self._bar.bar_style = "success"
+        """Close the bar."""
+        if self._bar is not None:
+            self._close()
+            self._bar = None
 
 
 def in_jupyter_kernel() -> bool:
@@ -108,25 +94,22 @@ def in_jupyter_kernel() -> bool:
 
 
 def auto(stream=None) -> Progress:
-    """The right progress display for where we run: widget, text bar on a TTY, or silent."""
+    """A tqdm bar in a Jupyter kernel or on a terminal (``stream``, default stderr); else silent."""
     if in_jupyter_kernel():
-        try:
-            return WidgetBar()
-        except Exception:  # widgets unavailable in this kernel: fall back to silence
-            return Silent()
+        return TqdmBar()
     stream = stream if stream is not None else sys.stderr
     isatty = getattr(stream, "isatty", None)
     if isatty is not None and isatty():
-        return TextBar(stream)
+        return TqdmBar(stream)
     return Silent()
 
 
 def resolve(progress: Progress | bool | None) -> Progress:
-    """``None`` → :func:`auto`; ``False`` → silent; ``True`` → text bar; an object → itself."""
+    """``None`` → :func:`auto`; ``False`` → silent; ``True`` → a tqdm bar; an object → itself."""
     if progress is None:
         return auto()
     if progress is False:
         return Silent()
     if progress is True:
-        return TextBar()
+        return TqdmBar()
     return progress

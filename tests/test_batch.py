@@ -14,12 +14,17 @@ import pytest
 
 from assessment import batch, pipeline
 from assessment.errors import InputError
+from assessment.progress import resolve as resolve_progress
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
 
 
 def _fake_assess(data_dir, out_dir, settings_file=None, report=True, mask_pii=False, **kw):
     """Stands in for pipeline.assess: behaviour chosen by the org folder's name."""
+    bar = resolve_progress(kw.get("progress"))  # the loader's bar, as load_org draws it
+    bar.start(1, "reading exports")
+    bar.step("prospects.csv")
+    bar.done()
     name = Path(data_dir).name
     if name.startswith("bad"):
         raise InputError("required column missing", file="Lead.csv", row=1, column="Id")
@@ -222,6 +227,7 @@ def test_batch_one_progress_bar_only_on_a_tty(orgs, tmp_path, monkeypatch, tty):
     if tty:
         assert "orgs" in stream.text and "4/4" in stream.text
         assert stream.text.count("0/4") == 1  # one bar for the batch, not one per org
+        assert "reading exports" not in stream.text  # no loader bar of any org
     else:
         assert stream.text == ""
 

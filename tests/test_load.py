@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import openpyxl
@@ -666,24 +668,55 @@ def test_describe_cli_error_status(tmp_path):
         load_org(tmp_path, progress=False)
 
 
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
 def test_progress_auto_choice():
     from assessment import progress
 
-    class Tty(io.StringIO):
-        def isatty(self):
-            return True
-
+    # Not watched (a pipe, a test, CI): silent. On a terminal: a tqdm bar on that stream.
     assert isinstance(progress.auto(io.StringIO()), progress.Silent)
-    tty = Tty()
-    bar = progress.auto(tty)
-    assert isinstance(bar, progress.TextBar)
-    bar.start(2, "x")
-    bar.step("a")
-    bar.step("b")
-    bar.done()
-    assert "2/2" in tty.getvalue() and tty.getvalue().endswith("\n")
+    assert isinstance(progress.resolve(None), progress.Silent)  # pytest's stderr is no tty
     assert isinstance(progress.resolve(False), progress.Silent)
+    assert isinstance(progress.resolve(True), progress.TqdmBar)
+    mine = object()
+    assert progress.resolve(mine) is mine
     assert not progress.in_jupyter_kernel()
+    tty = _Tty()
+    bar = progress.auto(tty)
+    assert isinstance(bar, progress.TqdmBar)
+    bar.start(2, "reading exports")
+    bar.step("Lead.csv")
+    bar.step("Contact.csv")
+    bar.done()
+    text = tty.getvalue()
+    assert "reading exports" in text and "2/2" in text and "100%" in text
+    assert "Contact.csv" in text and text.endswith("\n")  # the finished bar stays
+
+
+def test_load_org_draws_one_tqdm_bar_on_a_terminal(tmp_path, monkeypatch):
+    _write(tmp_path, "Lead.csv", LEADS)
+    _write(tmp_path, "Contact.csv", "Id,Email\n003000000000001AAA,a@x.com\n")
+    tty = _Tty()
+    monkeypatch.setattr("sys.stderr", tty)
+    load_org(tmp_path)  # progress=None: the terminal gets a bar
+    assert tty.getvalue().count("0/2") == 1 and "2/2" in tty.getvalue()
+    quiet = _Tty()
+    monkeypatch.setattr("sys.stderr", quiet)
+    load_org(tmp_path, progress=False)
+    assert quiet.getvalue() == ""
+
+
+def test_the_core_imports_no_ui_and_no_tqdm():
+    # tqdm (and, in a kernel, ipywidgets) is imported when a bar opens, never by importing the core.
+    code = (
+        "import sys, assessment.load, assessment.pipeline, assessment.batch, assessment.progress;"
+        "print(sorted(m for m in ('tqdm', 'ipywidgets', 'IPython') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_sf_cli_query_json_and_single_record(tmp_path):

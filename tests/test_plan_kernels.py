@@ -10,7 +10,12 @@ import pytest
 
 from assessment.load import load_org
 from assessment.plan.common import duplicate_groups
-from assessment.plan.field_rules import _first_positions, _first_positions_plain
+from assessment.plan.field_rules import (
+    _first_positions,
+    _first_positions_plain,
+    _text,
+    _text_plain,
+)
 from assessment.plan.steps import SPOT_CHECK, SPOT_EXAMPLES, verify_steps
 from assessment.sync import simulate
 
@@ -26,6 +31,21 @@ def test_first_positions_equal_the_reference(seed):
     fast, plain = _first_positions(ids, wanted), _first_positions_plain(ids, wanted)
     np.testing.assert_array_equal(fast, plain)
     assert (fast == -1).any() and (fast >= 0).any()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_compared_text_equals_the_reference(seed):
+    rng = np.random.default_rng(seed)
+    pool = np.array(
+        ["a", " a ", "", "   ", "\u00a0x\u2003", "\x1cy\x1f", "\tz\n", "500000.0", "É é ", None],
+        dtype=object,
+    )
+    values = pd.Series(rng.choice(pool, 200), index=rng.permutation(200), dtype="str")
+    pd.testing.assert_series_equal(_text(values), _text_plain(values))
+    flags = pd.Series(rng.choice([True, False, None], 50), dtype="boolean")
+    pd.testing.assert_series_equal(_text(flags), _text_plain(flags))
+    numbers = pd.Series(rng.integers(0, 5, 20))
+    pd.testing.assert_series_equal(_text(numbers), _text_plain(numbers))
 
 
 def test_duplicate_groups_count_keys_seen_more_than_once():

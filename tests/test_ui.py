@@ -329,3 +329,30 @@ def test_a_finished_run_with_another_orgs_exports_is_not_mixed_up(two_orgs, tmp_
     assert "does not hold the exports" in str(views.record_view(wrong, email))
     right = workbench.open_run(two_orgs / "globex", out_dir=tmp_path / "out")
     assert "move" in str(views.what_if_view(right)) and "Globex" in workbench.analysed(right).org
+
+
+def test_notebook_file_bar_is_the_core_tqdm_bar(monkeypatch):
+    # One progress home: the notebooks' file bar is assessment.progress.TqdmBar, shown their way.
+    import io
+
+    from assessment.progress import TqdmBar
+    from assessment.ui.progress import Stages
+
+    class Tty(io.StringIO):
+        def isatty(self):
+            return True
+
+    err = Tty()
+    monkeypatch.setattr("sys.stderr", err)
+    stages = Stages("org", show=True)
+    files = stages.loader()
+    assert isinstance(files, TqdmBar)
+    files.start(2, "reading exports")
+    files.step("Lead.csv")
+    files.step("Contact.csv")
+    files.done()
+    stages.close()
+    text = err.getvalue()
+    assert "org: loading the exports" in text and "3/3" in text  # the stage bar stays
+    assert "reading exports" in text and "0/2" in text  # the file bar is drawn, then cleared
+    assert not isinstance(Stages("org", show=False).loader(), TqdmBar)  # silent when not shown

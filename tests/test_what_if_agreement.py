@@ -137,3 +137,25 @@ def test_lazy_other_is_the_full_simulation(snapshots):
     other = simulate(snap, base.settings.replace(**{AMPSEA: True}))
     assert_frame_equal(quick.other.prospects, other.prospects)
     assert isinstance(quick.changed_prospects, pd.DataFrame)
+
+
+@pytest.mark.parametrize("org", ["sample", "org8", "same_email"])
+@pytest.mark.parametrize("base_changes", BASES[:2], ids=lambda b: ",".join(b) or "as_exported")
+def test_plan_equals_the_plan_from_full_re_simulations(snapshots, org, base_changes):
+    """readiness.json's plan and recommendations, plan.csv and the combined what-if are the same
+    whether each what-if is quick or a full re-simulation (the reference)."""
+    from assessment.plan import combined_effect, make_plan, plan_frame
+
+    snap = snapshots[org]
+    base = simulate(snap, snap.settings.replace(**base_changes))
+    quick, full = make_plan(snap, base), make_plan(snap, base, quick=False)
+    assert quick.to_json() == full.to_json()
+    assert_frame_equal(plan_frame(quick), plan_frame(full))
+    both_q, both_f = combined_effect(quick), combined_effect(full)
+    for key in ("accepted", "settings", "effect", "field_overwrites"):
+        assert both_q.get(key) == both_f.get(key), key
+    for key in ("prospect_counts", "salesforce_counts"):
+        if key in both_f:
+            assert_frame_equal(both_q[key], both_f[key])
+    # Planning on these orgs takes a shortcut; the agreement above is not of two full runs.
+    assert quick.what_ifs == full.what_ifs

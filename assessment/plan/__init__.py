@@ -79,10 +79,14 @@ class Plan:
         }
 
 
-def make_plan(snapshot, simulation, results=None) -> Plan:
-    """Recommendations (settings and every mapped field) and the ordered plan for one org."""
+def make_plan(snapshot, simulation, results=None, quick: bool = True) -> Plan:
+    """Recommendations (settings and every mapped field) and the ordered plan for one org.
+
+    ``quick=False`` runs every what-if as a full re-simulation (the reference the quick
+    what-ifs are tested against).
+    """
     t0 = time.perf_counter()
-    ctx = PlanContext(snapshot, simulation, list(results or []))
+    ctx = PlanContext(snapshot, simulation, list(results or []), quick=quick)
     recs = run_rules(ctx) + field_recommendations(ctx)
     steps = build_steps(recs, ctx.results, simulation)
     return Plan(

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..schema import header_key
-from ..sync.kernels import arrow
+from ..sync.kernels import arrow, str_series
 from .common import has_column
 from .registry import LABELS, PlanContext, Recommendation
 
@@ -95,6 +96,14 @@ def build_pairs(ctx: PlanContext) -> Pairs:
 def _text(values: pd.Series) -> pd.Series:
     """Values compared as the connector would: booleans as true/false, trimmed, blank → NA (F-3)."""
     if isinstance(values.dtype, pd.BooleanDtype) or values.dtype == bool:
+        return _text_plain(values)
+    trimmed = pc.utf8_trim_whitespace(arrow(values))  # what pandas' str.strip() runs
+    return str_series(pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, trimmed.type), trimmed))
+
+
+def _text_plain(values: pd.Series) -> pd.Series:
+    """Reference for :func:`_text` (and its boolean case)."""
+    if isinstance(values.dtype, pd.BooleanDtype) or values.dtype == bool:
         out = values.astype("boolean").map({True: "true", False: "false"}).astype("str")
     else:
         out = values.astype("str").str.strip()
@@ -126,14 +135,14 @@ def _field_arrays(ctx: PlanContext, m: dict, pairs: Pairs):
         if obj == "Contact" and m["pardot_field_id"] == "company":
             continue  # Account.Name: read-only in AE for contacts (F-5, H10)
         frame = snap.tables[table]
-        a_parts.append(_text(P[m["prospect_column"]].iloc[pairs.p_pos[obj]]))
+        a_parts.append(pairs.p_pos[obj])  # one prospect column: taken once for both objects
         s_parts.append(_text(frame[col].iloc[pairs.s_pos[obj]]))
         pu.append(pairs.p_updated[obj])
         sm.append(pairs.s_modified[obj])
     if not a_parts:
         return None
-    a = pd.concat(a_parts, ignore_index=True)
-    s = pd.concat(s_parts, ignore_index=True)
+    a = _text(P[m["prospect_column"]].iloc[np.concatenate(a_parts)])
+    s = s_parts[0] if len(s_parts) == 1 else pd.concat(s_parts, ignore_index=True)
     return a, s, np.concatenate(pu), np.concatenate(sm)
 
 

@@ -110,6 +110,7 @@ class PlanContext:
     runs: dict[str, Any] = field(default_factory=dict, repr=False)
     cache: dict[str, Any] = field(default_factory=dict, repr=False)  # shared by the what-ifs
     what_if_seconds: float = 0.0
+    quick: bool = True  # False: every what-if re-simulates in full (the reference)
 
     @property
     def settings(self) -> ConnectorSettings:
@@ -128,16 +129,22 @@ class PlanContext:
         """Compare the base dry run with one under changed settings (cached per change set).
 
         The base run is reused, and a change confined to one rule step re-runs only that step
-        (``sync.what_if.quick_what_if``, equal to the full re-simulation).
+        (``sync.what_if.quick_what_if``, equal to the full re-simulation, which ``quick=False``
+        runs instead: the reference).
         """
+        from ..sync import compare, simulate
         from ..sync.what_if import quick_what_if
 
         key = repr(sorted((k, repr(v)) for k, v in changes.items()))
         if key not in self.runs:
             t0 = time.perf_counter()
-            self.runs[key] = quick_what_if(
-                self.snapshot, self.simulation, cache=self.cache, **changes
-            )
+            if self.quick:
+                wi = quick_what_if(self.snapshot, self.simulation, cache=self.cache, **changes)
+            else:
+                wi = compare(
+                    self.simulation, simulate(self.snapshot, self.settings.replace(**changes))
+                )
+            self.runs[key] = wi
             self.what_if_seconds += time.perf_counter() - t0
         return self.runs[key]
 

@@ -1,5 +1,8 @@
 """tqdm bars for the notebooks: one bar over the stages (load, simulate, checks), one over the files.
 
+The file bar is the core's :class:`assessment.progress.TqdmBar`; this module only changes how a
+bar is shown and closed in a notebook.
+
 In a notebook the bars are tqdm's notebook widgets, shown through a display handle: when a stage
 ends, the bar's output is replaced by a line of text, so a saved notebook records what happened
 (done, how long) instead of a widget frozen at 0 %.
@@ -11,7 +14,7 @@ import html
 import time
 from contextlib import contextmanager
 
-from ..progress import Silent, in_jupyter_kernel
+from ..progress import Silent, TqdmBar, in_jupyter_kernel
 
 
 class _Done:
@@ -46,26 +49,19 @@ def _close(bar, handle, text: str) -> None:
         handle.update(_Done(text))
 
 
-class TqdmFiles:
-    """The loader's progress (``start`` / ``step`` / ``done``) drawn as a tqdm bar."""
+class TqdmFiles(TqdmBar):
+    """The loader's bar (:class:`assessment.progress.TqdmBar`) shown the notebooks' way."""
 
     def __init__(self) -> None:
-        self._bar = self._handle = None
+        super().__init__(leave=False)
+        self._handle = None
 
-    def start(self, total: int, label: str = "") -> None:
-        """Open a bar of TOTAL files."""
-        self._bar, self._handle = _open(max(int(total), 0), label or "reading exports", False)
+    def _open(self, total: int, desc: str):
+        bar, self._handle = _open(total, desc, self.leave)
+        return bar
 
-    def step(self, label: str = "") -> None:
-        """One file read."""
-        if self._bar is not None:
-            self._bar.set_postfix_str(str(label)[-40:], refresh=False)
-            self._bar.update(1)
-
-    def done(self) -> None:
-        """Close the bar."""
-        if self._bar is not None:
-            _close(self._bar, self._handle, f"read {self._bar.n} export files")
+    def _close(self) -> None:
+        _close(self._bar, self._handle, f"read {self._bar.n} export files")
 
 
 class Stages:
