@@ -137,17 +137,34 @@ def _quoted(values: pa.Array, quote_all: bool) -> pa.Array:
     return pc.binary_join_element_wise(_s('"'), values, _s('"'), _s(""))
 
 
+def _escaped(values: pa.Array) -> pa.Array:
+    """A quote-all cell without its enclosing quotes (nulls empty, quotes doubled): the line
+    join adds the enclosing quotes between cells (:func:`_line_bytes`)."""
+    if isinstance(values, pa.DictionaryArray):  # escape each distinct value once, then expand
+        taken = pc.take(_escaped(_large(values.dictionary)), values.indices)
+        return pc.fill_null(taken, _s("")) if taken.null_count else taken
+    values = pc.fill_null(values, _s("")) if values.null_count else values
+    ends, data = _offsets_and_data(values)
+    if np.any(data[int(ends[0]) : int(ends[-1])] == ord('"')):
+        values = pc.replace_substring(values, '"', '""')
+    return values
+
+
 def _header(columns, quote_all: bool) -> bytes:
     cells = pa.array([str(c) for c in columns], type=pa.large_string())
     line = ",".join(_quoted(cells, quote_all).to_pylist()) + "\n"
     return line.encode("utf-8")
 
 
-def _line_bytes(cells: list[pa.Array]) -> memoryview:
+def _line_bytes(cells: list[pa.Array], quote_all: bool = False) -> memoryview:
     """The bytes of ``cells`` (one array per column) as CSV lines, joined in one pass (the line
-    end rides on the last cell)."""
-    last = pc.binary_join_element_wise(cells[-1], _s("\n"), _s(""))  # "cell" + "" + "\n"
-    lines = _large(pc.binary_join_element_wise(*cells[:-1], last, _s(",")))
+    end rides on the last cell). ``quote_all``: the cells are :func:`_escaped`, and the quotes
+    around them come with the separators (``","``), the first cell and the line end."""
+    sep, end = (_s('","'), _s('"\n')) if quote_all else (_s(","), _s("\n"))
+    if quote_all:
+        cells = [pc.binary_join_element_wise(_s('"'), cells[0], _s("")), *cells[1:]]
+    last = pc.binary_join_element_wise(cells[-1], end, _s(""))  # "cell" + "" + end
+    lines = _large(pc.binary_join_element_wise(*cells[:-1], last, sep))
     _, offsets, data = lines.buffers()
     ends = np.frombuffer(offsets, dtype=np.int64, count=len(lines) + 1, offset=8 * lines.offset)
     return memoryview(data)[int(ends[0]) : int(ends[-1])]
@@ -190,7 +207,8 @@ def _cells(text, guard: bool, start: int, quote_all: bool) -> pa.Array:
     cells = text.slice(start, SLICE_ROWS)
     if not isinstance(cells, pa.DictionaryArray):
         cells = _large(cells)
-    return _quoted(neutralise(cells) if guard else cells, quote_all)
+    cells = neutralise(cells) if guard else cells
+    return _escaped(cells) if quote_all else _quoted(cells, False)
 
 
 def _write_slices(texts: list, guard: list[bool], n: int, handle, quote_all: bool) -> None:
@@ -200,7 +218,7 @@ def _write_slices(texts: list, guard: list[bool], n: int, handle, quote_all: boo
         pending = None
         for start in range(0, n, SLICE_ROWS):
             cells = [_cells(t, g, start, quote_all) for t, g in zip(texts, guard, strict=True)]
-            lines = _line_bytes(cells)
+            lines = _line_bytes(cells, quote_all)
             del cells
             if pending is not None:
                 pending.result()

@@ -132,3 +132,10 @@ def test_byte_scans_agree_with_the_regex(values, start):
         assert fast.tolist() == plain.tolist()
         large = arr.cast(pa.large_string())
         assert csvtext.may_need_quotes(large) == csvtext.may_need_quotes_plain(large)
+
+
+def test_quote_all_one_column_and_empty_cells_match_pandas():
+    one = pd.DataFrame({"only": pd.Series(['a "b"', None, "", "x,y"], dtype="str")})
+    assert _written(one, quote_all=True) == _pandas_bytes(one, csv.QUOTE_ALL)
+    cats = one.astype("category")
+    assert _written(cats, quote_all=True) == _pandas_bytes(one, csv.QUOTE_ALL)

@@ -44,11 +44,11 @@ def test_ctrl_c_during_a_run(tmp_path, stage):
     deadline = time.monotonic() + 120
     if stage == "analysis":
         time.sleep(1.5)
-    else:  # the staging folder appears once the analysis is done; the report renders next
-        while not list(out.glob(".assessment-staging-*")) and time.monotonic() < deadline:
+    else:  # the report's kernel folder (.kernel-*) appears inside staging when rendering starts
+        while not list(out.glob(".assessment-staging-*/.kernel-*")) and time.monotonic() < deadline:
             assert proc.poll() is None, proc.communicate()
             time.sleep(0.05)
-        time.sleep(1.0)
+        time.sleep(0.2)  # the kernel is starting: the render cannot be finished yet
     os.killpg(proc.pid, signal.SIGINT)
     stdout, stderr = proc.communicate(timeout=120)
     lines = [line for line in stderr.splitlines() if line.strip()]

@@ -147,12 +147,40 @@ def kernel_options(folder: Path):
         cfg.KernelManager.ip = ipc_prefix
     else:
         extra.append("--IPKernelApp.log_level=ERROR")
+    log = open(workdir / KERNEL_LOG, "ab")  # noqa: SIM115 (closed below, after the kernel)
     try:
-        yield {"config": cfg, "extra_arguments": extra}
+        yield {
+            "config": cfg,
+            "extra_arguments": extra,
+            "kernel_manager_class": _logged_kernel_manager(log),
+        }
     finally:
+        log.close()
         for p in workdir.glob("*"):
             p.unlink(missing_ok=True)
         workdir.rmdir() if workdir.exists() and not any(workdir.iterdir()) else None
+
+
+KERNEL_LOG = "kernel.log"
+
+
+def _logged_kernel_manager(log):
+    """A kernel manager whose kernel writes its own log (stderr) to LOG, not to the console.
+
+    The kernel runs in its own session, so a Ctrl-C reaches only the run, which then removes its
+    staging folder (the kernel's cwd and files); a kernel still starting would print "Current
+    working directory doesn't exist" after the run's one-line exit. Cell errors do not go through
+    stderr: papermill raises them (_cell_error). ``_async_launch_kernel`` is jupyter_client's
+    documented hook "to launch kernel subprocesses differently".
+    """
+    from jupyter_client import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            kw.setdefault("stderr", log)
+            return await super()._async_launch_kernel(kernel_cmd, **kw)
+
+    return LoggedKernelManager
 
 
 # ------------------------------------------------------------------------------ render

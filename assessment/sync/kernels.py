@@ -97,11 +97,14 @@ def from_codes(codes: np.ndarray, labels: list[str], categorical: bool = False) 
 
 
 def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Series:
-    """``labels[codes]`` as a categorical Series; equal labels share one category."""
+    """``labels[codes]`` as a categorical Series in the form ``astype("category")`` gives: the
+    labels that occur, sorted (two runs with equal values have equal dtypes)."""
     remap, distinct = pd.factorize(pd.Index(labels, dtype=object))
     remap = np.append(remap, -1)  # code -1 (NA) looks up the trailing slot
     categories = pd.Index(distinct, dtype="str")
-    return pd.Series(pd.Categorical.from_codes(remap[codes], categories=categories))
+    cat = pd.Categorical.from_codes(remap[codes], categories=categories)
+    cat = cat.remove_unused_categories()
+    return pd.Series(cat.reorder_categories(cat.categories.sort_values()))
 
 
 def from_codes_plain(codes: np.ndarray, labels: list[str], categorical: bool = False) -> pd.Series:

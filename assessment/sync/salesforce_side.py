@@ -194,9 +194,10 @@ def salesforce_outcomes(  # noqa: PLR0913
             "email": sf["email"],
             "outcome": from_codes(r.outcome, list(SALESFORCE_OUTCOMES)),
             "prospect_id": prospect_id,
-            "reason": from_codes(r.reason, list(r.labels)),
-            "reason_code": from_codes(r.reason, r.label_codes),
-            "policies": r.notes.policy_column(),
+            # The reason columns repeat a few dozen texts: categoricals (issue #19 memory).
+            "reason": from_codes(r.reason, list(r.labels), categorical=True),
+            "reason_code": from_codes(r.reason, r.label_codes, categorical=True),
+            "policies": r.notes.policy_column(categorical=True),
             "email_key": sf["email_key"],
             "owner_id": sf["owner_id"],
             "row": sf["row"].to_numpy(),

@@ -98,7 +98,8 @@ def _changed_prospects(bp: pd.DataFrame, op: pd.DataFrame) -> pd.DataFrame:
 def _changed_salesforce(bs: pd.DataFrame, os_: pd.DataFrame) -> pd.DataFrame:
     """Salesforce records whose outcome differs (rows aligned by index)."""
     cs = bs[_KEEP_S].join(os_[["outcome", "prospect_id", "reason"]].add_suffix("_other"))
-    return cs[cs["outcome"] != cs["outcome_other"]].reset_index(drop=True)
+    text = {"reason": "str", "reason_other": "str"}  # categoricals in the frames (issue #19)
+    return cs[cs["outcome"] != cs["outcome_other"]].reset_index(drop=True).astype(text)
 
 
 def compare(base: SimulationResult, other: SimulationResult) -> WhatIf:
@@ -186,6 +187,8 @@ def _spliced(frame: pd.DataFrame, rows: np.ndarray, new: dict) -> pd.DataFrame:
     for name, values in new.items():
         replaced = pc.replace_with_mask(arrow(frame[name]), pa.array(mask), arrow(values))
         out[name] = str_series(replaced).set_axis(frame.index)
+        if isinstance(frame[name].dtype, pd.CategoricalDtype):  # as the simulator builds it
+            out[name] = out[name].astype("category")
     return out
 
 
