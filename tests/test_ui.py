@@ -356,3 +356,27 @@ def test_notebook_file_bar_is_the_core_tqdm_bar(monkeypatch):
     assert "org: loading the exports" in text and "3/3" in text  # the stage bar stays
     assert "reading exports" in text and "0/2" in text  # the file bar is drawn, then cleared
     assert not isinstance(Stages("org", show=False).loader(), TqdmBar)  # silent when not shown
+
+
+def test_what_if_panel_uses_the_quick_what_if_and_agrees_with_the_full_one(sample_run, monkeypatch):
+    import importlib
+
+    import pandas.testing as pdt
+
+    what_if = importlib.import_module("assessment.sync.what_if")  # the module, not the function
+    workbench.clear()
+    full = what_if.what_if(sample_run.snapshot, **views.DEFAULT_WHAT_IF)
+    workbench.clear()
+
+    def no_full_run(*args, **kwargs):
+        raise AssertionError("an auto-create change re-simulated in full")
+
+    monkeypatch.setattr(what_if, "simulate", no_full_run)
+    monkeypatch.setattr(importlib.import_module("assessment.sync"), "simulate", no_full_run)
+    quick = workbench.compare_settings(sample_run, **views.DEFAULT_WHAT_IF)
+    pdt.assert_frame_equal(quick.prospects, full.prospects)
+    pdt.assert_frame_equal(quick.salesforce, full.salesforce)
+    pdt.assert_frame_equal(
+        quick.changed_salesforce.reset_index(drop=True),
+        full.changed_salesforce.reset_index(drop=True),
+    )

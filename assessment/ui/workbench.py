@@ -251,9 +251,14 @@ def _frozen(value):
 
 
 def compare_settings(run: Run, **changes):
-    """The run's simulation beside one under changed settings (sync.compare), cached per change."""
+    """The run's simulation beside one under changed settings (sync.compare), cached per change.
+
+    Through ``quick_what_if``: a change the connector model confines (auto-create, same-email
+    mode) re-runs only the step it moves; its result equals the full re-simulation
+    (tests/test_what_if_agreement.py). Other changes re-simulate in full.
+    """
     from ..settings import settings_from_mapping
-    from ..sync import compare, simulate
+    from ..sync.what_if import quick_what_if
 
     base = analysed(run)
     key = (base.key, _frozen(changes))
@@ -264,8 +269,8 @@ def compare_settings(run: Run, **changes):
     if isinstance(mds, dict) and any(isinstance(v, dict) for v in mds.values()):
         rules = settings_from_mapping({"marketing_data_sharing": mds}, source="what_if")
         changes["marketing_data_sharing"] = rules.marketing_data_sharing
-    other = simulate(base.snapshot, base.settings.replace(**changes))
-    return _remember(_WHAT_IF, key, compare(base.simulation, other), KEEP_WHAT_IF)
+    result = quick_what_if(base.snapshot, base.simulation, **changes)
+    return _remember(_WHAT_IF, key, result, KEEP_WHAT_IF)
 
 
 def clear() -> None:
