@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from ..settings import ConnectorSettings
+from .words import summary_of
 
 ACTIONS = ("change", "confirm", "cannot_tell")
 EXAMPLES = 3  # example record ids per moved outcome
@@ -78,8 +79,6 @@ LABELS = {
 
 
 def _effect_summary(rec: Recommendation) -> str:
-    from .view import summary_of
-
     return summary_of(rec)
 
 
