@@ -13,25 +13,13 @@ from typing import Any
 
 import pandas as pd
 
+from ..report.views import Html  # one home for the escaped-HTML block
 from .steps import ORDER_NOTE
 from .words import LABEL_SHORT, effect_text, summary_of  # noqa: F401  (re-exported)
 
 _EMAIL = re.compile(r"([A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*@([A-Za-z0-9.\-]+)")
 ACTION_WORDS = {"change": "Change", "confirm": "Keep", "cannot_tell": "Needs an export"}
 STEP_VIEW = ["step", "phase", "title", "records", "action_file"]
-
-
-class HtmlBlock:
-    """Already-escaped HTML that Jupyter shows as rich output (and ``str`` gives back)."""
-
-    def __init__(self, body: str) -> None:
-        self.body = body
-
-    def _repr_html_(self) -> str:
-        return self.body
-
-    def __str__(self) -> str:
-        return self.body
 
 
 def _esc(value: Any) -> str:
@@ -105,7 +93,7 @@ def plan_section_html(readiness: dict, mask_pii: bool = False) -> str:
     return _mask("\n".join(parts), mask_pii)
 
 
-def plan_view(plan, mask_pii: bool = False) -> HtmlBlock:
+def plan_view(plan, mask_pii: bool = False) -> Html:
     """The plan (steps and every recommendation) for a notebook."""
     doc = plan.to_json()
     body = plan_section_html(doc, mask_pii)
@@ -113,7 +101,7 @@ def plan_view(plan, mask_pii: bool = False) -> HtmlBlock:
         recommendations_frame([r for r in doc["recommendations"] if r["action"] == "confirm"]),
         mask_pii,
     )
-    return HtmlBlock(body)
+    return Html(body)
 
 
 def combined_html(combined: dict) -> str:
@@ -137,11 +125,11 @@ def combined_html(combined: dict) -> str:
     return "\n".join(parts)
 
 
-def combined_view(plan, accepted: list[str] | None = None) -> HtmlBlock:
+def combined_view(plan, accepted: list[str] | None = None) -> Html:
     """Static combined what-if (the widget's fallback): all recommended changes when None."""
     from .registry import combined_effect
 
-    return HtmlBlock(combined_html(combined_effect(plan, accepted)))
+    return Html(combined_html(combined_effect(plan, accepted)))
 
 
 def accept_widget(plan):
