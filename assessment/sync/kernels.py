@@ -177,15 +177,16 @@ def bitset_labels_plain(
 
 
 # ----------------------------------------------------------------------------- codes and joins
-def codes_of(arrays: list) -> list[np.ndarray]:
+def codes_of(arrays: list, dtype=np.int64) -> list[np.ndarray]:
     """Shared integer codes of several pyarrow text arrays (equal text, equal code; NA → -1):
     one hash pass over the union, so joins and membership run on integers. Pure pyarrow: safe
     on a worker thread. The chunks are encoded as they stand (one memo table across chunks,
-    so their indices agree), without first copying them into one array."""
+    so their indices agree), without first copying them into one array. ``dtype``: np.int32
+    halves the codes' memory (arrow's dictionary indices are int32 already)."""
     chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
     enc = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
     parts = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in enc.chunks]
-    codes = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    codes = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
     bounds = np.cumsum([0] + [len(a) for a in arrays])
     return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
 

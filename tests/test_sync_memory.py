@@ -1,0 +1,104 @@
+"""The simulator's memory-lean paths give what their plain references give (issue #19)."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from assessment.sync import link_by_crm_id as crm
+from assessment.sync.simulate import write_frame
+
+SEEDS = range(12)
+sm = importlib.import_module("assessment.sync.simulate")  # the package exports the function
+
+
+def _ids(rng, n, pool=8, na=0.2) -> pd.Series:
+    values = [None if rng.random() < na else f"00Q{rng.integers(pool):015d}" for _ in range(n)]
+    return pd.Series(values, dtype="str")
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_record_positions_agree_with_shared_codes(seed):
+    """A CRM id's record and a converted lead's ConvertedContactId record: the first record with
+    that id (duplicates and blanks included), -1 when none; -1 for records not converted."""
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(0, 30))
+    sf = pd.DataFrame(
+        {
+            "link_id": _ids(rng, m),
+            "converted_contact_id": _ids(rng, m, na=0.4),
+            "is_converted": rng.random(m) < 0.5,
+        }
+    )
+    crm_ids = _ids(rng, int(rng.integers(0, 30)), pool=12)
+    crm_ids.index = rng.permutation(len(crm_ids))  # the export's row labels, any order
+    fast = crm.record_positions(sf, crm_ids)
+    plain = crm.record_positions_plain(sf, crm_ids)
+    for f, p in zip(fast, plain, strict=True):
+        assert f.tolist() == p.tolist()
+    assert (fast[1][~sf["is_converted"].to_numpy()] == -1).all()
+
+
+def test_record_positions_keep_the_prospect_order_on_any_index():
+    """The CRM ids may come on the export's row labels: positions follow their order."""
+    sf = pd.DataFrame(
+        {
+            "link_id": pd.Series(["a", "b", "a", None], dtype="str"),
+            "converted_contact_id": pd.Series([None, "a", "zz", None], dtype="str"),
+            "is_converted": np.array([False, True, True, False]),
+        }
+    )
+    ids = pd.Series(["b", None, "a", "c"], index=[7, 3, 5, 1], dtype="str")
+    pos, ccid_pos = crm.record_positions(sf, ids)
+    assert pos.tolist() == [1, -1, 0, -1]
+    assert ccid_pos.tolist() == [-1, 0, -1, -1]
+
+
+def test_write_frame_labels_every_row_by_its_write():
+    """Each write's field id and object on each of its rows (categoricals), positions in order."""
+    writes = [
+        ("city", "Lead", np.array([4, 1])),
+        ("state", "Contact", np.array([], dtype=np.int64)),
+        ("city", "Contact", np.array([2])),
+        ("zip", "PersonAccount", np.array([0, 3, 5])),
+    ]
+    frame = write_frame(writes)
+    assert frame["pardot_field_id"].astype(str).tolist() == ["city"] * 3 + ["zip"] * 3
+    assert (
+        frame["sf_object"].astype(str).tolist()
+        == ["Lead", "Lead", "Contact"] + ["PersonAccount"] * 3
+    )
+    assert frame["position"].tolist() == [4, 1, 2, 0, 3, 5]
+    assert ((frame["pardot_field_id"] == "city") & frame["sf_object"].isin(["Lead"])).sum() == 2
+    assert len(write_frame([])) == 0
+
+
+def _reached(func, seen: set) -> str:
+    """The source of ``func`` and of every function of the package it calls by name."""
+    if func in seen:
+        return ""
+    seen.add(func)
+    text = inspect.getsource(func)
+    for name in func.__code__.co_names:
+        other = func.__globals__.get(name)
+        if inspect.isfunction(other) and other.__module__.startswith("assessment.sync"):
+            text += _reached(other, seen)
+    return text
+
+
+def test_dropped_facts_are_read_by_no_later_step():
+    """simulate drops a fact after its last reader (LAST_READ): no later rule step, nor the
+    frames built after them, may read it (a KeyError would only show on the settings that
+    reach that line)."""
+    steps = list(sm.PROSPECT_STEPS)
+    for step, names in sm.LAST_READ.items():
+        later = [*steps[steps.index(step) + 1 :], sm.prospect_frame]
+        text = "".join(_reached(f, set()) for f in later)
+        for name in names:
+            assert f'"{name}"' not in text, (step.__name__, name)
+    kept = "".join(_reached(f, set()) for f in (sm.prospect_frame,))
+    assert '"key_codes"' not in kept and '"inn"' not in kept
