@@ -7,8 +7,10 @@ import inspect
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
+from assessment.sync import kernels as k
 from assessment.sync import link_by_crm_id as crm
 from assessment.sync.simulate import write_frame
 
@@ -102,3 +104,52 @@ def test_dropped_facts_are_read_by_no_later_step():
             assert f'"{name}"' not in text, (step.__name__, name)
     kept = "".join(_reached(f, set()) for f in (sm.prospect_frame,))
     assert '"key_codes"' not in kept and '"inn"' not in kept
+
+
+def _texts(rng, n) -> pd.Series:
+    """Texts with NA, blanks, equal lengths, shared first/last bytes and non-ASCII bytes."""
+    pool = ["", "a", "b", "ab", "ba", "abc", "cba", "é", "ée", "a@x.com", "b@x.com", "ab@x.de"]
+    return pd.Series(
+        [None if rng.random() < 0.15 else rng.choice(pool) for _ in range(n)], dtype="str"
+    )
+
+
+def _chunked(rng, series: pd.Series) -> pa.ChunkedArray:
+    cut = int(rng.integers(0, len(series) + 1))
+    parts = [k.arrow(series.iloc[:cut]), k.arrow(series.iloc[cut:])]
+    return pa.chunked_array(parts, type=pa.large_string())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("parts", [1, 3, 8])
+def test_codes_in_parts_partition_as_plain_codes(seed, parts):
+    """Equal texts share a code across arrays and chunks, different texts never; NA → -1."""
+    rng = np.random.default_rng(seed)
+    series = [_texts(rng, int(rng.integers(0, 40))) for _ in range(2)]
+    fast = k.codes_in_parts([_chunked(rng, series[0]), k.arrow(series[1])], parts)
+    plain = k.codes_plain(*series)
+    assert [len(f) for f in fast] == [len(p) for p in plain]
+    f, p = np.concatenate(fast), np.concatenate(plain)
+    assert ((f < 0) == (p < 0)).all()
+    pairs = set(zip(f.tolist(), p.tolist(), strict=True))
+    assert len(pairs) == len(set(f.tolist())) == len(set(p.tolist()))
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("parts", [1, 3, 8])
+def test_positions_in_parts_agree_with_plain(seed, parts):
+    """The first key equal to each query (duplicates, blanks, NA and misses included)."""
+    rng = np.random.default_rng(seed)
+    keys = pd.concat([_texts(rng, int(rng.integers(0, 25))) for _ in range(2)], ignore_index=True)
+    queries = _texts(rng, int(rng.integers(0, 30)))
+    queries.index = rng.permutation(len(queries))
+    fast = k.positions_in_parts(keys, queries, parts)
+    assert fast.tolist() == k.positions_plain(keys, queries).tolist()
+
+
+def test_text_groups_read_the_bytes_not_the_position():
+    """Equal texts get equal groups wherever they sit (sliced arrays, offsets); NA gets -1."""
+    arr = k.arrow(pd.Series(["zz", "a@x.com", None, "a@x.com", "é", "", "é"], dtype="str"))
+    full = k._text_groups(arr, 8)
+    assert full[2] == -1 and full[1] == full[3] and full[4] == full[6]
+    assert k._text_groups(arr.slice(3), 8).tolist() == full[3:].tolist()

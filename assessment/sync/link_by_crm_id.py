@@ -5,12 +5,19 @@ Every step takes the :class:`~.state.Decisions` and returns it, having decided s
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 
-from .kernels import arrow, codes, codes_of, col, first_position, flag, is_value, positions
+from .kernels import (
+    arrow,
+    codes,
+    codes_in_parts,
+    col,
+    first_position,
+    flag,
+    is_value,
+    positions_in_parts,
+)
 from .records import match_keys, scope_codes, scope_texts
 from .state import Decisions
 
@@ -56,14 +63,13 @@ def crm_id_sentinels(s: Decisions) -> Decisions:
 def index_ids_and_keys(s: Decisions) -> Decisions:
     """Mechanics: the record each CRM id names and the record each converted lead's
     ConvertedContactId names (hash lookups into the records' ids, the first record wins), and
-    integer codes of the email match keys (M-13), hashed at the same time on a second thread."""
+    integer codes of the email match keys (M-13). Both hash in parts, one after the other: a
+    second thread saved wall time but added its hash tables to the peak (issue #19)."""
     sf, P, settings = s.sf, s.P, s.settings
     p_email, p_key = col(P, "email"), col(P, "email_key")
     p_match = match_keys(p_email, p_key, settings)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # pyarrow frees the GIL
-        key_job = pool.submit(codes_of, [arrow(sf["match_key"]), arrow(p_match)], np.int32)
-        pos, ccid_pos = record_positions(sf, s.facts["crm"])
-        key_codes = key_job.result()
+    key_codes = codes_in_parts([arrow(sf["match_key"]), arrow(p_match)])
+    pos, ccid_pos = record_positions(sf, s.facts["crm"])
     s.facts.update(
         p_email=p_email, p_key=p_key, p_match=p_match, key_codes=key_codes,
         ccid_pos=ccid_pos, pos=pos,
@@ -76,7 +82,8 @@ def record_positions(sf, crm: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     ConvertedContactId record; -1: none or not converted), one lookup into ``link_id``."""
     conv = np.flatnonzero(sf["is_converted"].to_numpy(dtype=bool))
     ccid = sf["converted_contact_id"].iloc[conv].reset_index(drop=True)
-    hit = positions(sf["link_id"], pd.concat([crm.reset_index(drop=True), ccid], ignore_index=True))
+    queries = pd.concat([crm.reset_index(drop=True), ccid], ignore_index=True)
+    hit = positions_in_parts(sf["link_id"], queries)
     ccid_pos = np.full(len(sf), -1, dtype=np.int64)
     ccid_pos[conv] = hit[len(crm) :]
     return hit[: len(crm)], ccid_pos
