@@ -153,3 +153,21 @@ def test_text_groups_read_the_bytes_not_the_position():
     full = k._text_groups(arr, 8)
     assert full[2] == -1 and full[1] == full[3] and full[4] == full[6]
     assert k._text_groups(arr.slice(3), 8).tolist() == full[3:].tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_casefold_of_distinct_names_agrees_with_plain(seed):
+    """Names folded once per distinct text give each row what folding every row gives, on the
+    rows' own labels (text or categorical columns)."""
+    from assessment.sync import users
+
+    rng = np.random.default_rng(seed)
+    pool = [" Ann ", "ANN", "ß", "Straße", "İlk", "", "  ", "Bob\\t"]
+    n = int(rng.integers(0, 30))
+    values = pd.Series([None if rng.random() < 0.2 else rng.choice(pool) for _ in range(n)],
+                       index=rng.permutation(n), dtype="str")  # fmt: skip
+    plain = users._casefold_plain(values)
+    for given in (values, values.astype("category")):
+        fast = users._casefold(given)
+        assert fast.index.tolist() == plain.index.tolist()
+        assert fast.fillna("<NA>").tolist() == plain.fillna("<NA>").tolist()
