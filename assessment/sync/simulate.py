@@ -144,10 +144,12 @@ def opt_out_frame(pairs: pd.DataFrame, prospects: pd.DataFrame) -> pd.DataFrame:
     """The compared Opted Out pairs with the prospect's id, email, record and final outcome."""
     pos = pairs["p_pos"].to_numpy(dtype=np.int64)
     who = prospects[["prospect_id", "email", "sf_id", "outcome", "row"]].take(pos)
+    # Columns as they stand (RangeIndex both): no per-row Python objects; pardot and
+    # salesforce as nullable booleans (were object arrays of True / False / NA).
     out = who.reset_index(drop=True).assign(
-        sf_object=pairs["sf_object"].astype("str").to_numpy(),
-        pardot=pairs["pardot"].astype("boolean").to_numpy(),
-        salesforce=pairs["salesforce"].astype("boolean").to_numpy(),
+        sf_object=pairs["sf_object"].astype("str").reset_index(drop=True),
+        pardot=pairs["pardot"].astype("boolean").reset_index(drop=True),
+        salesforce=pairs["salesforce"].astype("boolean").reset_index(drop=True),
     )
     return out[
         ["prospect_id", "email", "sf_object", "sf_id", "outcome", "pardot", "salesforce", "row"]
