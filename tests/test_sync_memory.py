@@ -162,7 +162,7 @@ def test_casefold_of_distinct_names_agrees_with_plain(seed):
     from assessment.sync import users
 
     rng = np.random.default_rng(seed)
-    pool = [" Ann ", "ANN", "ß", "Straße", "İlk", "", "  ", "Bob\\t"]
+    pool = [" Ann ", "ANN", "ß", "Straße", "İlk", "", "  ", "Bob\t"]
     n = int(rng.integers(0, 30))
     values = pd.Series([None if rng.random() < 0.2 else rng.choice(pool) for _ in range(n)],
                        index=rng.permutation(n), dtype="str")  # fmt: skip
@@ -171,3 +171,23 @@ def test_casefold_of_distinct_names_agrees_with_plain(seed):
         fast = users._casefold(given)
         assert fast.index.tolist() == plain.index.tolist()
         assert fast.fillna("<NA>").tolist() == plain.fillna("<NA>").tolist()
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("whitespace_is_blank", [True, False])
+def test_blank_to_na_agrees_with_trim_and_replace(seed, whitespace_is_blank):
+    """Blank (and whitespace-only) texts become NA, every other text stays as it was, on plain,
+    sliced and chunked arrays; a value with text keeps its spaces (K2)."""
+    from assessment.sync.values import blank_to_na, blank_to_na_plain
+
+    rng = np.random.default_rng(seed)
+    pool = ["", " ", "\t", "\u3000", "\u00a0", "a", " Gold ", "é ", "\u200b", "x\ny"]
+    n = int(rng.integers(0, 40))
+    texts = [None if rng.random() < 0.2 else rng.choice(pool) for _ in range(n)]
+    arr = pa.array(texts, type=pa.large_string())
+    cut = int(rng.integers(0, n + 1))
+    for given in (arr, arr.slice(cut), pa.chunked_array([arr.slice(0, cut), arr.slice(cut)])):
+        fast = blank_to_na(given, whitespace_is_blank)
+        plain = blank_to_na_plain(given, whitespace_is_blank)
+        assert fast.to_pylist() == plain.to_pylist()
+        assert fast.null_count == plain.null_count
