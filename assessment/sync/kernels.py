@@ -101,10 +101,15 @@ def _categorical(codes: np.ndarray, labels: list[str]) -> pd.Series:
     labels that occur, sorted (two runs with equal values have equal dtypes)."""
     remap, distinct = pd.factorize(pd.Index(labels, dtype=object))
     remap = np.append(remap, -1)  # code -1 (NA) looks up the trailing slot
-    categories = pd.Index(distinct, dtype="str")
-    cat = pd.Categorical.from_codes(remap[codes], categories=categories)
-    cat = cat.remove_unused_categories()
-    return pd.Series(cat.reorder_categories(cat.categories.sort_values()))
+    codes = remap[codes]
+    # The labels that occur, by counting (remove_unused_categories sorts every code: 0.1 s
+    # per million rows), then sorted; a table maps old codes to new ones (-1 stays -1).
+    used = np.flatnonzero(np.bincount(codes + 1, minlength=len(distinct) + 1)[1:])
+    observed = pd.Index(np.asarray(distinct, dtype=object)[used], dtype="str")
+    categories = observed.sort_values()
+    table = np.full(len(distinct) + 1, -1, dtype=np.int64)
+    table[used] = categories.get_indexer(observed)
+    return pd.Series(pd.Categorical.from_codes(table[codes], categories=categories))
 
 
 def from_codes_plain(codes: np.ndarray, labels: list[str], categorical: bool = False) -> pd.Series:
