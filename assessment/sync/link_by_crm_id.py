@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
 from .kernels import (
     arrow,
@@ -17,6 +18,7 @@ from .kernels import (
     flag,
     is_value,
     positions_in_parts,
+    str_series,
 )
 from .records import match_keys, scope_codes, scope_texts
 from .state import Decisions
@@ -47,7 +49,9 @@ def crm_id_sentinels(s: Decisions) -> Decisions:
     are no Salesforce id (M-22, ID-5) are stale."""
     P = s.P
     lead_status, contact_status = col(P, "crm_lead_status"), col(P, "crm_contact_status")
-    crm = col(P, "crm_contact_fid").fillna(col(P, "salesforce_id")).fillna(col(P, "crm_lead_fid"))
+    # The first id given, in one pass (two fillna's would build an intermediate column).
+    ids = [arrow(col(P, c)) for c in ("crm_contact_fid", "salesforce_id", "crm_lead_fid")]
+    crm = str_series(pc.coalesce(*ids)).set_axis(P.index)
     has_crm = crm.notna().to_numpy(dtype=bool)
     deleted = is_value(contact_status, "deleted") | (is_value(lead_status, "deleted") & ~has_crm)
     text = "[[crm_deleted]]: the record was deleted in Salesforce; the prospect will not be resynced (M-21)"

@@ -84,11 +84,28 @@ def _owners(s: Decisions) -> pd.Series:
     return owner_out
 
 
+def _note_columns(s: Decisions) -> dict:
+    """reason, reason_code, policies, caution; then the notes are released (read no further)."""
+    notes = s.notes
+    # The reason columns repeat a few dozen texts: categoricals (issue #19 memory).
+    out = {
+        "reason": labels_of(notes.reason, categorical=True),
+        "reason_code": notes.code_column(categorical=True),
+        "policies": notes.policy_column(categorical=True),
+        "caution": notes.caution.astype(bool),
+    }
+    s.notes = None  # one boolean mask per code and policy: freed before the other columns
+    return out
+
+
 def prospect_frame(s: Decisions) -> pd.DataFrame:
-    """outcomes/prospects.csv rows (contract §4)."""
+    """outcomes/prospects.csv rows (contract §4). The last reader of the decision state: the
+    notes are released once their columns are built, so the state and the frame are not both
+    whole at the simulation's peak (issue #19)."""
     P, tgt = s.P, s.target >= 0
     owner_out = _owners(s)
     s = mds_unknown(s)
+    notes = _note_columns(s)
     obj_code = np.full(s.n, -1, dtype=np.int64)  # the linked record's object, as a code
     obj_code[tgt] = s.sf["obj_code"].to_numpy()[s.target[tgt]]
     assigned_id = col(P, "assigned_user_id").astype("str").reset_index(drop=True)
@@ -100,11 +117,7 @@ def prospect_frame(s: Decisions) -> pd.DataFrame:
             "sf_object": from_codes(obj_code, list(SF_OBJECTS)),
             "sf_id": take_str(s.sf["link_id"], s.target),
             "owner_sf_user_id": owner_out,
-            # The reason columns repeat a few dozen texts: categoricals (issue #19 memory).
-            "reason": labels_of(s.notes.reason, categorical=True),
-            "reason_code": s.notes.code_column(categorical=True),
-            "policies": s.notes.policy_column(categorical=True),
-            "caution": s.notes.caution,
+            **notes,
             "email_key": s.facts["p_key"].astype("str").reset_index(drop=True),
             "assigned": s.facts["assigned"],
             "pardot_user_id": s.facts["pardot_user_id"].fillna(assigned_id),
@@ -113,7 +126,6 @@ def prospect_frame(s: Decisions) -> pd.DataFrame:
             "row": P.index.to_numpy(),
         }
     )
-    frame["caution"] = frame["caution"].astype(bool)
     frame["assigned"] = frame["assigned"].astype(bool)
     return frame
 
