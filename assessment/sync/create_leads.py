@@ -191,11 +191,11 @@ def owners_of_created_leads(s: Decisions) -> Decisions:
     (M-14, M-15, X9)."""
     notes, create = s.notes, s.outcome == "create_lead"
     pardot_user_id, sf_user, email_only, users = prospect_users(s.snapshot, s.settings, s.P)
-    crm_owner = col(s.P, "crm_owner_fid").astype("str").set_axis(sf_user.index)
+    crm_owner = col(s.P, "crm_owner_fid")
     queue = queue_owner(s.snapshot, s.P)
     queued = _queue_owners(s, create, queue)
     # The owner ids stay arrow text (one Python object per row would cost ~70 bytes each).
-    owner = sf_user.fillna(queue).fillna(crm_owner).reset_index(drop=True)
+    owner = str_series(pc.coalesce(arrow(sf_user), arrow(queue), arrow(crm_owner)))  # one pass
     owner = _portal_owners(s, create & ~queued, owner)
     _email_only_owners(s, create & ~queued, email_only, owner)
     active = user_active(s.snapshot, owner)
