@@ -13,6 +13,13 @@ for, so the report's kernel counts too).
   ``pip install duckdb`` (a benchmark-only dependency); skipped with a message when absent.
 * ``run --no-report --no-plan``, ``run --no-report`` and ``run`` (with the report): the command,
   with the seconds of each stage from ``pipeline.assess(timings=...)``.
+* ``fresh memory``: what this machine charges for touching memory the process has not used
+  before (kernel seconds per GB, 4 KiB pages and transparent huge pages). Every measurement also
+  prints its user and kernel (sys) CPU seconds and minor page faults: on a virtual machine with
+  nested paging or free-page reporting, kernel time follows the bytes freshly touched and can
+  exceed the user time, so user CPU is the figure that carries over to a laptop.
+
+``--repeat N`` runs each measurement N times in turn and prints the median (and the range).
 
 Goal (issue #19): at 2.5M records ``run --no-report --no-plan`` within 3x the floor, no slower
 than DuckDB, peak under 2.5 GB; at 10M under 6 GB and no more than 4.4x the 2.5M time.
@@ -23,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,8 +113,22 @@ raise SystemExit(code)
 """
 
 
+_FRESH = r"""
+import os, sys
+import numpy as np
+from numpy._core.multiarray import _set_madvise_hugepage
+_set_madvise_hugepage(sys.argv[1] == "huge")
+t = os.times()
+for _ in range(10):  # 10 x 100 MB allocated, touched once per 4 KiB page, freed
+    a = np.empty(100_000_000, dtype=np.uint8)
+    a[::4096] = 1
+    del a
+print(os.times().system - t.system)
+"""
+
+
 def _child(code: str, *args: str) -> dict:
-    """Run ``code`` in a fresh interpreter: wall seconds, peak RSS (MB), exit status."""
+    """Run ``code`` in a fresh interpreter: wall seconds, peak RSS (MB), CPU, exit status."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=out, stderr=err)
@@ -115,10 +137,16 @@ def _child(code: str, *args: str) -> dict:
         proc.returncode = os.waitstatus_to_exitcode(status)
         err.seek(0)
         lines = err.read().decode(errors="replace").strip().splitlines()
+        out.seek(0)
+        out_text = out.read().decode(errors="replace").strip()
     ok = proc.returncode == 0
     return {
         "seconds": seconds,
         "peak_mb": usage.ru_maxrss / 1024,
+        "user": usage.ru_utime,
+        "sys": usage.ru_stime,
+        "faults": usage.ru_minflt,
+        "stdout": out_text,
         "ok": ok,
         "error": "" if ok else (lines or [f"exit {proc.returncode}"])[-1],
     }
@@ -150,15 +178,47 @@ def _has_duckdb() -> bool:
     return importlib.util.find_spec("duckdb") is not None
 
 
-def _line(name: str, m: dict, floor: float | None) -> str:
+def _repeated(measure, times: int) -> dict:
+    """``measure()`` run ``times`` times: the median of each figure, with the range of seconds."""
+    runs = [measure() for _ in range(times)]
+    failed = [m for m in runs if not m["ok"]]
+    if failed:
+        return failed[0]
+    middle = dict(sorted(runs, key=lambda m: m["seconds"])[(len(runs) - 1) // 2])
+    for key in ("peak_mb", "user", "sys", "faults"):
+        middle[key] = statistics.median(m[key] for m in runs)
+    middle["range"] = (min(m["seconds"] for m in runs), max(m["seconds"] for m in runs))
+    return middle
+
+
+def _line(name: str, m: dict, floor: dict | None) -> str:
     if not m["ok"]:
         return f"  {name:<28} failed: {m['error']}"
-    ratio = f"{m['seconds'] / floor:7.1f}x" if floor else "      -"
-    return f"  {name:<28} {m['seconds']:9.2f} {ratio} {m['peak_mb']:10.0f}"
+    ratio = f"{m['seconds'] / floor['seconds']:7.1f}x" if floor else "      -"
+    cpu = m["user"] + m["sys"]
+    cpu_ratio = f"{m['user'] / floor['user']:6.1f}x" if floor and floor["user"] else "     -"
+    spread = m.get("range")
+    spread = f"  ({spread[0]:.1f}-{spread[1]:.1f})" if spread and spread[0] != spread[1] else ""
+    return (
+        f"  {name:<28} {m['seconds']:9.2f} {ratio} {m['peak_mb']:9.0f} {m['user']:7.2f}"
+        f" {cpu_ratio} {m['sys']:7.2f} {cpu:7.2f} {m['faults'] / 1000:8.0f}k{spread}"
+    )
 
 
-def bench(scale: str, root: Path, report: bool) -> None:
-    """Measure one scale and print its table."""
+def fresh_memory_cost() -> str:
+    """Kernel seconds per GB of freshly touched memory on this machine (4 KiB and huge pages)."""
+    costs = {}
+    for kind in ("small", "huge"):
+        m = _child(_FRESH, kind)
+        costs[kind] = float(m["stdout"] or "nan") if m["ok"] else float("nan")
+    return (
+        f"  fresh memory on this machine: {costs['small']:.2f} s of kernel time per GB touched in"
+        f" 4 KiB pages, {costs['huge']:.2f} s in transparent huge pages"
+    )
+
+
+def bench(scale: str, root: Path, report: bool, repeat: int = 1) -> dict:
+    """Measure one scale, print its table and return the measurements by name."""
     prospects, leads, contacts = SCALES[scale]
     folder = root / scale
     synth_s = _synth(folder, prospects, leads, contacts)
@@ -168,21 +228,26 @@ def bench(scale: str, root: Path, report: bool) -> None:
         f"{leads:,} leads, {contacts:,} contacts); synth {synth_s:.1f} s; "
         f"load average {load[0]:.1f} on {os.cpu_count()} CPUs"
     )
-    print(f"  {'what':<28} {'seconds':>9} {'/floor':>8} {'peak MB':>10}")
-    floor = _child(_FLOOR, str(folder))
+    print(
+        f"  {'what':<28} {'seconds':>9} {'/floor':>8} {'peak MB':>9} {'user s':>7} {'/floor':>7}"
+        f" {'sys s':>7} {'cpu s':>7} {'faults':>9}"
+    )
+    floor = _repeated(lambda: _child(_FLOOR, str(folder)), repeat)
     print(_line("pyarrow correct read (floor)", floor, None))
-    base = floor["seconds"] if floor["ok"] else None
+    base = floor if floor["ok"] else None
     rows = []
     if _has_duckdb():
-        rows.append(("duckdb peer", _child(_DUCKDB, str(folder), *TABLES)))
+        rows.append(
+            ("duckdb peer", _repeated(lambda: _child(_DUCKDB, str(folder), *TABLES), repeat))
+        )
     else:
         print("  duckdb peer                  skipped: pip install duckdb to measure it")
-    rows.append(
-        ("run --no-report --no-plan", _run(folder, root, "bare", "--no-report", "--no-plan"))
-    )
-    rows.append(("run --no-report", _run(folder, root, "plan", "--no-report")))
+    bare = ("bare", "--no-report", "--no-plan")
+    rows.append(("run --no-report --no-plan", _repeated(lambda: _run(folder, root, *bare), repeat)))
+    plan = ("plan", "--no-report")
+    rows.append(("run --no-report", _repeated(lambda: _run(folder, root, *plan), repeat)))
     if report:
-        rows.append(("run (with report)", _run(folder, root, "report")))
+        rows.append(("run (with report)", _repeated(lambda: _run(folder, root, "report"), repeat)))
     for name, m in rows:
         print(_line(name, m, base))
     for name, m in rows:
@@ -190,7 +255,23 @@ def bench(scale: str, root: Path, report: bool) -> None:
             split = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
             rest = m["seconds"] - sum(m["stages"].values())
             print(f"  {name}: {split}; start+imports+exit {rest:.2f} s")
+    print(fresh_memory_cost())
     print(f"  load average after: {os.getloadavg()[0]:.1f}")
+    return dict(rows, floor=floor)
+
+
+def growth(figures: dict[str, dict]) -> None:
+    """Print how the bare run grows from 2.5M to 10M records (goal: no more than 4.4x)."""
+    small, large = figures.get("2.5m"), figures.get("10m")
+    if not small or not large:
+        return
+    a, b = small["run --no-report --no-plan"], large["run --no-report --no-plan"]
+    if a["ok"] and b["ok"]:
+        print(
+            f"\n10m / 2.5m, run --no-report --no-plan: wall {b['seconds'] / a['seconds']:.2f}x,"
+            f" user CPU {b['user'] / a['user']:.2f}x, peak {b['peak_mb'] / a['peak_mb']:.2f}x"
+            " (goal: time no more than 4.4x, 10m peak under 6,000 MB)"
+        )
 
 
 def main() -> None:
@@ -199,11 +280,14 @@ def main() -> None:
     parser.add_argument("--scale", action="append", choices=sorted(SCALES), help="repeatable")
     parser.add_argument("--keep", type=Path, help="keep (and reuse) generated orgs in this folder")
     parser.add_argument("--no-report", action="store_true", help="skip the run with the report")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
     args = parser.parse_args()
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-command-"))
     root.mkdir(parents=True, exist_ok=True)
+    figures = {}
     for scale in args.scale or ["2.5m"]:
-        bench(scale, root, report=not args.no_report)
+        figures[scale] = bench(scale, root, report=not args.no_report, repeat=max(1, args.repeat))
+    growth(figures)
 
 
 if __name__ == "__main__":

@@ -18,9 +18,11 @@ def user_names(ctx: CheckContext, ids: pd.Series) -> dict[str, str]:
     {} without the users and queues exports (issue #14: owners by name, the id kept for
     reference)."""
     queues = {}
+    # The distinct ids only: isin lists its values in Python (0.3 s per million owners).
+    wanted = ids.dropna().astype("str").unique()
     if ctx.has("sf_queues"):  # a queue owns leads too (CR-2): its Name
         q = ctx.table("sf_queues").dropna(subset=["id", "name"])
-        q = q[q["id"].astype("str").isin(ids.dropna().astype("str"))]
+        q = q[q["id"].astype("str").isin(wanted)]
         queues = {str(k): f"{v} (queue)" for k, v in zip(q["id"], q["name"], strict=True)}
     if not ctx.has("sf_users"):
         return queues
@@ -35,7 +37,7 @@ def user_names(ctx: CheckContext, ids: pd.Series) -> dict[str, str]:
     full = (first + " " + text("last_name").fillna("").astype("str")).str.strip()
     name = text("name").fillna(full.where(full.ne(""), pd.NA)).fillna(text("username"))
     by_id = pd.Series(name.to_numpy(), index=u["id"].astype("str")).dropna()
-    by_id = by_id[~by_id.index.duplicated() & by_id.index.isin(ids.dropna().astype("str"))]
+    by_id = by_id[~by_id.index.duplicated() & by_id.index.isin(wanted)]
     return {**queues, **{str(k): str(v) for k, v in by_id.items()}}
 
 
