@@ -1237,13 +1237,17 @@ def build_table(
 
 
 _RECORD_PREFIXES = {nz.PREFIX_LEAD, nz.PREFIX_CONTACT, nz.PREFIX_ACCOUNT}
+# The tables an org's size is made of; users, queues and admin-written tables stay text.
+_RECORD_TABLES = ("sf_leads", "sf_contacts", "sf_accounts", "pardot_prospects")
 
 
 def _compactable(frame: pd.DataFrame, table: str) -> list[str]:
-    """Text columns that may be held as categoricals: all but those that identify records (the
-    key, emails and their keys, CRM match ids, ids of leads, contacts and accounts)."""
+    """Text columns of a record table that may be held as categoricals: all but those that
+    identify records (the key, emails and their keys, CRM match ids, lead/contact/account ids)."""
     # Issue #19 memory: the rule itself (distinct count) is nz.low_cardinality's; this only
     # keeps what joins and matches run on as plain text, whatever its count.
+    if table not in _RECORD_TABLES:
+        return []
     keep = {KEY_COLUMN.get(table)}
     for spec in schema(table).columns:
         if spec.dtype in ("email_str", "sf_id_or_sentinel", "pardot_id"):

@@ -110,6 +110,16 @@ def test_the_loader_compacts_picklists_and_keeps_identifying_columns_text():
     assert frame["status"].iloc[0] == "Working" and frame["owner_id"].iloc[1].startswith("005")
 
 
+def test_users_and_admin_tables_stay_text_however_large():
+    # their columns meet Python-level code (names joined with " ", fillna("")): never compacted
+    lines = ["Id,Name,FirstName,Profile"]
+    lines += [f"{nz.to_id18(f'005{i:012d}')},U {i},Ann,Standard" for i in range(3000)]
+    raw = load.read_raw(Path("User.csv"), ("\n".join(lines) + "\n").encode(), "User.csv")
+    frame = load.build_table(raw, "sf_users", "User.csv", ConnectorSettings(), load._Problems())[0]
+    assert frame["profile_name"].iloc[0] == "Standard"
+    assert frame["first_name"].dtype == "str" and frame["profile_name"].dtype == "str"
+
+
 def test_kernels_read_a_categorical_as_its_text():
     plain = _picklist(5000, 7)
     cat = nz.low_cardinality(plain)
