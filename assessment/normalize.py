@@ -223,10 +223,12 @@ CATEGORY_SAMPLE = 65536  # cells of the cheap first look
 
 def _few_in_sample(arr: pa.Array) -> bool:
     """False when the first cells already show too many distinct texts (names, ids, free text):
-    more than the limit, or more than one per two non-blank cells."""
+    more than the limit, or more than one per two non-blank cells (fewer than 64 non-blank cells
+    tell nothing: the whole column decides)."""
     head = arr.slice(0, CATEGORY_SAMPLE)
+    seen = len(head) - head.null_count
     distinct = pc.count_distinct(head, mode="only_valid").as_py()
-    return distinct <= min(CATEGORY_LIMIT, (len(head) - head.null_count) // 2)
+    return seen < 64 or distinct <= min(CATEGORY_LIMIT, seen // 2)
 
 
 def low_cardinality(values: pd.Series) -> pd.Series:

@@ -83,6 +83,9 @@ def test_the_sample_rejects_free_text_without_encoding_the_whole_column(monkeypa
     assert calls == []  # rejected on the first look
     assert isinstance(nz.low_cardinality(_picklist(10_000, 5)).dtype, pd.CategoricalDtype)
     assert calls == [1]
+    # a sparse head (a few values, all different) tells nothing: the whole column decides
+    sparse = _text(["a", "b", "c"] + [None] * 97 + ["x", "y"] * 5000)
+    assert isinstance(nz.low_cardinality(sparse).dtype, pd.CategoricalDtype)
 
 
 def _leads_csv(n: int) -> bytes:
