@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..normalize import email_is_valid, plain_text
 from ..schema import header_key
-from .kernels import col
+from .kernels import arrow, col, str_series
 from .link_by_crm_id import note_scope_codes
 from .reasons import CREATE_ERROR_CODES
 from .records import scope_texts
@@ -103,30 +105,39 @@ def unseen_exports(s: Decisions) -> Decisions:
     return s
 
 
-def _unmapped_owner(s: Decisions, unmapped: np.ndarray, owner: np.ndarray, conn_id) -> None:
+def set_where(values: pd.Series, mask: np.ndarray, value: str | None) -> pd.Series:
+    """``values`` (a ``str`` Series on a RangeIndex) with ``value`` (None: NA) where ``mask``
+    holds, in arrow (no per-row Python text)."""
+    if not mask.any():
+        return values
+    scalar = pa.scalar(value, pa.large_string())
+    return str_series(pc.if_else(pa.array(mask), scalar, arrow(values)))
+
+
+def _unmapped_owner(s: Decisions, unmapped: np.ndarray, owner: pd.Series, conn_id) -> pd.Series:
     """The assigned Pardot user maps to no Salesforce user (U-4, U-6; policy unmapped_owner)."""
     s.notes.policy("unmapped_owner", unmapped)
     if s.settings.unmapped_owner == "error":
         m = s.force(unmapped, "will_error")
         text = "assigned Pardot user maps to no Salesforce user; policy unmapped_owner=error (U-4, U-6)"
         s.notes.add(m, "U-4.owner_unmapped", text)
-    else:
-        owner[unmapped] = conn_id
-        text = "assigned Pardot user maps to no Salesforce user: the connector user owns the lead (U-4, U-6)"
-        s.notes.add(unmapped, "U-4.owner_unmapped", text)
+        return owner
+    text = "assigned Pardot user maps to no Salesforce user: the connector user owns the lead (U-4, U-6)"
+    s.notes.add(unmapped, "U-4.owner_unmapped", text)
+    return set_where(owner, unmapped, conn_id)
 
 
-def _inactive_owner(s: Decisions, inactive: np.ndarray, owner: np.ndarray, conn_id) -> None:
+def _inactive_owner(s: Decisions, inactive: np.ndarray, owner: pd.Series, conn_id) -> pd.Series:
     """The mapped Salesforce owner is inactive (U-5; policy inactive_owner)."""
     s.notes.policy("inactive_owner", inactive)
     if s.settings.inactive_owner == "error":
         m = s.force(inactive, "will_error")
         s.error_code[m] = "INACTIVE_OWNER_OR_USER"
         s.notes.add(m, "U-5.owner_inactive", "mapped Salesforce owner is inactive (U-5)")
-    else:
-        owner[inactive] = conn_id
-        text = "mapped Salesforce owner is inactive: policy inactive_owner=connector_user (U-5)"
-        s.notes.add(inactive, "U-5.owner_inactive", text)
+        return owner
+    text = "mapped Salesforce owner is inactive: policy inactive_owner=connector_user (U-5)"
+    s.notes.add(inactive, "U-5.owner_inactive", text)
+    return set_where(owner, inactive, conn_id)
 
 
 def _queue_owners(s: Decisions, create: np.ndarray, queue: pd.Series) -> np.ndarray:
@@ -146,20 +157,19 @@ def _queue_owners(s: Decisions, create: np.ndarray, queue: pd.Series) -> np.ndar
     return queued
 
 
-def _portal_owners(s: Decisions, create: np.ndarray, owner: np.ndarray) -> np.ndarray:
+def _portal_owners(s: Decisions, create: np.ndarray, owner: pd.Series) -> pd.Series:
     """A mapped owner who is a portal (community) user is not predicted as owner (U-7): the
     "Exclude Salesforce partner and customer portal users" setting, else policy portal_owner."""
-    portal = create & pd.notna(owner)
+    portal = create & owner.notna().to_numpy(dtype=bool)
     if portal.any():
-        portal &= is_portal_user(s.snapshot, pd.Series(owner, dtype="str"))
+        portal &= is_portal_user(s.snapshot, owner)
     if not s.settings.exclude_portal_users:
         s.notes.policy("portal_owner", portal)
         if s.settings.portal_owner == "owner":
-            return np.zeros(s.n, dtype=bool)
+            return owner
     text = "the mapped Salesforce user is a portal user: not predicted as owner (U-7)"
     s.notes.add(portal, "U-7.portal_owner", text)
-    owner[portal] = None
-    return portal
+    return set_where(owner, portal, None)
 
 
 def _email_only_owners(s: Decisions, create: np.ndarray, email_only: pd.Series, owner) -> None:
@@ -172,7 +182,7 @@ def _email_only_owners(s: Decisions, create: np.ndarray, email_only: pd.Series, 
     else:
         s.notes.caution |= by_email
         text = "a Salesforce user shares the assigned user's email but is not mapped (U-1)"
-        s.notes.add(by_email & pd.isna(owner), "U-4.email_only_match", text)
+        s.notes.add(by_email & owner.isna().to_numpy(dtype=bool), "U-4.email_only_match", text)
 
 
 def owners_of_created_leads(s: Decisions) -> Decisions:
@@ -181,24 +191,24 @@ def owners_of_created_leads(s: Decisions) -> Decisions:
     (M-14, M-15, X9)."""
     notes, create = s.notes, s.outcome == "create_lead"
     pardot_user_id, sf_user, email_only, users = prospect_users(s.snapshot, s.settings, s.P)
-    crm_owner = pd.Series(col(s.P, "crm_owner_fid").to_numpy(), index=sf_user.index, dtype="str")
+    crm_owner = col(s.P, "crm_owner_fid").astype("str").set_axis(sf_user.index)
     queue = queue_owner(s.snapshot, s.P)
     queued = _queue_owners(s, create, queue)
-    owner = sf_user.fillna(queue).fillna(crm_owner).to_numpy(dtype=object)
-    _portal_owners(s, create & ~queued, owner)
+    # The owner ids stay arrow text (one Python object per row would cost ~70 bytes each).
+    owner = sf_user.fillna(queue).fillna(crm_owner).reset_index(drop=True)
+    owner = _portal_owners(s, create & ~queued, owner)
     _email_only_owners(s, create & ~queued, email_only, owner)
-    owner_s = pd.Series(owner, dtype="str")
-    active = user_active(s.snapshot, owner_s)
-    owner_known = pd.notna(owner)
+    active = user_active(s.snapshot, owner)
+    owner_known = owner.notna().to_numpy(dtype=bool)
     conn_id = connector_user_id(s.snapshot, s.settings)
     pu_missing = "pardot_users" not in s.tables
     m = create & ~owner_known & pu_missing
     notes.caution |= m
     text = "owner unknown: no pardot_users export to map the assigned user (CR-6)"
     notes.add(m, "CR-6.owner_unknown", text)
-    _unmapped_owner(s, create & ~owner_known & (not pu_missing), owner, conn_id)
+    owner = _unmapped_owner(s, create & ~owner_known & (not pu_missing), owner, conn_id)
     inactive = create & owner_known & active.eq(False).fillna(False).to_numpy(dtype=bool)
-    _inactive_owner(s, inactive, owner, conn_id)
+    owner = _inactive_owner(s, inactive, owner, conn_id)
     unknown_active = create & owner_known & active.isna().to_numpy() & ~inactive & ~queued
     notes.caution |= unknown_active
     text = "owner's active state unknown (not in the users export)"

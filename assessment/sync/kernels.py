@@ -183,15 +183,69 @@ def bitset_labels_plain(
 
 
 # ----------------------------------------------------------------------------- codes and joins
-def codes_of(arrays: list) -> list[np.ndarray]:
+def codes_of(arrays: list, dtype=np.int64) -> list[np.ndarray]:
     """Shared integer codes of several pyarrow text arrays (equal text, equal code; NA → -1):
     one hash pass over the union, so joins and membership run on integers. Pure pyarrow: safe
     on a worker thread. The chunks are encoded as they stand (one memo table across chunks,
-    so their indices agree), without first copying them into one array."""
+    so their indices agree), without first copying them into one array. ``dtype``: np.int32
+    halves the codes' memory (arrow's dictionary indices are int32 already)."""
     chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
     enc = pc.dictionary_encode(pa.chunked_array(chunks, type=pa.large_string()))
     parts = [c.indices.fill_null(-1).to_numpy(zero_copy_only=False) for c in enc.chunks]
-    codes = np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, np.int64)
+    codes = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+    bounds = np.cumsum([0] + [len(a) for a in arrays])
+    return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
+
+
+def _text_groups(chunk: pa.Array, parts: int) -> np.ndarray:
+    """Per text of a large_string array, a group 0..parts-1 read from its bytes (length, first,
+    middle and last byte: equal texts, equal group); -1 for NA. Numpy on arrow's buffers."""
+    n = len(chunk)
+    if n == 0:
+        return np.zeros(0, dtype=np.int8)
+    _, off_buf, data_buf = chunk.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64)[chunk.offset : chunk.offset + n + 1]
+    data = (
+        np.frombuffer(data_buf, dtype=np.uint8) if data_buf is not None and data_buf.size else None
+    )
+    start, length = offsets[:-1], np.diff(offsets)
+    mix = length * 7
+    if data is not None and len(data):
+        some = length > 0
+        at = np.where(some, start, 0)
+        mix += np.where(some, data[at] * 31 + data[at + length // 2] * 17, 0)
+        mix += np.where(some, data[np.maximum(at + length - 1, 0)], 0)
+    group = (mix % parts).astype(np.int8)
+    if chunk.null_count:
+        group[chunk.is_null().to_numpy(zero_copy_only=False)] = -1
+    return group
+
+
+def codes_in_parts(arrays: list, parts: int = 4, dtype=np.int32) -> list[np.ndarray]:
+    """:func:`codes_of` (the same partition: equal text, equal code; NA → -1; numbered part by
+    part, not first-seen) in ``parts`` hash passes over the texts grouped by their bytes
+    (:func:`_text_groups`): each pass's hash table holds about 1/parts of the distinct texts
+    (arrow's memo table and dictionary take ~3x the texts' bytes; issue #19). Each part is
+    taken chunk by chunk (a take across chunks would first copy them into one)."""
+    chunks = [c for a in arrays for c in (a.chunks if isinstance(a, pa.ChunkedArray) else [a])]
+    chunks, group = _groups_of(pa.chunked_array(chunks, type=pa.large_string()), parts)
+    starts = np.cumsum([0] + [len(c) for c in chunks])
+    codes = np.full(starts[-1], -1, dtype=dtype)
+    base = 0
+    for part in range(parts):
+        where = [
+            np.flatnonzero(group[a:b] == part) for a, b in zip(starts, starts[1:], strict=False)
+        ]
+        taken = [c.take(pa.array(w)) for c, w in zip(chunks, where, strict=True)]
+        enc = pc.dictionary_encode(pa.chunked_array(taken, type=pa.large_string()))
+        at = np.concatenate([a + w for a, w in zip(starts, where, strict=False)] or [[]])
+        # One memo table over the chunks: their indices agree (rows in the order taken).
+        codes[at.astype(np.int64)] = (
+            np.concatenate([c.indices.to_numpy(False) for c in enc.chunks] or [np.zeros(0, dtype)])
+            + base
+        )
+        base += max((len(c.dictionary) for c in enc.chunks), default=0)
+        del enc, taken  # before the next part's table
     bounds = np.cumsum([0] + [len(a) for a in arrays])
     return [codes[bounds[i] : bounds[i + 1]] for i in range(len(arrays))]
 
@@ -291,6 +345,43 @@ def positions_plain(keys: pd.Series, queries: pd.Series) -> np.ndarray:
         if not pd.isna(k):
             first.setdefault(k, i)
     return np.array([-1 if pd.isna(q) else first.get(q, -1) for q in queries], dtype=np.int64)
+
+
+def _groups_of(arr, parts: int) -> tuple[list, np.ndarray]:
+    """(the large_string chunks of ``arr``, :func:`_text_groups` of all its texts)."""
+    chunks = arr.chunks if isinstance(arr, pa.ChunkedArray) else [arr]
+    chunks = [c if c.type == pa.large_string() else c.cast(pa.large_string()) for c in chunks]
+    step = 1 << 20  # in slices: the byte gathers stay small
+    groups = [_text_groups(c.slice(i, step), parts) for c in chunks for i in range(0, len(c), step)]
+    return chunks, np.concatenate(groups or [np.zeros(0, dtype=np.int8)])
+
+
+def _take_rows(chunks: list, rows: np.ndarray) -> pa.ChunkedArray:
+    """The texts at ascending positions ``rows`` of the chunks, taken chunk by chunk."""
+    starts = np.cumsum([0] + [len(c) for c in chunks])
+    cut = np.searchsorted(rows, starts)
+    taken = [c.take(pa.array(rows[cut[i] : cut[i + 1]] - starts[i])) for i, c in enumerate(chunks)]
+    return pa.chunked_array(taken, type=pa.large_string())
+
+
+def positions_in_parts(keys: pd.Series, queries: pd.Series, parts: int = 8) -> np.ndarray:
+    """:func:`positions` in ``parts`` hash passes over keys and queries grouped by their bytes
+    (equal texts fall in the same part, :func:`_text_groups`): each pass's hash table holds about
+    1/parts of the keys (issue #19). First occurrence kept: each part keeps the keys' order."""
+    out = np.full(len(queries), -1, dtype=np.int64)
+    if len(keys) == 0 or len(queries) == 0:
+        return out
+    k_chunks, k_group = _groups_of(arrow(keys), parts)
+    q_chunks, q_group = _groups_of(arrow(queries), parts)
+    for part in range(parts):
+        k_rows, q_rows = np.flatnonzero(k_group == part), np.flatnonzero(q_group == part)
+        if not len(k_rows) or not len(q_rows):
+            continue
+        hit = pc.index_in(_take_rows(q_chunks, q_rows), value_set=_take_rows(k_chunks, k_rows))
+        hit = hit.fill_null(-1).to_numpy(zero_copy_only=False)
+        found = hit >= 0
+        out[q_rows[found]] = k_rows[hit[found]]
+    return out
 
 
 def isin(values: pd.Series, pool: pd.Series) -> np.ndarray:

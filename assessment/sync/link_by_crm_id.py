@@ -5,12 +5,19 @@ Every step takes the :class:`~.state.Decisions` and returns it, having decided s
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import numpy as np
 import pandas as pd
 
-from .kernels import arrow, codes, codes_of, col, first_position, flag, is_value
+from .kernels import (
+    arrow,
+    codes,
+    codes_in_parts,
+    col,
+    first_position,
+    flag,
+    is_value,
+    positions_in_parts,
+)
 from .records import match_keys, scope_codes, scope_texts
 from .state import Decisions
 
@@ -54,26 +61,41 @@ def crm_id_sentinels(s: Decisions) -> Decisions:
 
 
 def index_ids_and_keys(s: Decisions) -> Decisions:
-    """Mechanics: integer codes of every record id, CRM id and ConvertedContactId (one hash pass)
-    and of the email match keys (M-13), hashed at the same time on a second thread."""
+    """Mechanics: the record each CRM id names and the record each converted lead's
+    ConvertedContactId names (hash lookups into the records' ids, the first record wins), and
+    integer codes of the email match keys (M-13). Both hash in parts, one after the other: a
+    second thread saved wall time but added its hash tables to the peak (issue #19)."""
     sf, P, settings = s.sf, s.P, s.settings
     p_email, p_key = col(P, "email"), col(P, "email_key")
     p_match = match_keys(p_email, p_key, settings)
-    with ThreadPoolExecutor(max_workers=1) as pool:  # pyarrow frees the GIL
-        key_job = pool.submit(codes_of, [arrow(sf["match_key"]), arrow(p_match)])
-        link_codes, crm_codes, ccid_codes = codes(
-            sf["link_id"], s.facts["crm"], sf["converted_contact_id"]
-        )
-        key_codes = key_job.result()
-    n_ids = int(
-        max(link_codes.max(initial=-1), crm_codes.max(initial=-1), ccid_codes.max(initial=-1))
-    )
-    first_link = first_position(link_codes, n_ids + 1)  # code -1 → the trailing -1 slot
+    key_codes = codes_in_parts([arrow(sf["match_key"]), arrow(p_match)])
+    pos, ccid_pos = record_positions(sf, s.facts["crm"])
     s.facts.update(
         p_email=p_email, p_key=p_key, p_match=p_match, key_codes=key_codes,
-        first_link=first_link, ccid_codes=ccid_codes, pos=first_link[crm_codes],
+        ccid_pos=ccid_pos, pos=pos,
     )  # fmt: skip
     return s
+
+
+def record_positions(sf, crm: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``sf`` of each CRM id's record, position of each converted lead's
+    ConvertedContactId record; -1: none or not converted), one lookup into ``link_id``."""
+    conv = np.flatnonzero(sf["is_converted"].to_numpy(dtype=bool))
+    ccid = sf["converted_contact_id"].iloc[conv].reset_index(drop=True)
+    queries = pd.concat([crm.reset_index(drop=True), ccid], ignore_index=True)
+    hit = positions_in_parts(sf["link_id"], queries)
+    ccid_pos = np.full(len(sf), -1, dtype=np.int64)
+    ccid_pos[conv] = hit[len(crm) :]
+    return hit[: len(crm)], ccid_pos
+
+
+def record_positions_plain(sf, crm: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Reference for :func:`record_positions`: shared codes of every id, first position per code."""
+    link_codes, crm_codes, ccid_codes = codes(sf["link_id"], crm, sf["converted_contact_id"])
+    n_ids = max(link_codes.max(initial=-1), crm_codes.max(initial=-1), ccid_codes.max(initial=-1))
+    first_link = first_position(link_codes, int(n_ids) + 1)  # code -1 → the trailing -1 slot
+    conv = sf["is_converted"].to_numpy(dtype=bool)
+    return first_link[crm_codes], np.where(conv, first_link[ccid_codes], -1)
 
 
 def crm_id_missing(s: Decisions) -> Decisions:
@@ -120,7 +142,7 @@ def follow_converted_leads(s: Decisions) -> Decisions:
     s.target[m] = pos[m]
     follow = conv & ~no_contact
     pos2 = np.full(n, -1)
-    pos2[conv] = f["first_link"][f["ccid_codes"][pos[conv]]]
+    pos2[conv] = f["ccid_pos"][pos[conv]]
     text = "CRM id is a converted lead whose ConvertedContactId is not in the export (M-17, ID-5)"
     s.decide(follow & (pos2 < 0), "stale_crm_id", "M-17.converted_contact_missing", text)
     f["pos"] = np.where(follow & (pos2 >= 0), pos2, pos)
@@ -185,7 +207,7 @@ def recycle_bin_keeps_link(s: Decisions) -> Decisions:
     conv = np.zeros(s.n, dtype=bool)
     conv[hold] = sf["is_converted"].to_numpy()[pos[hold]]
     follow = np.full(s.n, -1)
-    follow[conv] = f["first_link"][f["ccid_codes"][pos[conv]]]
+    follow[conv] = f["ccid_pos"][pos[conv]]
     pos = np.where(conv & (follow >= 0), follow, pos)
     hold[hold] = ~sf["is_deleted"].to_numpy()[pos[hold]]  # a deleted record holds nothing
     s.target[hold] = pos[hold]

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
-from .kernels import DT, col, epoch, equi_join, join_groups, member, take_str
+from .kernels import DT, arrow, col, epoch, equi_join, join_groups, member, take_str
 from .records import SF_OBJECTS
 from .state import Decisions
 
@@ -206,10 +207,10 @@ def email_variants(s: Decisions) -> Decisions:
     if not (matched.any() and s.settings.email_case_insensitive):
         return s
     idx = np.flatnonzero(matched)
-    sf_raw = s.sf["email"].iloc[s.target[idx]].reset_index(drop=True)
-    p_raw = s.facts["p_email"].iloc[idx].reset_index(drop=True)
-    variant = np.zeros(s.n, dtype=bool)
-    variant[idx] = p_raw.ne(sf_raw).fillna(True).to_numpy(dtype=bool)
+    sf_raw = arrow(take_str(s.sf["email"], s.target[idx]))
+    p_raw = arrow(take_str(s.facts["p_email"], idx))
+    variant = np.zeros(s.n, dtype=bool)  # NA on either side: not the same raw email
+    variant[idx] = pc.not_equal(p_raw, sf_raw).fill_null(True).to_numpy(zero_copy_only=False)
     s.notes.caution |= variant
     s.notes.policy("email_case_insensitive", variant)
     s.notes.add(variant, "M-13.email_variant", "emails differ only in case or spaces (M-13)")

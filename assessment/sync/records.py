@@ -18,8 +18,8 @@ from .kernels import DT, col, const_str, flag, isin
 SF_OBJECTS = ("Lead", "PersonAccount", "Contact", "")  # sf["obj_code"] → sf["sf_object"]
 
 
-def _part(frame, table, obj, sf_id, link_id, email, key, is_person) -> pd.DataFrame:
-    """One object's records in the common shape."""
+def _part(frame, obj, sf_id, link_id, email, key, is_person) -> pd.DataFrame:
+    """One object's records in the common shape (sf_object tells the table: SF_OBJECTS)."""
     n = len(frame)
 
     def r(series: pd.Series, dtype: str = "str") -> pd.Series:
@@ -30,7 +30,6 @@ def _part(frame, table, obj, sf_id, link_id, email, key, is_person) -> pd.DataFr
     return pd.DataFrame(
         {
             "sf_object": const_str(n, obj),
-            "table": const_str(n, table),
             "sf_id": r(sf_id),
             "link_id": r(link_id),
             "email": r(email),
@@ -51,6 +50,21 @@ def _part(frame, table, obj, sf_id, link_id, email, key, is_person) -> pd.DataFr
     )
 
 
+# The export columns a record frame reads (select columns before rows: a row filter of the
+# whole table would copy every column).
+_READ = (
+    "id", "email", "email_key", "owner_id", "is_converted", "converted_contact_id", "is_deleted",
+    "master_record_id", "account_id", "created_date", "last_modified_date", "is_person_account",
+    "person_contact_id", "person_email", "person_email_key",
+)  # fmt: skip
+
+
+def _rows(frame: pd.DataFrame, keep: np.ndarray) -> pd.DataFrame:
+    """The rows of ``keep`` of the columns a record frame reads."""
+    frame = frame[[c for c in _READ if c in frame.columns]]
+    return frame if keep.all() else frame[keep]
+
+
 def _parts(snapshot) -> list[pd.DataFrame]:
     """Leads, person accounts, then contacts (a person account's contact is one record)."""
     t = snapshot.tables
@@ -62,7 +76,6 @@ def _parts(snapshot) -> list[pd.DataFrame]:
         parts.append(
             _part(
                 leads,
-                "sf_leads",
                 "Lead",
                 ids,
                 ids,
@@ -74,20 +87,20 @@ def _parts(snapshot) -> list[pd.DataFrame]:
     pa_contact_ids = pd.Series([], dtype="str")
     if accounts is not None:
         is_pa = flag(accounts, "is_person_account")
-        pa = accounts[is_pa]
+        pa = _rows(accounts, is_pa)
         pa_contact_ids = col(pa, "person_contact_id").dropna()
         link = col(pa, "person_contact_id").fillna(col(pa, "id"))
         email, key = col(pa, "person_email"), col(pa, "person_email_key")
-        frame = _part(pa, "sf_accounts", "PersonAccount", col(pa, "id"), link, email, key,
+        frame = _part(pa, "PersonAccount", col(pa, "id"), link, email, key,
                       np.ones(len(pa), dtype=bool))  # fmt: skip
         frame["src_pos"] = np.flatnonzero(is_pa)
         parts.append(frame)
     if contacts is not None:
         # The contact side of a person account already exported as an account is one record.
         keep = ~isin(col(contacts, "id"), pa_contact_ids)
-        c = contacts[keep]
+        c = _rows(contacts, keep)
         ids = col(c, "id")
-        frame = _part(c, "sf_contacts", "Contact", ids, ids, col(c, "email"), col(c, "email_key"),
+        frame = _part(c, "Contact", ids, ids, col(c, "email"), col(c, "email_key"),
                       flag(c, "is_person_account"))  # fmt: skip
         frame["src_pos"] = np.flatnonzero(keep)
         parts.append(frame)
@@ -185,10 +198,10 @@ def sf_records(snapshot, settings: ConnectorSettings) -> pd.DataFrame:
     parts = _parts(snapshot)
     if not parts:
         empty = pd.Series([], dtype="str")
-        sf = _part(pd.DataFrame(), "", "", empty, empty, empty, empty, np.zeros(0, bool))
+        sf = _part(pd.DataFrame(), "", empty, empty, empty, empty, np.zeros(0, bool))
     else:
         sf = pd.concat(parts, ignore_index=True)
-    for c in ("sf_object", "table", "sf_id", "link_id", "email", "email_key", "owner_id"):
+    for c in ("sf_object", "sf_id", "link_id", "email", "email_key", "owner_id"):
         sf[c] = sf[c].astype("str")
     for c in ("converted_contact_id", "master_record_id", "account_id"):
         sf[c] = sf[c].astype("str")

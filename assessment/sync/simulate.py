@@ -11,7 +11,7 @@ from ..fields import effective_mappings
 from ..settings import ConnectorSettings
 from . import create_leads, field_resolution, link_by_crm_id, match_by_email
 from .initial_sync import initial_sync
-from .kernels import arrow, col, from_codes, labels_of, str_series, strs, take_str
+from .kernels import arrow, col, from_codes, labels_of, str_series, take_str
 from .records import SF_OBJECTS, sf_records
 from .result import SimulationResult
 from .salesforce_side import salesforce_outcomes
@@ -44,6 +44,20 @@ PROSPECT_STEPS = (
     field_resolution.field_resolution,  # F-2, §3.7
 )
 
+# Facts no step after the keyed one reads, dropped once it has run: the record frames and
+# per-prospect arrays would otherwise live until the outcome frames are built (issue #19).
+LAST_READ = {
+    link_by_crm_id.crm_id_missing: ("crm",),
+    link_by_crm_id.recycle_bin_keeps_link: ("pos", "ccid_pos"),
+    match_by_email.break_ties: ("inn",),
+    match_by_email.one_record_one_prospect: ("picks",),
+    match_by_email.match_by_email: ("picked", "cand_list"),
+    create_leads.only_out_of_scope: ("n_in", "n_out", "out"),
+}
+
+# The facts the frames after prospect_frame read.
+KEPT_FACTS = ("key_codes", "fields", "fields_by_object", "users", "opt_out_pairs", "writes")
+
 
 def mds_unknown(s: Decisions) -> Decisions:
     """A linked record whose Marketing Data Sharing field was not exported: scope unknown (D-3)."""
@@ -65,7 +79,7 @@ def _owners(s: Decisions) -> pd.Series:
     owner_out = take_str(s.sf["owner_id"], np.where(held, -1, s.target))
     if own.any():
         owner_out = str_series(
-            pc.replace_with_mask(arrow(owner_out), pa.array(own), arrow(strs(owner[own])))
+            pc.replace_with_mask(arrow(owner_out), pa.array(own), arrow(owner[own]))
         )
     return owner_out
 
@@ -105,12 +119,20 @@ def prospect_frame(s: Decisions) -> pd.DataFrame:
 
 
 def write_frame(writes: list) -> pd.DataFrame:
-    """The predicted AE→Salesforce writes as one frame (one row per prospect and field)."""
-    sizes = [len(pos) for _, _, pos in writes]
+    """The predicted AE→Salesforce writes as one frame (one row per prospect and field).
+
+    The field ids and objects repeat a few texts on up to millions of rows: categoricals built
+    from integer codes (no per-row text; checks compare them with ``==`` / ``isin``)."""
+    sizes = np.array([len(pos) for _, _, pos in writes], dtype=np.int64)
+    part = np.repeat(np.arange(len(writes)), sizes)
+
+    def labels(i: int) -> pd.Series:
+        return from_codes(part, [w[i] for w in writes], categorical=True)
+
     return pd.DataFrame(
         {
-            "pardot_field_id": np.repeat([f for f, _, _ in writes], sizes).astype(object),
-            "sf_object": np.repeat([o for _, o, _ in writes], sizes).astype(object),
+            "pardot_field_id": labels(0),
+            "sf_object": labels(1),
             "position": np.concatenate(
                 [np.asarray(p, np.int64) for *_, p in writes] or [[]]
             ).astype(np.int64),
@@ -122,10 +144,12 @@ def opt_out_frame(pairs: pd.DataFrame, prospects: pd.DataFrame) -> pd.DataFrame:
     """The compared Opted Out pairs with the prospect's id, email, record and final outcome."""
     pos = pairs["p_pos"].to_numpy(dtype=np.int64)
     who = prospects[["prospect_id", "email", "sf_id", "outcome", "row"]].take(pos)
+    # Columns as they stand (RangeIndex both): no per-row Python objects; pardot and
+    # salesforce as nullable booleans (were object arrays of True / False / NA).
     out = who.reset_index(drop=True).assign(
-        sf_object=pairs["sf_object"].astype("str").to_numpy(),
-        pardot=pairs["pardot"].astype("boolean").to_numpy(),
-        salesforce=pairs["salesforce"].astype("boolean").to_numpy(),
+        sf_object=pairs["sf_object"].astype("str").reset_index(drop=True),
+        pardot=pairs["pardot"].astype("boolean").reset_index(drop=True),
+        salesforce=pairs["salesforce"].astype("boolean").reset_index(drop=True),
     )
     return out[
         ["prospect_id", "email", "sf_object", "sf_id", "outcome", "pardot", "salesforce", "row"]
@@ -151,16 +175,23 @@ def simulate(snapshot, settings: ConnectorSettings | None = None) -> SimulationR
     s = Decisions.start(snapshot, settings, P, sf, effective_mappings(snapshot, settings))
     for step in PROSPECT_STEPS:
         s = step(s)
+        for name in LAST_READ.get(step, ()):
+            del s.facts[name]
     prospects = prospect_frame(s)
+    # The decision state is read no further: keep what the other frames need, free the rest.
+    target, how, mappings = s.target, s.how, s.mappings
+    f = {name: s.facts[name] for name in KEPT_FACTS if name in s.facts}
+    del s
     given = auto_create_stated(snapshot, settings)
     salesforce = salesforce_outcomes(
-        sf, prospects, s.target, s.how, s.facts["key_codes"], settings, given
+        sf, prospects, target, how, f.pop("key_codes"), settings, given
     )
+    del sf, target, how
     result = SimulationResult(
-        settings, prospects, salesforce, s.facts["fields"], {}, s.mappings, s.facts["users"]
+        settings, prospects, salesforce, f["fields"], {}, mappings, f["users"]
     )
-    result.fields_by_object = s.facts["fields_by_object"]
-    result.opt_outs = opt_out_frame(s.facts["opt_out_pairs"], prospects)
-    result.writes = write_frame(s.facts.get("writes", []))
+    result.fields_by_object = f["fields_by_object"]
+    result.opt_outs = opt_out_frame(f["opt_out_pairs"], prospects)
+    result.writes = write_frame(f.get("writes", []))
     result.initial_sync = initial_sync(result, settings)
     return result

@@ -30,15 +30,38 @@ def compare_text(values: pd.Series, settings: ConnectorSettings, is_sf: bool) ->
             .where(midnight, values.dt.strftime("%Y-%m-%dT%H:%M:%S"))
             .astype("str")
         )
-    text = arrow(values)
     # Blank → NA: "" always; whitespace-only too under policy whitespace_is_blank (F-3). A
     # value with text keeps its spaces: restricted values must be identical "including leading
     # and trailing spaces" (K2, old KB "Why won't my field sync?"), so " Gold " is not "Gold".
-    probe = pc.utf8_trim_whitespace(text) if settings.whitespace_is_blank else text
-    text = pc.if_else(pc.equal(probe, ""), pa.scalar(None, pa.large_string()), text)
+    text = blank_to_na(arrow(values), settings.whitespace_is_blank)
     out = str_series(text).set_axis(values.index)
     out.name = values.name
     return out
+
+
+def blank_to_na(text, whitespace_is_blank: bool):
+    """Arrow text with "" (and, when ``whitespace_is_blank``, whitespace-only text) as NA: a new
+    validity bitmap over the same offsets and bytes (the texts are not copied; 48 compared
+    columns of a million pairs each at 2.5M records, issue #19)."""
+    if isinstance(text, pa.ChunkedArray):
+        chunks = [blank_to_na(c, whitespace_is_blank) for c in text.chunks]
+        return pa.chunked_array(chunks, type=text.type)
+    blank = pc.equal(pc.binary_length(text), 0)
+    if whitespace_is_blank:  # utf8_is_space: non-empty and all whitespace (as utf8_trim's set)
+        blank = pc.or_(blank, pc.utf8_is_space(text))
+    keep = pc.and_(pc.is_valid(text), pc.invert(blank.fill_null(False)))  # never null
+    if pc.all(keep).as_py():
+        return text
+    if text.offset or keep.offset:  # the bitmap must start where the offsets do
+        return pc.if_else(keep, text, pa.scalar(None, text.type))
+    _, offsets, data = text.buffers()
+    return pa.Array.from_buffers(text.type, len(text), [keep.buffers()[1], offsets, data])
+
+
+def blank_to_na_plain(text, whitespace_is_blank: bool):
+    """Reference for :func:`blank_to_na`: trim, compare with "", replace (copies the texts)."""
+    probe = pc.utf8_trim_whitespace(text) if whitespace_is_blank else text
+    return pc.if_else(pc.equal(probe, ""), pa.scalar(None, text.type), text)
 
 
 def pair_text(values: pd.Series, pos: np.ndarray, settings, is_sf: bool) -> pd.Series:
