@@ -1231,7 +1231,32 @@ def build_table(
         parsed = frame["error_message"].str.extract(r"^\s*([A-Z][A-Z_]{2,})\s*:", expand=False)
         frame["error_code"] = frame["error_code"].fillna(parsed.astype("str"))
     _validate(frame, table, source, problems, raw_key)
+    for name in _compactable(frame, table):
+        frame[name] = nz.low_cardinality(frame[name])
     return frame, mapping, unmatched, absent
+
+
+_RECORD_PREFIXES = {nz.PREFIX_LEAD, nz.PREFIX_CONTACT, nz.PREFIX_ACCOUNT}
+# The tables an org's size is made of; users, queues and admin-written tables stay text.
+_RECORD_TABLES = ("sf_leads", "sf_contacts", "sf_accounts", "pardot_prospects")
+
+
+def _compactable(frame: pd.DataFrame, table: str) -> list[str]:
+    """Text columns of a record table that may be held as categoricals: all but those that
+    identify records (the key, emails and their keys, CRM match ids, lead/contact/account ids)."""
+    # Issue #19 memory: the rule itself (distinct count) is nz.low_cardinality's; this only
+    # keeps what joins and matches run on as plain text, whatever its count.
+    if table not in _RECORD_TABLES:
+        return []
+    keep = {KEY_COLUMN.get(table)}
+    for spec in schema(table).columns:
+        if spec.dtype in ("email_str", "sf_id_or_sentinel", "pardot_id"):
+            keep |= {spec.name, f"{spec.name}_key"}
+        elif spec.dtype == "sf_id" and _RECORD_PREFIXES & set(
+            ID_PREFIXES.get((table, spec.name), ())
+        ):
+            keep.add(spec.name)
+    return [c for c in frame.columns if c not in keep and frame[c].dtype == "str"]
 
 
 def _sha256(data: bytes) -> str:

@@ -206,9 +206,71 @@ def arrow_strings(values: pd.Series) -> pa.Array:
     """The values as one pyarrow ``large_string`` array (zero-copy for pandas ``str`` columns)."""
     # pandas 3 ``str`` columns are pyarrow-backed; ``_pa_array`` is where pandas keeps the data.
     # One chunk (what the loader gives) is used as is: combine_chunks would copy even that one.
+    if isinstance(values.dtype, pd.CategoricalDtype):  # low-cardinality text (issue #19 memory)
+        return categorical_strings(values)
     chunked = values.astype("str").array._pa_array
     arr = chunked.chunk(0) if chunked.num_chunks == 1 else chunked.combine_chunks()
     return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
+
+
+# Issue #19 memory: picklist-like text (status, source, owner, region, country …) repeats a few
+# values over millions of rows; as a categorical a cell costs 1–2 bytes instead of ~20.
+CATEGORY_LIMIT = 32767  # most categories a column may have (int16 codes); 0 turns the rule off
+CATEGORY_RATIO = 16  # fewest non-blank cells per category, on average, for a column to qualify
+CATEGORY_MIN_ROWS = 1024  # smaller tables are left as text (a saving of a few kilobytes)
+CATEGORY_SAMPLE = 65536  # cells of the cheap first look
+
+
+def _few_in_sample(arr: pa.Array) -> bool:
+    """False when the first cells already show too many distinct texts (names, ids, free text):
+    more than the limit, or more than one per two non-blank cells (fewer than 64 non-blank cells
+    tell nothing: the whole column decides)."""
+    head = arr.slice(0, CATEGORY_SAMPLE)
+    seen = len(head) - head.null_count
+    distinct = pc.count_distinct(head, mode="only_valid").as_py()
+    return seen < 64 or distinct <= min(CATEGORY_LIMIT, seen // 2)
+
+
+def low_cardinality(values: pd.Series) -> pd.Series:
+    """``values`` as a categorical (sorted categories, as ``astype("category")`` gives) when the
+    column holds at most ``CATEGORY_LIMIT`` distinct texts and at least ``CATEGORY_RATIO``
+    non-blank cells per distinct text; else ``values`` unchanged (the rule in docs/architecture.md)."""
+    if values.dtype != "str" or len(values) < CATEGORY_MIN_ROWS or CATEGORY_LIMIT <= 0:
+        return values
+    arr = arrow_strings(values)
+    present = len(arr) - arr.null_count
+    if present == 0 or not _few_in_sample(arr):
+        return values
+    enc = pc.dictionary_encode(arr)  # the whole column: one hash pass, confirms the count
+    n_cat = len(enc.dictionary)
+    if n_cat > min(CATEGORY_LIMIT, present // CATEGORY_RATIO):
+        return values
+    order = pc.array_sort_indices(enc.dictionary).to_numpy()
+    rank = np.empty(n_cat + 1, dtype=np.int8 if n_cat < 128 else np.int16)
+    rank[order] = np.arange(n_cat)
+    rank[n_cat] = -1  # a null cell looks up the trailing slot
+    cells = enc.indices.fill_null(n_cat).to_numpy(zero_copy_only=False)
+    categories = pd.Index(pd.arrays.ArrowStringArray(enc.dictionary.take(order)), dtype="str")
+    cat = pd.Categorical.from_codes(rank[cells], dtype=pd.CategoricalDtype(categories))
+    return pd.Series(cat, index=values.index, name=values.name)
+
+
+def categorical_strings(values: pd.Series) -> pa.Array:
+    """A categorical text Series as one pyarrow ``large_string`` array (an arrow take of its
+    categories: ``astype("str")`` is 15× slower)."""
+    codes = np.asarray(values.cat.codes)
+    cats = values.cat.categories
+    dictionary = pa.array(cats.astype("str"), from_pandas=True).cast(pa.large_string())
+    indices = pa.array(codes.astype(np.int32), mask=codes < 0)
+    return pc.take(dictionary, indices)
+
+
+def plain_text(values: pd.Series) -> pd.Series:
+    """Text values as the pandas ``str`` dtype: what ``astype("str")`` gives, but a categorical
+    goes through an arrow take (its ``astype("str")`` builds Python objects; issue #19 memory)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return str_series(categorical_strings(values), values.index, values.name)
+    return values.astype("str")
 
 
 def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:

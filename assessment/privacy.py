@@ -28,6 +28,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .normalize import plain_text
+
 # ---------------------------------------------------------------------------------------------
 # column helpers (used by the report and the notebooks)
 
@@ -191,7 +193,7 @@ def _texts(frame: pd.DataFrame, column: str, keep=None) -> list[pa.Array]:
     series = frame[column]
     if keep is not None:
         series = series[keep]
-    arr = pc.unique(_arrow(series.astype("str").dropna()))
+    arr = pc.unique(_arrow(plain_text(series).dropna()))
     return [arr, pc.utf8_trim_whitespace(arr)]
 
 
@@ -216,7 +218,7 @@ def _table_values(name: str, frame: pd.DataFrame) -> tuple[list, list]:
         elif key in NAME_VALUE_COLUMNS:
             names += _texts(frame, col, keep=people if key == "name" else None)
     if {"first_name", "last_name"} <= set(frame.columns):
-        full = frame["first_name"].astype("str") + " " + frame["last_name"].astype("str")
+        full = plain_text(frame["first_name"]) + " " + plain_text(frame["last_name"])
         names += [pc.unique(_arrow(full.dropna()))]
     return exact, names
 

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..fields import effective_mappings
+from ..normalize import plain_text
 from ..sync.create_leads import NOT_WRITTEN
 from ..sync.reasons import has_code
 from ..sync.values import compare_text
@@ -338,7 +339,7 @@ class _ProspectValues:
     def get(self, col: str) -> tuple[pd.Series, np.ndarray]:
         """(trimmed values on every row, mask of live prospects with a non-blank value)."""
         if col not in self._seen:
-            values = self.table[col].astype("str").str.strip()
+            values = plain_text(self.table[col]).str.strip()
             filled = (values.notna() & (values != "")).to_numpy(dtype=bool) & self.live
             self._seen[col] = (values, filled)
         return self._seen[col]
@@ -355,7 +356,7 @@ class _ProspectValues:
     def raw(self, col: str) -> tuple[pd.Series, np.ndarray]:
         """(untrimmed values on every row, their lengths: 0 for a blank)."""
         if col not in self._raw:
-            values = self.table[col].astype("str")
+            values = plain_text(self.table[col])
             lengths = pc.fill_null(pc.utf8_length(pa.array(values)), 0).to_numpy()  # as .str.len()
             self._raw[col] = (values, lengths)
         return self._raw[col]

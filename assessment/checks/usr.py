@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..normalize import PREFIX_GROUP
+from ..normalize import PREFIX_GROUP, plain_text
 from ..sync.reasons import has_code
 from .common import first_match_values, is_true, live_positions, user_mapping
 from .registry import (
@@ -202,7 +202,7 @@ def owner_not_a_user(ctx: CheckContext) -> Outcome:
         t = ctx.table(table)
         live = live_positions(ctx, table)
         population += len(live)
-        owner = t["owner_id"].astype("str")
+        owner = plain_text(t["owner_id"])
         queue = (owner.str.startswith(PREFIX_GROUP).fillna(False) | owner.isin(queue_ids)).astype(
             bool
         )

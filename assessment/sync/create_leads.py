@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..normalize import email_is_valid
+from ..normalize import email_is_valid, plain_text
 from ..schema import header_key
 from .kernels import arrow, col, str_series
 from .link_by_crm_id import note_scope_codes
@@ -269,7 +269,7 @@ class _CreateFailures:
 def _blank_last_name(s: Decisions, fails: _CreateFailures, p_absent: set) -> None:
     """Blank Last Name: the [[Unknown]] fill is unconfirmed → policy blank_last_name (CR-5, F-15)."""
     create, notes = fails.create, s.notes
-    last = col(s.P, "last_name").astype("str").str.strip()
+    last = plain_text(col(s.P, "last_name")).str.strip()
     blank_last = create & (last.isna() | (last == "")).to_numpy(dtype=bool)
     if "last_name" in p_absent:  # not exported: unknown, not blank (INP004)
         blank_last = np.zeros(s.n, dtype=bool)

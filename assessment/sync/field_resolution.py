@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..fields import sf_column
+from ..normalize import plain_text
 from ..schema import header_key
 from .create_leads import NOT_WRITTEN, absent_columns, describe_lookup
 from .kernels import col, positions, take_str
@@ -48,7 +49,7 @@ class _FieldRun:
         """Each contact's Account Name, else its account's Name (built when first needed)."""
         if self.account_names is None:
             contacts, accounts = self.frames["Contact"], self.s.tables.get("sf_accounts")
-            names = col(contacts, "account_name").astype("str")
+            names = plain_text(col(contacts, "account_name"))
             if accounts is not None:
                 # Account.Name by AccountId: first account of each id (a hash join, not a map).
                 acc_ids, c_acc = col(accounts, "id"), col(contacts, "account_id")

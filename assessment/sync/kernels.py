@@ -13,6 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from assessment.normalize import categorical_strings
+
 DT = "datetime64[us, UTC]"
 
 
@@ -44,6 +46,8 @@ def strs(values) -> pd.Series:
 
 def arrow(values: pd.Series) -> pa.Array:
     """A text Series as a pyarrow large_string array (nulls kept)."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # low-cardinality text (issue #19 memory)
+        return categorical_strings(values)
     arr = pa.array(values.astype("str"), from_pandas=True)
     return arr if arr.type == pa.large_string() else arr.cast(pa.large_string())
 
@@ -57,6 +61,8 @@ def str_series(arr: pa.Array) -> pd.Series:
 
 def is_value(values: pd.Series, value: str) -> np.ndarray:
     """Elementwise ``values == value`` as a numpy bool array, NA → False."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # no text copy (issue #19 memory)
+        return values.eq(value).to_numpy(dtype=bool)
     return values.astype("str").eq(value).fillna(False).to_numpy(dtype=bool)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..fields import sf_column
-from ..normalize import sf_id18
+from ..normalize import plain_text, sf_id18
 from ..settings import ConnectorSettings, MdsRule
 from .kernels import DT, col, const_str, flag, isin
 
@@ -23,7 +23,9 @@ def _part(frame, obj, sf_id, link_id, email, key, is_person) -> pd.DataFrame:
     n = len(frame)
 
     def r(series: pd.Series, dtype: str = "str") -> pd.Series:
-        return series.astype(dtype).reset_index(drop=True)
+        return (plain_text(series) if dtype == "str" else series.astype(dtype)).reset_index(
+            drop=True
+        )
 
     return pd.DataFrame(
         {
