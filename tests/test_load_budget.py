@@ -1,0 +1,70 @@
+"""The loader reads two files at a time only while their sizes fit LOAD_BYTES_IN_FLIGHT (#19)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from assessment import load
+from assessment.load import _ByteBudget, load_org
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "sample"
+
+
+def _overlap(sizes: list[int], limit: int) -> int:
+    """The most jobs seen running at once when jobs of ``sizes`` go through one budget."""
+    budget = _ByteBudget(limit)
+    lock = threading.Lock()
+    state = {"now": 0, "most": 0}
+
+    def job() -> None:
+        with lock:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+        time.sleep(0.2)  # long enough for the other worker to start, if it may
+        with lock:
+            state["now"] -= 1
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(budget.run, size, job) for size in sizes]:
+            future.result(timeout=10)
+    return state["most"]
+
+
+def test_files_larger_together_than_the_budget_are_read_one_at_a_time():
+    assert _overlap([80, 80, 80], limit=100) == 1
+
+
+def test_small_files_are_still_read_two_at_a_time():
+    assert _overlap([40, 40, 40, 40], limit=100) == 2
+
+
+def test_a_file_larger_than_the_budget_is_read_alone_not_refused():
+    assert _overlap([1_000, 10, 1_000], limit=100) == 1
+
+
+def test_a_failing_job_gives_its_bytes_back():
+    budget = _ByteBudget(100)
+
+    def boom() -> None:
+        raise ValueError("bad file")
+
+    with pytest.raises(ValueError):
+        budget.run(80, boom)
+    assert (budget.in_flight, budget.running) == (0, 0)
+    assert budget.run(80, lambda: "next") == "next"
+
+
+def test_one_file_at_a_time_loads_the_same_snapshot(monkeypatch):
+    together = load_org(SAMPLE)
+    monkeypatch.setattr(load, "LOAD_BYTES_IN_FLIGHT", 1)  # every file alone
+    alone = load_org(SAMPLE)
+    assert list(alone.tables) == list(together.tables)
+    for name, frame in together.tables.items():
+        pd.testing.assert_frame_equal(alone.tables[name], frame)
+    pd.testing.assert_frame_equal(alone.load_report.problems, together.load_report.problems)
