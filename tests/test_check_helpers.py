@@ -105,3 +105,10 @@ def test_factorize_together_codes_equal_exactly_for_equal_values():
     assert ((codes == -1) == values.isna().to_numpy()).all()
     want, _ = pd.factorize(values)
     assert ((codes[:, None] == codes[None, :]) == (want[:, None] == want[None, :])).all()
+
+
+def test_factorize_together_codes_are_wide_enough_to_pair():
+    # DUP005 pairs codes as key * n_emails + email: with int32 codes that product overflowed
+    # at 1M records (the check then ended "not_run").
+    (ca, cb), _ = _factorize_together([pd.Series(["a", "b"], dtype="str")] * 2)
+    assert ca.dtype == np.int64 and cb.dtype == np.int64

@@ -250,7 +250,8 @@ def _factorize_together(columns: list[pd.Series]) -> tuple[list[np.ndarray], int
     int32 codes): one hash table over every email of the org held about 0.4 GB per 2.5M records
     beyond the texts (issue #19). Only equality of codes is used, never their order.
     """
-    codes = codes_in_parts([arrow(c) for c in columns], parts=8)
+    # int64: DUP005 multiplies key codes by the number of distinct emails (int32 overflowed at 1M).
+    codes = codes_in_parts([arrow(c) for c in columns], parts=8, dtype=np.int64)
     n_keys = max((int(c.max()) + 1 for c in codes if len(c)), default=0)
     return codes, n_keys
 
