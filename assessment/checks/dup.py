@@ -368,7 +368,7 @@ def email_case_whitespace_variants(ctx: CheckContext) -> Outcome:
     # one entry per distinct (key, email) pair, counted per key.
     both = email >= 0
     width = len(email_uniques) + 1
-    pairs = pd.unique(key[both].astype(np.int64) * width + email[both])  # int32 codes: widen
+    pairs = pd.unique(key[both] * width + email[both])
     variants = np.bincount(pairs // width, minlength=_emails(ctx, normalized=True).n_keys)
     hit = c[variants[key] > 1]
     found = make_findings(
