@@ -1,4 +1,5 @@
-"""The loader reads two files at a time only while their sizes fit LOAD_BYTES_IN_FLIGHT (#19)."""
+"""Memory between steps (#19): the loader reads two files at a time only while their sizes fit
+LOAD_BYTES_IN_FLIGHT, and the checks give back their temporaries one by one."""
 
 from __future__ import annotations
 
@@ -68,3 +69,15 @@ def test_one_file_at_a_time_loads_the_same_snapshot(monkeypatch):
     for name, frame in together.tables.items():
         pd.testing.assert_frame_equal(alone.tables[name], frame)
     pd.testing.assert_frame_equal(alone.load_report.problems, together.load_report.problems)
+
+
+def test_checks_give_their_temporaries_back_one_by_one(monkeypatch):
+    from assessment.checks import registry
+    from assessment.sync import simulate
+
+    snapshot = load_org(SAMPLE)
+    simulation = simulate(snapshot)
+    calls = []
+    monkeypatch.setattr(registry, "release_freed_memory", lambda: calls.append(len(calls)))
+    results = registry.run_checks(snapshot, simulation)
+    assert len(calls) == len(results) == len(registry.CHECKS)

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AssessmentError
+from ..load import release_freed_memory
 from ..settings import ConnectorSettings
 from ..snapshot import OrgSnapshot
 
@@ -380,4 +381,10 @@ def run_checks(
     """Run every registered check (or the given codes) in code order."""
     chosen = [get_check(c) for c in codes] if codes else [CHECKS[c] for c in sorted(CHECKS)]
     cache: dict[str, Any] = {}  # shared by this run's checks only (what-if runs get their own)
-    return [run_check(chk, snapshot, simulation, cache) for chk in chosen]
+    results = []
+    for chk in chosen:
+        results.append(run_check(chk, snapshot, simulation, cache))
+        # Each check's temporaries go back before the next: the allocators otherwise keep
+        # them beside the findings (0.1 GB at 2.5M records, ~0.3 GB at 10M; issue #19).
+        release_freed_memory()
+    return results
