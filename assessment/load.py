@@ -1505,11 +1505,21 @@ def release_freed_memory() -> None:
     malloc arenas of the reading threads keep it otherwise, about 0.4 GB at 2.5M records, and
     the later stages allocate elsewhere (numpy) rather than reuse it."""
     pa.default_memory_pool().release_unused()
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
+
+
+@cache
+def _libc():
+    """glibc, or None (macOS, musl, Windows: nothing to trim). Found once per process:
+    ``find_library`` runs ``ldconfig`` in a subprocess, and the checks release after each check."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc (macOS, musl, Windows): nothing to trim
-        pass
+        libc.malloc_trim  # noqa: B018 (AttributeError when not glibc)
+    except (OSError, AttributeError):
+        return None
+    return libc
 
 
 def load_org(

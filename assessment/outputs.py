@@ -155,6 +155,16 @@ def _remove_abandoned_staging(out_dir: Path) -> None:
             continue
 
 
+def _remove_tree(folder: Path, attempts: int = 20) -> None:
+    """Remove ``folder``; on Ctrl-C the report's kernel (interrupted too) may still be writing in
+    its folder inside it for a moment, so a folder not yet empty is tried again (up to ~1 s)."""
+    for _ in range(attempts):
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            return
+        time.sleep(0.05)
+
+
 @contextmanager
 def staging(out_dir: Path) -> Iterator[Path]:
     """A fresh staging folder inside OUT_DIR; removed afterwards, whatever happens.
@@ -168,7 +178,7 @@ def staging(out_dir: Path) -> Iterator[Path]:
     try:
         yield stage
     except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
+        _remove_tree(stage)
         for folder in reversed(created):
             try:
                 folder.rmdir()
