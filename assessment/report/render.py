@@ -148,13 +148,15 @@ def kernel_options(folder: Path):
     else:
         extra.append("--IPKernelApp.log_level=ERROR")
     log = open(workdir / KERNEL_LOG, "ab")  # noqa: SIM115 (closed below, after the kernel)
+    launched: list = []  # the kernels' processes, stopped here if a Ctrl-C left one running
     try:
         yield {
             "config": cfg,
             "extra_arguments": extra,
-            "kernel_manager_class": _logged_kernel_manager(log),
+            "kernel_manager_class": _logged_kernel_manager(log, launched),
         }
     finally:
+        _stop_kernels(launched)
         log.close()
         for p in workdir.glob("*"):
             p.unlink(missing_ok=True)
@@ -164,7 +166,19 @@ def kernel_options(folder: Path):
 KERNEL_LOG = "kernel.log"
 
 
-def _logged_kernel_manager(log):
+def _stop_kernels(processes: list) -> None:
+    """Kill kernels still running (a Ctrl-C during start or run skips papermill's shutdown): in
+    their own session they would go on writing in the staging folder being removed."""
+    for process in processes:
+        if process is not None and process.poll() is None:
+            process.kill()
+            try:
+                process.wait(timeout=10)
+            except Exception:  # noqa: BLE001 (a kernel that will not die must not hide the Ctrl-C)
+                pass
+
+
+def _logged_kernel_manager(log, launched: list):
     """A kernel manager whose kernel writes its own log (stderr) to LOG, not to the console.
 
     The kernel runs in its own session, so a Ctrl-C reaches only the run, which then removes its
@@ -178,7 +192,9 @@ def _logged_kernel_manager(log):
     class LoggedKernelManager(AsyncKernelManager):
         async def _async_launch_kernel(self, kernel_cmd, **kw):
             kw.setdefault("stderr", log)
-            return await super()._async_launch_kernel(kernel_cmd, **kw)
+            result = await super()._async_launch_kernel(kernel_cmd, **kw)
+            launched.append(getattr(self.provisioner, "process", None))
+            return result
 
     return LoggedKernelManager
 
