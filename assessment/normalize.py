@@ -278,9 +278,16 @@ def str_series(values: pa.Array, index: pd.Index, name=None) -> pd.Series:
     return pd.Series(pd.arrays.ArrowStringArray(values), index=index, dtype="str", name=name)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=16)
 def _nulls(n: int) -> pa.Array:
-    return pa.nulls(n, pa.large_string())
+    # Issue #19 memory: np.zeros maps its pages lazily and nothing ever writes them, so the
+    # shared all-NA column stays out of resident memory at any length (``pa.nulls`` writes its
+    # zeros: 16 bytes a row, 64 MB per column at 4M rows).
+    validity = pa.py_buffer(np.zeros((n + 7) // 8, dtype=np.uint8))
+    offsets = pa.py_buffer(np.zeros(n + 1, dtype=np.int64))
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [validity, offsets, pa.py_buffer(b"")], null_count=n
+    )
 
 
 def null_strings(index: pd.Index, name=None) -> pd.Series:

@@ -125,3 +125,45 @@ def test_parse_bool_by_distinct_spelling_agrees_with_a_cell_by_cell_reading():
     assert [None if pd.isna(v) else bool(v) for v in out] == want
     assert bad.tolist() == [bool(w) and w not in nz._TRUE | nz._FALSE for w in words]
     assert out.index.equals(series.index) and bad.index.equals(series.index)
+
+
+def _rss_kib() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS"))
+
+
+def test_the_shared_all_na_text_column_holds_no_resident_memory():
+    # 4M rows of an empty column cost 64 MB each as pyarrow nulls; the shared one maps zero pages.
+    before = _rss_kib()
+    column = nz.null_strings(pd.RangeIndex(4_000_000))
+    assert _rss_kib() - before < 8_000
+    assert column.isna().all() and str(column.dtype) == "str" and len(column) == 4_000_000
+    assert column.str.lower().isna().all() and column.fillna("x").iloc[-1] == "x"
+
+
+def _sparse_csv(rows: int) -> bytes:
+    lines = ["Prospect Id,Email,Fax,Notes,Score,Is Starred,Created Date"]
+    for i in range(1, rows + 1):
+        notes = "call back" if i == rows else ""
+        lines.append(f"{i},p{i}@example.org,,{notes},,,")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_columns_without_any_value_share_one_column_per_dtype():
+    raw = load.read_raw(load.Path("p.csv"), _sparse_csv(5_000), "p.csv")
+    frame = load.build_table(
+        raw, "pardot_prospects", "p.csv", ConnectorSettings(), load._Problems()
+    )[0]
+    # the empty text columns read from the file (fax) and the absent ones (phone) are one array
+    fax, phone = nz.arrow_strings(frame["fax"]), nz.arrow_strings(frame["phone"])
+    assert fax.buffers()[1].address == phone.buffers()[1].address
+    assert frame["fax"].isna().all() and frame["fax"].dtype == "str"
+    # a column with one value keeps its own (notes), with that value in its row
+    assert nz.arrow_strings(frame["notes"]).buffers()[1].address != fax.buffers()[1].address
+    assert frame["notes"].iloc[-1] == "call back" and frame["notes"].iloc[:-1].isna().all()
+    # empty columns of another dtype share one array of their own dtype, NA in every row
+    assert frame["score"].isna().all() and str(frame["score"].dtype) == "Int64"
+    assert frame["created_at"].isna().all()
+    # sharing never lets a write into one column show in another
+    frame.loc[frame.index[0], "fax"] = "+1 555 0100"
+    assert frame["phone"].isna().all() and frame["fax"].iloc[0] == "+1 555 0100"
