@@ -296,6 +296,48 @@ def read_text_table(data: bytes, source: str, ext: str = ".csv") -> RawTable:
     return _read_text_table(data, source, ext, None, notes)
 
 
+# A UTF-8 text table at least this large is parsed straight from its file (issue #19 memory:
+# its bytes were held beside their parsed text, 1 GB more at the peak of a 10M-record load);
+# smaller files, and any file whose ends need more than a look (UTF-16, another encoding,
+# a report footer, CR-only line ends), are read whole as before.
+STREAM_MIN_BYTES = 16 * 1024 * 1024
+
+
+def read_text_file(path: Path, source: str) -> RawTable | None:
+    """Read a large UTF-8 CSV/TSV file as :func:`read_text_table` reads its bytes, but with
+    pyarrow reading the file block by block; None when only the whole bytes will do."""
+    size = _file_size(path)
+    if size < max(STREAM_MIN_BYTES, 2 * _EDGE + 1):
+        return None
+    try:
+        with open(path, "rb") as fh:  # read-only; inputs are never written
+            start = fh.read(_EDGE + 3)
+            fh.seek(size - _EDGE)
+            end = fh.read()
+    except OSError:
+        return None  # the whole-bytes route names the error
+    if start.startswith(tuple(_MAGIC)) or start.startswith(UTF16_BOMS) or sniff_utf16(start):
+        return None
+    bom = 3 if start.startswith(b"\xef\xbb\xbf") else 0
+    head_end = start.rfind(b"\n", bom, bom + _EDGE) + 1
+    newline = end.find(b"\n")
+    if head_end == 0 or newline < 0 or not start[:65536].strip():
+        return None  # a huge header row or last line, or a blank start: the whole-bytes route
+    try:
+        head = start[bom:head_end].decode("utf-8")
+        tail = end[newline + 1 :].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    _check_is_table(start, head, source)
+    if _strip_footer(tail)[1] is not None:
+        return None
+    enc = "utf-8-sig" if bom else "utf-8"
+    try:
+        return _parse_csv(path, source, path.suffix.lower(), head, bom, enc, [], [], None, True)
+    except _NotUtf8:
+        return None  # a bad byte in the middle: the whole-bytes route decodes it (cp1252)
+
+
 def _head_of(text: str) -> str:
     """The start of a decoded file that holds the header row, however long that row is."""
     newline = text.find("\n")
@@ -366,6 +408,25 @@ def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]
         text = None  # decoded only if a message needs line numbers
     if footer_note:
         notes.append(f"{source}: {footer_note}")
+    return _parse_csv(
+        payload, source, ext, head, bom, enc, warnings, notes, text, edges is not None
+    )
+
+
+def _parse_csv(
+    payload: bytes | Path,
+    source: str,
+    ext: str,
+    head: str,
+    bom: int,
+    enc: str,
+    warnings: list[dict],
+    notes: list[str],
+    text: str | None,
+    utf8: bool,
+) -> RawTable:
+    """Parse the CSV ``payload`` (bytes, or a file pyarrow reads block by block) whose header
+    row starts ``head``; ``utf8``: a value that is not UTF-8 raises :class:`_NotUtf8`."""
     first, _, rest = head.partition("\n")
     sep = _SEP_RE.match(first)
     skip = 1
@@ -387,11 +448,15 @@ def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]
         ragged.append((row.expected_columns, row.actual_columns, row.text or ""))
         return "skip"
 
-    if not payload.endswith(b"\n"):
-        payload += b"\n"  # a header-only file without a final newline
+    if isinstance(payload, Path):
+        stream = pa.OSFile(str(payload))  # read-only; block by block, never whole in memory
+    else:
+        if not payload.endswith(b"\n"):
+            payload += b"\n"  # a header-only file without a final newline
+        stream = io.BytesIO(payload)
     try:
         table = pacsv.read_csv(
-            io.BytesIO(payload),
+            stream,
             read_options=pacsv.ReadOptions(column_names=names, skip_rows=skip, block_size=1 << 24),
             parse_options=pacsv.ParseOptions(
                 delimiter=delim,
@@ -400,18 +465,23 @@ def _read_text_table(data: bytes, source: str, ext: str, edges, notes: list[str]
                 ignore_empty_lines=False,  # blank lines count as spreadsheet rows (dropped below)
             ),
             convert_options=pacsv.ConvertOptions(
-                column_types={n: pa.large_string() for n in names},  # pandas' str storage
+                # 32-bit offsets while parsing (half the bytes per cell, twice as fast as
+                # large_string); each column is widened to pandas' large_string once combined.
+                column_types={n: pa.string() for n in names},
                 null_values=[""],
                 strings_can_be_null=True,
                 quoted_strings_can_be_null=True,
             ),
         )
     except pa.ArrowInvalid as exc:
-        if edges is not None and "UTF8" in str(exc):
+        if utf8 and "UTF8" in str(exc):
             raise _NotUtf8 from None
         raise InputError(f"malformed CSV: {exc}", file=source) from None
+    finally:
+        stream.close()
     if ragged and text is None:
-        text = payload[bom:].decode("utf-8", errors="replace")
+        whole = payload.read_bytes() if isinstance(payload, Path) else payload
+        text = whole[bom:].decode("utf-8", errors="replace")
     if ragged:
         raise _ragged_error(source, text, ragged)
     blank = _blank_rows(table)
@@ -436,6 +506,11 @@ def _str_columns(chunked: list[pa.ChunkedArray]) -> list[pd.Series]:
     columns = []
     for i in range(len(chunked)):
         column, chunked[i] = chunked[i], None
+        if column.null_count == len(column):  # an empty column: the shared all-NA one
+            columns.append(nz.null_strings(index))
+            continue
+        if column.type != pa.large_string():  # widened chunk by chunk: 2 GB of text fits
+            column = column.cast(pa.large_string())
         arr = column.chunk(0) if column.num_chunks == 1 else column.combine_chunks()
         del column
         columns.append(nz.str_series(arr, index))
@@ -1285,6 +1360,18 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _sha256_file(path: Path) -> str | None:
+    """The file's hash, read in blocks (hashlib and the reads release the GIL); None if unreadable."""
+    digest = hashlib.sha256()
+    try:
+        with open(path, "rb") as fh:
+            while block := fh.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
         return path.relative_to(root).as_posix()
@@ -1414,9 +1501,9 @@ class _LoadedTable:
 
 
 # Two files are read at the same time only while their sizes add up to at most this; a larger
-# file is read alone. A file in flight holds its bytes, its parsed text and its normalised columns
-# (about 3x its size at the peak): two 1 GB exports side by side took a 10M-record load from
-# 4.3 GB to 6.5 GB (issue #19: under 6 GB at 10M). Below it, nothing changes.
+# file is read alone. A file in flight holds its parsed text and its normalised columns (and its
+# bytes, off the file route: read_text_file), 2-3x its size at the peak: two 1 GB exports side by
+# side took a 10M-record load from 4.3 GB to 6.5 GB (issue #19: under 6 GB at 10M).
 LOAD_BYTES_IN_FLIGHT = 512 * 1024 * 1024
 
 
@@ -1457,24 +1544,31 @@ def _load_table(
 ) -> _LoadedTable:
     """Read, resolve and normalise one table file; errors are returned, not raised."""
     out = _LoadedTable(_rel(file_path, root))
-    try:
-        with open(file_path, "rb") as fh:  # read-only; inputs are never written
-            data = fh.read()
-    except OSError as exc:
-        out.error = InputError(f"cannot read the file: {exc.strerror}", file=out.source)
-        return out
     # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed.
     with ThreadPoolExecutor(max_workers=1) as hasher:
-        digest = hasher.submit(_sha256, data)
+        digest = hasher.submit(_sha256_file, file_path)
         try:
-            raw = read_raw(file_path, data, out.source)
+            raw = None
+            if file_path.suffix.lower() in TEXT_EXTS:
+                raw = read_text_file(file_path, out.source)
+            if raw is None:
+                raw = _read_whole(file_path, out.source)
         except AssessmentError as exc:
             out.error = exc
             return out
         sha256 = digest.result()
-    del data  # the file's bytes are parsed: not held while the table is normalised
     _build_table(out, table, raw, settings, sha256)
     return out
+
+
+def _read_whole(path: Path, source: str) -> RawTable:
+    """Read a table file's bytes and parse them; the bytes are freed once parsed."""
+    try:
+        with open(path, "rb") as fh:  # read-only; inputs are never written
+            data = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", file=source) from None
+    return read_raw(path, data, source)
 
 
 def _build_table(
