@@ -13,6 +13,7 @@ import traceback
 from pathlib import Path
 
 from .errors import AssessmentError
+from .memory import keep_to_small_pages
 
 SAFE_TO_SHARE = "Personal data is masked in every file of the output folder: it is safe to share."
 HOLDS_PERSONAL_DATA = (
@@ -144,6 +145,7 @@ def _dispatch(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
+    keep_to_small_pages()  # before any large array; inherited by batch workers and report kernels
     try:
         return _dispatch(args)
     except AssessmentError as exc:

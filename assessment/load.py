@@ -10,8 +10,6 @@ Input files are opened read-only and never written.
 from __future__ import annotations
 
 import csv
-import ctypes
-import ctypes.util
 import hashlib
 import io
 import re
@@ -29,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from . import memory
 from . import normalize as nz
 from .describe import MAX_DESCRIBE_BYTES, OBJECTS, describe_from_bytes, parse_json
 from .errors import AssessmentError, InputError, SettingsError
@@ -1620,21 +1619,9 @@ def release_freed_memory() -> None:
     malloc arenas of the reading threads keep it otherwise, about 0.4 GB at 2.5M records, and
     the later stages allocate elsewhere (numpy) rather than reuse it."""
     pa.default_memory_pool().release_unused()
-    libc = _libc()
+    libc = memory.libc()
     if libc is not None:
         libc.malloc_trim(0)
-
-
-@cache
-def _libc():
-    """glibc, or None (macOS, musl, Windows: nothing to trim). Found once per process:
-    ``find_library`` runs ``ldconfig`` in a subprocess, and the checks release after each check."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.malloc_trim  # noqa: B018 (AttributeError when not glibc)
-    except (OSError, AttributeError):
-        return None
-    return libc
 
 
 def load_org(

@@ -37,6 +37,10 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from assessment import memory  # noqa: E402 (the checkout's package, as the runs use it)
+
+VARIABLE = memory.HUGE_PAGES_VARIABLE
 SCALES = {
     "100k": (40_000, 40_000, 20_000),
     "1m": (400_000, 400_000, 200_000),
@@ -114,15 +118,15 @@ raise SystemExit(code)
 
 
 _FRESH = r"""
-import os, sys
+import ctypes, os, sys
 import numpy as np
 from numpy._core.multiarray import _set_madvise_hugepage
-_set_madvise_hugepage(sys.argv[1] == "huge")
+huge = sys.argv[1] == "huge"
+ctypes.CDLL(None).prctl(41, 0 if huge else 1, 0, 0, 0)  # PR_SET_THP_DISABLE, whatever was inherited
+_set_madvise_hugepage(huge)
 t = os.times()
-for _ in range(10):  # 10 x 100 MB allocated, touched once per 4 KiB page, freed
-    a = np.empty(100_000_000, dtype=np.uint8)
-    a[::4096] = 1
-    del a
+a = np.empty(1_000_000_000, dtype=np.uint8)  # 1 GB the process has not touched, once per page
+a[::4096] = 1
 print(os.times().system - t.system)
 """
 
@@ -205,6 +209,15 @@ def _line(name: str, m: dict, floor: dict | None) -> str:
     )
 
 
+def _huge_pages() -> str:
+    off = memory.huge_pages_disabled()
+    if off is None:
+        return "transparent huge pages: not reported by this system"
+    if off:
+        return f"huge pages off in every measurement, as the command sets them ({VARIABLE}=1 keeps them)"
+    return f"huge pages on in every measurement ({VARIABLE}=1)"
+
+
 def fresh_memory_cost() -> str:
     """Kernel seconds per GB of freshly touched memory on this machine (4 KiB and huge pages)."""
     costs = {}
@@ -226,7 +239,7 @@ def bench(scale: str, root: Path, report: bool, repeat: int = 1) -> dict:
     print(
         f"\n{scale}: {prospects + leads + contacts:,} records ({prospects:,} prospects, "
         f"{leads:,} leads, {contacts:,} contacts); synth {synth_s:.1f} s; "
-        f"load average {load[0]:.1f} on {os.cpu_count()} CPUs"
+        f"load average {load[0]:.1f} on {os.cpu_count()} CPUs; {_huge_pages()}"
     )
     print(
         f"  {'what':<28} {'seconds':>9} {'/floor':>8} {'peak MB':>9} {'user s':>7} {'/floor':>7}"
@@ -282,6 +295,7 @@ def main() -> None:
     parser.add_argument("--no-report", action="store_true", help="skip the run with the report")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median)")
     args = parser.parse_args()
+    memory.keep_to_small_pages()  # the floor and the peer are measured as the command runs
     root = args.keep or Path(tempfile.mkdtemp(prefix="bench-command-"))
     root.mkdir(parents=True, exist_ok=True)
     figures = {}
