@@ -136,6 +136,45 @@ def test_failed_run_leaves_previous_result_and_no_temporary_file(tmp_path, monke
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [outputs.MANIFEST]
 
 
+@needs_sample
+@pytest.mark.parametrize("failing", ["outcomes", "actions"])
+def test_a_failure_beside_the_outcome_writer_leaves_the_previous_result(
+    tmp_path, monkeypatch, failing
+):
+    # outcomes/ are written on their own thread while the action files are built (issue #19):
+    # a failure on either side fails the run, and the staging folder goes only once the
+    # writer has stopped (no file of it may land in OUT_DIR or outlive the run).
+    import threading
+
+    from assessment import actions, sync
+
+    out = tmp_path / "out"
+    assess(SAMPLE, out, report=False)
+    before = _digests(out)
+    writing = threading.Event()
+    real = sync.write_outcomes
+
+    def outcomes(simulation, staging):
+        writing.set()
+        if failing == "outcomes":
+            raise OSError("disk full")
+        time.sleep(0.5)  # still writing when the action files fail
+        return real(simulation, staging)
+
+    def action_files(*args, **kwargs):
+        assert writing.wait(5)
+        raise RuntimeError("action files failed")
+
+    monkeypatch.setattr(sync, "write_outcomes", outcomes)
+    if failing == "actions":
+        monkeypatch.setattr(actions, "write_action_files", action_files)
+    with pytest.raises(OSError if failing == "outcomes" else RuntimeError):
+        assess(_tiny_org(tmp_path / "tiny"), out, report=False)
+    time.sleep(0.7)  # a writer left running would now be writing into a removed folder
+    assert _digests(out) == before
+    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [outputs.MANIFEST]
+
+
 def test_failed_first_run_leaves_no_folder(tmp_path, monkeypatch):
     from assessment import report
 
