@@ -298,6 +298,18 @@ def null_strings(index: pd.Index, name=None) -> pd.Series:
     return str_series(_nulls(len(index)), index, name)
 
 
+def byte_lengths(values: pd.Series) -> np.ndarray:
+    """The UTF-8 byte length of each text value (0 for NA), read off the arrow offsets."""
+    arr = arrow_strings(values)
+    if arr.null_count == len(arr):
+        return np.zeros(len(arr), dtype=np.int64)  # untouched pages: the shared empty column
+    ends = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    lengths = np.diff(ends)
+    if arr.null_count:  # arrow lets a null slot span bytes: never count them
+        lengths[~arr.is_valid().to_numpy(zero_copy_only=False)] = 0
+    return lengths
+
+
 def bytes_matrix(arr: pa.Array, rows: np.ndarray, width: int) -> np.ndarray:
     """(len(rows), width) uint8 matrix of the bytes of ``rows`` (each exactly ``width`` long)."""
     buffers = arr.buffers()

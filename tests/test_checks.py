@@ -314,6 +314,24 @@ def test_missing_inputs_give_not_run_never_pass(tmp_path):
     assert "simulation" in no_sim["UNA001"].summary
 
 
+@pytest.mark.parametrize(
+    ("title", "flagged"),
+    [
+        ("Ééééééééé", []),  # 9 characters in 18 UTF-8 bytes: fits Title(10)
+        ("Éééééééééé", []),  # 10 characters: exactly the length
+        ("Ééééééééééé", ["3"]),  # 11 characters
+        ("  padded  ", []),  # 10 characters with its spaces
+        ("ChiefOfficer", ["3"]),  # 12 ASCII characters
+    ],
+)
+def test_fld004_counts_characters_not_bytes(tmp_path, title, flagged):
+    # The byte lengths only pick candidates (issue #19): the verdict counts characters (F-14).
+    files = base_files()
+    files["prospects.csv"] = files["prospects.csv"].replace("Chief Everything Officer", title)
+    _, _, results = assess_org(tmp_path, files)
+    assert ids(results["FLD004"]) == flagged
+
+
 def _extras() -> dict[str, str]:
     files = base_files()
     files["Account.csv"] = "\n".join(

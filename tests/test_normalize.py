@@ -316,3 +316,12 @@ def test_as_text_trims_and_blanks_like_pandas_strip():
         8,
         9,
     ]
+
+
+def test_byte_lengths_read_utf8_bytes_and_count_na_as_zero():
+    values = pd.Series(["abc", None, "é", "", "日本"], dtype="str")
+    assert nz.byte_lengths(values).tolist() == [3, 0, 2, 0, 6]
+    assert nz.byte_lengths(values.iloc[2:]).tolist() == [2, 0, 6]  # a slice: offsets shifted
+    assert nz.byte_lengths(nz.null_strings(pd.RangeIndex(4))).tolist() == [0, 0, 0, 0]
+    picklist = pd.Series(["Gold", "Silver", None, "Gold"], dtype="category")
+    assert nz.byte_lengths(picklist).tolist() == [4, 6, 0, 4]

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..fields import effective_mappings
-from ..normalize import plain_text
+from ..normalize import byte_lengths, plain_text
 from ..sync.create_leads import NOT_WRITTEN
 from ..sync.reasons import has_code
 from ..sync.values import compare_text
@@ -354,12 +354,21 @@ class _ProspectValues:
         return self._seen[key]
 
     def raw(self, col: str) -> tuple[pd.Series, np.ndarray]:
-        """(untrimmed values on every row, their lengths: 0 for a blank)."""
+        """(untrimmed values on every row, their lengths in UTF-8 bytes: 0 for a blank)."""
         if col not in self._raw:
             values = plain_text(self.table[col])
-            lengths = pc.fill_null(pc.utf8_length(pa.array(values)), 0).to_numpy()  # as .str.len()
-            self._raw[col] = (values, lengths)
+            self._raw[col] = (values, byte_lengths(values))
         return self._raw[col]
+
+    def longer_than(self, col: str, length: int, among: np.ndarray) -> np.ndarray:
+        """Positions (of ``among``, a mask) whose untrimmed value has more than ``length``
+        characters, as ``.str.len()`` counts them."""
+        # A value never has more characters than bytes: the byte lengths (read off the
+        # offsets, no pass over the text) pick the few candidates, counted exactly.
+        values, nbytes = self.raw(col)
+        rows = np.flatnonzero(among & (nbytes > length))
+        chars = pc.utf8_length(pa.array(values.take(rows), from_pandas=True))
+        return rows[pc.fill_null(chars, 0).to_numpy(zero_copy_only=False) > length]
 
     def who(self, rows: np.ndarray) -> pd.DataFrame:
         """prospect_id and email of the prospects at these positions."""
@@ -474,9 +483,9 @@ def value_too_long(ctx: CheckContext) -> Outcome:
                 continue
             # Only values the simulator predicts to write, in its value form (§3.7,
             # sync.values.compare_text, sync.write_errors).
-            raw, raw_length = prospects.raw(col)
-            written_here = _written(ctx, fid, obj, len(raw_length))
-            rows = np.flatnonzero(prospects.live & written_here & (raw_length > length))
+            raw, _ = prospects.raw(col)
+            written_here = _written(ctx, fid, obj, len(raw))
+            rows = prospects.longer_than(col, length, prospects.live & written_here)
             written = compare_text(raw.take(rows), ctx.settings, is_sf=False)
             over = too_long(written, meta)
             long_rows = rows[over]
