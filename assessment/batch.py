@@ -276,7 +276,10 @@ def _quiet() -> None:
     """
     import signal
 
+    from .memory import reuse_freed_memory
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    reuse_freed_memory()  # as the command does for itself (a spawned worker starts afresh)
 
 
 def _run_processes(tasks: list[OrgTask], runner, workers: int, bar) -> list[OrgRun]:

@@ -13,7 +13,7 @@ import traceback
 from pathlib import Path
 
 from .errors import AssessmentError
-from .memory import keep_to_small_pages
+from .memory import keep_to_small_pages, reuse_freed_memory
 
 SAFE_TO_SHARE = "Personal data is masked in every file of the output folder: it is safe to share."
 HOLDS_PERSONAL_DATA = (
@@ -146,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     keep_to_small_pages()  # before any large array; inherited by batch workers and report kernels
+    reuse_freed_memory()  # this process's malloc only: batch workers ask again (batch._quiet)
     try:
         return _dispatch(args)
     except AssessmentError as exc:

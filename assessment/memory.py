@@ -9,6 +9,7 @@ import sys
 from functools import cache
 
 _PR_SET_THP_DISABLE = 41  # <linux/prctl.h>
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4  # <malloc.h>
 HUGE_PAGES_VARIABLE = "ASSESSMENT_HUGE_PAGES"
 
 
@@ -54,3 +55,19 @@ def huge_pages_disabled() -> bool | None:
     except OSError:
         pass
     return None
+
+
+def reuse_freed_memory() -> bool:
+    """Have glibc's malloc keep freed blocks, large ones too, for the next allocation, and give
+    memory back only when asked (``load.release_freed_memory``); True when that took effect."""
+    # glibc maps each block above 32 MB (its largest mmap threshold) on its own and unmaps it
+    # when freed: every 4M-row int64 array of a 10M-record run was fresh memory, faulted in
+    # page by page (7.2M page faults, 38 s of kernel time). From the heap they are reused:
+    # measured 64-67 s -> 54 s, kernel 38 -> 22 s, peak unchanged (4.9-5.0 GB). The settings
+    # belong to this process only; batch workers make the same call when they start.
+    found = libc()
+    if found is None or not hasattr(found, "mallopt"):
+        return False
+    no_mmap = found.mallopt(_M_MMAP_MAX, 0) == 1
+    keep_top = found.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1) == 1
+    return no_mmap and keep_top
