@@ -13,6 +13,12 @@ for, so the report's kernel counts too).
   ``pip install duckdb`` (a benchmark-only dependency); skipped with a message when absent.
 * ``run --no-report --no-plan``, ``run --no-report`` and ``run`` (with the report): the command,
   with the seconds of each stage from ``pipeline.assess(timings=...)``.
+* ``write floor``: writing as many bytes as the bare run's output folder holds into new files, twice:
+  the least the outputs stage can cost here (on a VM, growing the page cache is kernel time that
+  can dwarf the formatting; the second pass reuses the pages the first one's deleted files freed).
+* ``huge pages``: the command turns transparent huge pages off for itself (``assessment.memory``);
+  the benchmark does the same for the floor and the peer, and says so (``ASSESSMENT_HUGE_PAGES=1``
+  measures everything with them).
 * ``fresh memory``: what this machine charges for touching memory the process has not used
   before (kernel seconds per GB, 4 KiB pages and transparent huge pages). Every measurement also
   prints its user and kernel (sys) CPU seconds and minor page faults: on a virtual machine with
@@ -129,6 +135,48 @@ a = np.empty(1_000_000_000, dtype=np.uint8)  # 1 GB the process has not touched,
 a[::4096] = 1
 print(os.times().system - t.system)
 """
+
+
+# Writing as many bytes as a run's output folder holds, into new files: the floor of the outputs
+# stage (on a VM each new page of the page cache can cost as much as the work that fills it).
+_WRITE = r"""
+import os, sys
+folder, total = sys.argv[1], int(sys.argv[2])
+block = memoryview(os.urandom(1 << 24))
+written = part = 0
+while written < total:
+    with open(os.path.join(folder, f"part{part}.bin"), "wb") as handle:
+        for _ in range(16):  # 256 MB per file
+            n = min(len(block), total - written)
+            if n <= 0:
+                break
+            handle.write(block[:n])
+            written += n
+    part += 1
+"""
+
+
+def write_floor(out_dir: Path, root: Path) -> str:
+    """Time writing as many bytes as ``out_dir`` holds into new files, twice (the outputs'
+    floor: the second pass reuses the page cache the first one's deleted files freed)."""
+    total = sum(f.stat().st_size for f in out_dir.rglob("*") if f.is_file())
+    if not total:
+        return "  write floor: no output folder to size"
+    passes = []
+    for _ in range(2):
+        scratch = Path(tempfile.mkdtemp(prefix="write-floor-", dir=root))
+        try:
+            passes.append(_child(_WRITE, str(scratch), str(total)))
+        finally:
+            for f in scratch.iterdir():
+                f.unlink()
+            scratch.rmdir()
+    first, again = passes
+    return (
+        f"  write floor: {total / 1e6:,.0f} MB of new files (what run --no-report --no-plan wrote)"
+        f" take {first['seconds']:.2f} s here ({first['sys']:.2f} s kernel), and"
+        f" {again['seconds']:.2f} s ({again['sys']:.2f} s) once more into the page cache just freed"
+    )
 
 
 def _child(code: str, *args: str) -> dict:
@@ -268,6 +316,7 @@ def bench(scale: str, root: Path, report: bool, repeat: int = 1) -> dict:
             split = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
             rest = m["seconds"] - sum(m["stages"].values())
             print(f"  {name}: {split}; start+imports+exit {rest:.2f} s")
+    print(write_floor(root / "out-bare", root))
     print(fresh_memory_cost())
     print(f"  load average after: {os.getloadavg()[0]:.1f}")
     return dict(rows, floor=floor)
