@@ -999,16 +999,19 @@ def _normalise(
         # absent columns: an all-NA column of the converted dtype (no reindex: fast on 1M rows).
         # The absent columns of one dtype share one all-NA Series: copy-on-write gives a column
         # its own values only if something writes into it.
-        if len(values) == n:
-            frame[name] = values
-        elif values.dtype == "str":
-            frame[name] = nz.null_strings(frame.index)
-        else:
-            key = str(values.dtype)
-            if key not in blank:
-                blank[key] = pd.Series(index=frame.index, dtype=values.dtype)
-            frame[name] = blank[key]
+        frame[name] = values if len(values) == n else _blank_column(values.dtype, frame, blank)
     return frame
+
+
+def _blank_column(dtype, frame: pd.DataFrame, blank: dict[str, pd.Series]) -> pd.Series:
+    """The all-NA column of ``dtype`` the columns of ``frame`` share (``blank`` holds one per
+    dtype; text: ``nz.null_strings``, which holds no resident memory)."""
+    if dtype == "str":
+        return nz.null_strings(frame.index)
+    key = str(dtype)
+    if key not in blank:
+        blank[key] = pd.Series(index=frame.index, dtype=dtype)
+    return blank[key]
 
 
 # Record key of each table (INP003 duplicates, blank keys).
@@ -1321,15 +1324,8 @@ def _share_blank_columns(frame: pd.DataFrame) -> None:
     blank: dict[str, pd.Series] = {}
     for name in frame.columns:
         values = frame[name]
-        if len(values) == 0 or values.count() != 0:
-            continue
-        if values.dtype == "str":
-            frame[name] = nz.null_strings(frame.index)
-        else:
-            key = str(values.dtype)
-            if key not in blank:
-                blank[key] = pd.Series(index=frame.index, dtype=values.dtype)
-            frame[name] = blank[key]
+        if len(values) and values.count() == 0:
+            frame[name] = _blank_column(values.dtype, frame, blank)
 
 
 _RECORD_PREFIXES = {nz.PREFIX_LEAD, nz.PREFIX_CONTACT, nz.PREFIX_ACCOUNT}
