@@ -70,10 +70,12 @@ def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
 
 def _plan(snapshot, simulation, results, staging: Path, mask_pii: bool, timings: dict | None):
     """Recommendations and plan (issue #18), plan.csv written; timed as its own stage."""
+    from .load import release_freed_memory
     from .plan import make_plan, write_plan_csv
 
     t0 = time.perf_counter()
     planned = make_plan(snapshot, simulation, results)
+    release_freed_memory()  # the what-ifs' temporaries, before readiness.json and the report
     write_plan_csv(planned, staging, mask_pii=mask_pii)
     if timings is not None:
         timings["plan"] = time.perf_counter() - t0

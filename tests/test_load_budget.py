@@ -81,3 +81,25 @@ def test_checks_give_their_temporaries_back_one_by_one(monkeypatch):
     monkeypatch.setattr(registry, "release_freed_memory", lambda: calls.append(len(calls)))
     results = registry.run_checks(snapshot, simulation)
     assert len(calls) == len(results) == len(registry.CHECKS)
+
+
+def test_planning_gives_its_temporaries_back_before_readiness_is_built(monkeypatch, tmp_path):
+    # glibc keeps freed memory for reuse (assessment.memory): the what-ifs' temporaries would stay
+    # in the process while readiness.json and the report are built.
+    import assessment.plan as plan
+    from assessment import load, pipeline, readiness
+
+    events = []
+    real_plan, real_build = plan.make_plan, readiness.build_readiness
+    monkeypatch.setattr(load, "release_freed_memory", lambda: events.append("release"))
+    monkeypatch.setattr(
+        plan, "make_plan", lambda *a, **k: events.append("plan") or real_plan(*a, **k)
+    )
+    monkeypatch.setattr(
+        readiness,
+        "build_readiness",
+        lambda *a, **k: events.append("readiness") or real_build(*a, **k),
+    )
+    pipeline.assess(SAMPLE, tmp_path / "out", report=False)
+    after_plan = events[events.index("plan") + 1 :]
+    assert after_plan[0] == "release" and "readiness" in after_plan

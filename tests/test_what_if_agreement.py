@@ -159,3 +159,31 @@ def test_plan_equals_the_plan_from_full_re_simulations(snapshots, org, base_chan
             assert_frame_equal(both_q[key], both_f[key])
     # Planning on these orgs takes a shortcut; the agreement above is not of two full runs.
     assert quick.what_ifs == full.what_ifs
+
+
+def test_a_full_what_if_lets_its_second_simulation_go_and_rebuilds_it_when_read(
+    snapshots, monkeypatch
+):
+    # Planning keeps every what-if (issue #19 memory): a change outside the shortcut keeps its
+    # counts and moved records, not the whole second simulation, which is simulated again on read.
+    import gc
+    import weakref
+
+    snap = snapshots["org8"]
+    base = simulate(snap)
+    changes = {"tie_break": "oldest"}
+    built = []
+
+    def counted(*args, **kwargs):
+        result = simulate(*args, **kwargs)
+        built.append(weakref.ref(result))
+        return result
+
+    monkeypatch.setattr(what_if_module, "simulate", counted)
+    quick = quick_what_if(snap, base, **changes)
+    gc.collect()
+    assert len(built) == 1 and built[0]() is None  # compared, then let go
+    full = compare(base, simulate(snap, base.settings.replace(**changes)))
+    _assert_same(quick, full)
+    assert_frame_equal(quick.other.prospects, full.other.prospects)  # rebuilt on read
+    assert len(built) == 2
