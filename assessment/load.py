@@ -306,7 +306,7 @@ def read_text_file(path: Path, source: str) -> RawTable | None:
     """Read a large UTF-8 CSV/TSV file as :func:`read_text_table` reads its bytes, but with
     pyarrow reading the file block by block; None when only the whole bytes will do."""
     size = _file_size(path)
-    if size < max(STREAM_MIN_BYTES, 2 * _EDGE + 1):
+    if not _streamable(path.suffix, size):
         return None
     try:
         with open(path, "rb") as fh:  # read-only; inputs are never written
@@ -335,6 +335,13 @@ def read_text_file(path: Path, source: str) -> RawTable | None:
         return _parse_csv(path, source, path.suffix.lower(), head, bom, enc, [], [], None, True)
     except _NotUtf8:
         return None  # a bad byte in the middle: the whole-bytes route decodes it (cp1252)
+    except OSError:
+        return None  # gone or unreadable since: the whole-bytes route names the error
+
+
+def _streamable(suffix: str, size: int) -> bool:
+    """Whether a table file of this extension and size may take the file route."""
+    return suffix.lower() in TEXT_EXTS and size >= max(STREAM_MIN_BYTES, 2 * _EDGE + 1)
 
 
 def _head_of(text: str) -> str:
@@ -1539,15 +1546,19 @@ def _load_table(
 ) -> _LoadedTable:
     """Read, resolve and normalise one table file; errors are returned, not raised."""
     out = _LoadedTable(_rel(file_path, root))
-    # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed.
+    # hashlib releases the GIL: the file's hash is taken on its own thread while it is parsed,
+    # from the file on the file route (whose bytes are never held), else from the bytes read.
     with ThreadPoolExecutor(max_workers=1) as hasher:
-        digest = hasher.submit(_sha256_file, file_path)
         try:
-            raw = None
-            if file_path.suffix.lower() in TEXT_EXTS:
+            raw = digest = None
+            if _streamable(file_path.suffix, _file_size(file_path)):
+                digest = hasher.submit(_sha256_file, file_path)
                 raw = read_text_file(file_path, out.source)
             if raw is None:
-                raw = _read_whole(file_path, out.source)
+                data = _read_bytes(file_path, out.source)
+                digest = digest or hasher.submit(_sha256, data)
+                raw = read_raw(file_path, data, out.source)
+                del data  # parsed: not held while the table is normalised
         except AssessmentError as exc:
             out.error = exc
             return out
@@ -1556,14 +1567,13 @@ def _load_table(
     return out
 
 
-def _read_whole(path: Path, source: str) -> RawTable:
-    """Read a table file's bytes and parse them; the bytes are freed once parsed."""
+def _read_bytes(path: Path, source: str) -> bytes:
+    """A table file's bytes (read-only; inputs are never written)."""
     try:
-        with open(path, "rb") as fh:  # read-only; inputs are never written
-            data = fh.read()
+        with open(path, "rb") as fh:
+            return fh.read()
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror}", file=source) from None
-    return read_raw(path, data, source)
 
 
 def _build_table(

@@ -120,9 +120,58 @@ def test_loading_a_large_utf8_file_never_holds_its_bytes(tmp_path, stream_all, m
     def whole(*_args):
         raise AssertionError("the whole file was read into memory")
 
-    monkeypatch.setattr(load, "_read_whole", whole)
+    monkeypatch.setattr(load, "_read_bytes", whole)
     loaded = load._load_table("pardot_prospects", path, tmp_path, ConnectorSettings())
     assert loaded.error is None and loaded.file.rows == ROWS
     assert loaded.file.sha256 == hashlib.sha256(CASES["bom"]).hexdigest()
     assert loaded.frame["email"].iloc[-1] == f"p{ROWS}@example.org"
     assert loaded.frame["notes"].iloc[96] == 'line one\nline two, with "quotes"'
+
+
+def test_each_route_hashes_the_file_once(tmp_path, monkeypatch):
+    # The file route hashes the file (its bytes are never held); a fallback reuses that hash; the
+    # whole-bytes route hashes the bytes it read. No file is read twice for its hash.
+    monkeypatch.setattr(load, "STREAM_MIN_BYTES", 0)
+    calls = []
+    for name in ("_sha256", "_sha256_file"):
+        real = getattr(load, name)
+        monkeypatch.setattr(
+            load, name, lambda x, real=real, name=name: calls.append(name) or real(x)
+        )
+    for case, data in (("plain", CASES["plain"]), ("footer", _with_footer())):
+        path = tmp_path / f"{case}.csv"
+        path.write_bytes(data)
+        calls.clear()
+        loaded = load._load_table("pardot_prospects", path, tmp_path, ConnectorSettings())
+        assert loaded.file.sha256 == hashlib.sha256(data).hexdigest()
+        assert calls == ["_sha256_file"], case
+    monkeypatch.setattr(load, "STREAM_MIN_BYTES", 1 << 40)  # every file small: bytes route
+    calls.clear()
+    load._load_table("pardot_prospects", tmp_path / "plain.csv", tmp_path, ConnectorSettings())
+    assert calls == ["_sha256"]
+
+
+def test_a_file_pyarrow_cannot_open_falls_back_to_its_bytes(tmp_path, stream_all, monkeypatch):
+    path = tmp_path / "prospects.csv"
+    path.write_bytes(CASES["plain"])
+
+    def refused(*_args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(load.pa, "OSFile", refused)
+    assert load.read_text_file(path, "prospects.csv") is None
+    loaded = load._load_table("pardot_prospects", path, tmp_path, ConnectorSettings())
+    assert loaded.error is None and loaded.file.rows == ROWS
+
+
+def test_an_unreadable_file_is_named_not_a_traceback(tmp_path, monkeypatch):
+    path = tmp_path / "prospects.csv"
+    path.write_bytes(CASES["plain"])
+
+    def refused(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(load, "open", refused, raising=False)  # the module's own open()
+    loaded = load._load_table("pardot_prospects", path, tmp_path, ConnectorSettings())
+    assert isinstance(loaded.error, InputError)
+    assert "prospects.csv" in str(loaded.error) and "Permission denied" in str(loaded.error)
