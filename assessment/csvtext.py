@@ -20,6 +20,7 @@ categorical column is quoted and guarded once per distinct value, then expanded.
 from __future__ import annotations
 
 import csv
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,6 +35,10 @@ SLICE_ROWS = 65_536
 _FORMULA_BYTES = np.zeros(256, dtype=bool)  # the first bytes of FORMULA_START (all ASCII)
 _FORMULA_BYTES[list(b"=+-@\t\r")] = True
 _QUOTE_BYTES = np.frombuffer(b'",\r\n', dtype=np.uint8)  # the bytes of _NEEDS_QUOTES
+
+
+class WriteStopped(Exception):
+    """A file's writing ended on request (its run failed elsewhere); the file is incomplete."""
 
 
 def _s(text: str) -> pa.Scalar:
@@ -175,10 +180,12 @@ def write_frame(
     handle,
     quote_all: bool = False,
     safe: bool | list[str] = False,
+    stop: threading.Event | None = None,
 ) -> None:
     """Write ``frame`` (header, no index) to a binary ``handle`` as CSV.
 
     ``safe``: neutralise formulas in every text column (True) or in the columns listed.
+    ``stop``: once set, the writing ends between two slices with :class:`WriteStopped`.
     """
     texts = {}
     if len(frame.columns) == 1 and not quote_all:  # the csv module quotes a lone empty cell
@@ -199,7 +206,7 @@ def write_frame(
             texts[col] = neutralise(text)  # once per distinct value
         guard.append(col in wanted and is_text and not isinstance(text, pa.DictionaryArray))
     handle.write(_header(frame.columns, quote_all))
-    _write_slices(list(texts.values()), guard, len(frame), handle, quote_all)
+    _write_slices(list(texts.values()), guard, len(frame), handle, quote_all, stop)
 
 
 def _cells(text, guard: bool, start: int, quote_all: bool) -> pa.Array:
@@ -211,12 +218,16 @@ def _cells(text, guard: bool, start: int, quote_all: bool) -> pa.Array:
     return _escaped(cells) if quote_all else _quoted(cells, False)
 
 
-def _write_slices(texts: list, guard: list[bool], n: int, handle, quote_all: bool) -> None:
+def _write_slices(
+    texts: list, guard: list[bool], n: int, handle, quote_all: bool, stop=None
+) -> None:
     """Build the lines slice by slice (only one slice's text is ever copied); a second thread
     writes one slice while the next is built (pyarrow and the file write release the GIL)."""
     with ThreadPoolExecutor(max_workers=1) as writer:
         pending = None
         for start in range(0, n, SLICE_ROWS):
+            if stop is not None and stop.is_set():
+                raise WriteStopped("the run this file belongs to has stopped")
             cells = [_cells(t, g, start, quote_all) for t, g in zip(texts, guard, strict=True)]
             lines = _line_bytes(cells, quote_all)
             del cells
@@ -249,11 +260,15 @@ def write_csv(
     quote_all: bool = False,
     safe: bool | list[str] = False,
     bom: bool = False,
+    stop: threading.Event | None = None,
 ) -> Path:
-    """Write ``frame`` to ``path`` as CSV (UTF-8, with a byte-order mark when ``bom``)."""
+    """Write ``frame`` to ``path`` as CSV (UTF-8, with a byte-order mark when ``bom``).
+
+    ``stop``: once set, the writing ends between two slices with :class:`WriteStopped`.
+    """
     path = Path(path)
     with path.open("wb") as handle:
         if bom:
             handle.write(b"\xef\xbb\xbf")
-        write_frame(frame, handle, quote_all=quote_all, safe=safe)
+        write_frame(frame, handle, quote_all=quote_all, safe=safe, stop=stop)
     return path

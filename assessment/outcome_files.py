@@ -12,8 +12,11 @@ from . import csvtext
 from .sync.result import FIELD_COLUMNS, PROSPECT_COLUMNS, SALESFORCE_COLUMNS, SimulationResult
 
 
-def write_outcomes(result: SimulationResult, out_dir) -> dict[str, Path]:
-    """Write outcomes/prospects.csv, salesforce.csv and fields.csv (contract §3–5 columns first)."""
+def write_outcomes(result: SimulationResult, out_dir, stop=None) -> dict[str, Path]:
+    """Write outcomes/prospects.csv, salesforce.csv and fields.csv (contract §3–5 columns first).
+
+    ``stop`` (a ``threading.Event``): once set, the files end unfinished (``csvtext.WriteStopped``).
+    """
     folder = Path(out_dir) / "outcomes"
     folder.mkdir(parents=True, exist_ok=True)
     files = (
@@ -24,7 +27,7 @@ def write_outcomes(result: SimulationResult, out_dir) -> dict[str, Path]:
 
     def write(name, frame, cols) -> Path:
         ordered = frame[cols + [c for c in frame.columns if c not in cols]]
-        return csvtext.write_csv(ordered, folder / f"{name}.csv", safe=True)  # vectorised
+        return csvtext.write_csv(ordered, folder / f"{name}.csv", safe=True, stop=stop)
 
     # Two files at a time: most of a file's cost is the kernel's, growing the page cache.
     with ThreadPoolExecutor(max_workers=2) as pool:

@@ -7,8 +7,11 @@ only when complete (:mod:`assessment.outputs`): a failed run leaves the previous
 
 from __future__ import annotations
 
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +58,29 @@ def analyse(
     if timings is not None:
         timings.update(load=t1 - t0, simulate=t2 - t1, checks=time.perf_counter() - t2)
     return snapshot, simulation, results
+
+
+@contextmanager
+def _writing_outcomes(simulation, staging: Path) -> Iterator[Future]:
+    """outcomes/ written on a thread of their own; told to stop if the run fails meanwhile.
+
+    The kernel's time growing the page cache for these files (most of their cost: 2.9 of 3.5 s
+    at 2.5M records) runs beside the action files, the plan and readiness.json (issue #19). Not
+    beside the checks: at 10M records both are mostly kernel time (page faults, page cache) and
+    slow each other down (checks 15 → 25–29 s, outputs 18 → 10 s, two runs each). On failure or
+    Ctrl-C the writer ends at its next slice (not after its last file), and leaving waits for it,
+    so no file of it can outlive the staging folder.
+    """
+    from .sync import write_outcomes
+
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=1) as writer:
+        job = writer.submit(write_outcomes, simulation, staging, stop=stop)
+        try:
+            yield job
+        except BaseException:
+            stop.set()
+            raise
 
 
 def _check_out_dir(data_dir: Path, out_dir: Path) -> None:
@@ -108,7 +134,6 @@ def assess(
     """
     from .actions import write_action_files
     from .readiness import build_readiness, write_json_atomic
-    from .sync import write_outcomes
 
     data_dir, out_dir = Path(data_dir), Path(out_dir)
     settings_file = Path(settings_file) if settings_file else None
@@ -121,13 +146,8 @@ def assess(
 
         previous = load_output(baseline)
     snapshot, simulation, results = analyse(data_dir, settings_file, progress, timings)
-
-    # outcomes/ (the largest files) are written on their own thread while the action files, the
-    # plan and readiness.json are built: the kernel's time growing the page cache for them (most
-    # of their cost, 2.9 of 3.5 s at 2.5M records) runs beside the Python work (issue #19).
-    with outputs.staging(out_dir) as staging, ThreadPoolExecutor(max_workers=1) as writer:
+    with outputs.staging(out_dir) as staging, _writing_outcomes(simulation, staging) as outcomes:
         t0 = time.perf_counter()
-        outcomes = writer.submit(write_outcomes, simulation, staging)
         write_action_files(results, staging / "actions")
         t_written = time.perf_counter()
         planned = _plan(snapshot, simulation, results, staging, mask_pii, timings) if plan else None

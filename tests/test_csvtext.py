@@ -139,3 +139,32 @@ def test_quote_all_one_column_and_empty_cells_match_pandas():
     assert _written(one, quote_all=True) == _pandas_bytes(one, csv.QUOTE_ALL)
     cats = one.astype("category")
     assert _written(cats, quote_all=True) == _pandas_bytes(one, csv.QUOTE_ALL)
+
+
+def test_a_stop_request_ends_the_writing_between_slices(tmp_path, monkeypatch):
+    # outcomes/ are written beside the rest of a run (issue #19): when the run fails, the writer
+    # is told to stop and must end at its next slice, not after its last file.
+    import threading
+
+    monkeypatch.setattr(csvtext, "SLICE_ROWS", 10)
+    frame = pd.DataFrame({"id": pd.array([str(i) for i in range(100)], dtype="str")})
+    frame["n"] = range(100)
+    written = []
+
+    class Handle(io.BytesIO):
+        def write(self, data):
+            written.append(bytes(data))
+            if len(written) == 3:  # the header and two slices
+                stop.set()
+            return super().write(data)
+
+    stop = threading.Event()
+    with pytest.raises(csvtext.WriteStopped):
+        csvtext.write_frame(frame, Handle(), stop=stop)
+    # the slice already built when the request came may still be written; none is built after it
+    assert len(written) in (3, 4)
+    assert b"".join(written).count(b"\n") in (21, 31)
+
+    stop.clear()
+    csvtext.write_csv(frame, tmp_path / "whole.csv", stop=stop)  # not set: written whole
+    assert len((tmp_path / "whole.csv").read_bytes().splitlines()) == 101

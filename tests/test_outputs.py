@@ -154,12 +154,12 @@ def test_a_failure_beside_the_outcome_writer_leaves_the_previous_result(
     writing = threading.Event()
     real = sync.write_outcomes
 
-    def outcomes(simulation, staging):
+    def outcomes(simulation, staging, stop=None):
         writing.set()
         if failing == "outcomes":
             raise OSError("disk full")
         time.sleep(0.5)  # still writing when the action files fail
-        return real(simulation, staging)
+        return real(simulation, staging, stop=stop)
 
     def action_files(*args, **kwargs):
         assert writing.wait(5)
@@ -173,6 +173,46 @@ def test_a_failure_beside_the_outcome_writer_leaves_the_previous_result(
     time.sleep(0.7)  # a writer left running would now be writing into a removed folder
     assert _digests(out) == before
     assert sorted(p.name for p in out.iterdir() if p.name.startswith(".")) == [outputs.MANIFEST]
+
+
+def test_a_failure_beside_the_outcome_writer_stops_it_at_its_next_slice(tmp_path, monkeypatch):
+    # Ctrl-C or a failure while outcomes/ are still being written (at 10M records that takes
+    # 10-20 s) must not wait for the last file: the writer ends at its next slice.
+    import threading
+
+    from assessment import actions, csvtext, sync
+
+    monkeypatch.setattr(csvtext, "SLICE_ROWS", 1)  # one slice per record: thousands of slices
+    first_slice = threading.Event()
+    real_lines = csvtext._line_bytes
+
+    def slow_lines(*args, **kwargs):
+        first_slice.set()
+        time.sleep(0.01)  # the whole sample would take a minute
+        return real_lines(*args, **kwargs)
+
+    ended = []
+    real = sync.write_outcomes
+
+    def outcomes(simulation, staging, stop=None):
+        try:
+            return real(simulation, staging, stop=stop)
+        except BaseException as error:
+            ended.append(type(error))
+            raise
+
+    def action_files(*args, **kwargs):
+        assert first_slice.wait(10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(csvtext, "_line_bytes", slow_lines)
+    monkeypatch.setattr(sync, "write_outcomes", outcomes)
+    monkeypatch.setattr(actions, "write_action_files", action_files)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        assess(SAMPLE, out, report=False)
+    assert ended == [csvtext.WriteStopped]
+    assert not out.exists()
 
 
 def test_failed_first_run_leaves_no_folder(tmp_path, monkeypatch):
