@@ -16,6 +16,8 @@ for, so the report's kernel counts too).
 * ``write floor``: writing as many bytes as the bare run's output folder holds into new files, twice:
   the least the outputs stage can cost here (on a VM, growing the page cache is kernel time that
   can dwarf the formatting; the second pass reuses the pages the first one's deleted files freed).
+* ``read + write floor``: the read floor plus the first write floor: the least a command that
+  reads these files and writes these outputs can take here, set against the goal of 3x the read.
 * ``huge pages``: the command turns transparent huge pages off for itself (``assessment.memory``);
   the benchmark does the same for the floor and the peer, and says so (``ASSESSMENT_HUGE_PAGES=1``
   measures everything with them).
@@ -156,12 +158,15 @@ while written < total:
 """
 
 
-def write_floor(out_dir: Path, root: Path) -> str:
+def write_floor(out_dir: Path, root: Path) -> tuple[str, float | None]:
     """Time writing as many bytes as ``out_dir`` holds into new files, twice (the outputs'
-    floor: the second pass reuses the page cache the first one's deleted files freed)."""
+    floor: the second pass reuses the page cache the first one's deleted files freed).
+
+    Returns the line to print and the first pass's seconds (None when nothing was measured).
+    """
     total = sum(f.stat().st_size for f in out_dir.rglob("*") if f.is_file())
     if not total:
-        return "  write floor: no output folder to size"
+        return "  write floor: no output folder to size", None
     passes = []
     for _ in range(2):
         scratch = Path(tempfile.mkdtemp(prefix="write-floor-", dir=root))
@@ -172,10 +177,26 @@ def write_floor(out_dir: Path, root: Path) -> str:
                 f.unlink()
             scratch.rmdir()
     first, again = passes
-    return (
+    line = (
         f"  write floor: {total / 1e6:,.0f} MB of new files (what run --no-report --no-plan wrote)"
         f" take {first['seconds']:.2f} s here ({first['sys']:.2f} s kernel), and"
         f" {again['seconds']:.2f} s ({again['sys']:.2f} s) once more into the page cache just freed"
+    )
+    return line, (first["seconds"] if first["ok"] else None)
+
+
+def command_floor(read: dict, write_s: float | None, bare: dict) -> str:
+    """The least a command reading these files and writing these outputs takes here (the read
+    floor plus the first write floor), against the goal of 3x the read and against the run."""
+    if not read["ok"] or write_s is None or not bare["ok"]:
+        return "  read + write floor: not measured"
+    both = read["seconds"] + write_s
+    budget = 3 * read["seconds"] - both
+    return (
+        f"  read + write floor: {read['seconds']:.2f} + {write_s:.2f} = {both:.2f} s"
+        f" ({both / read['seconds']:.1f}x the read); the goal of 3x the read"
+        f" ({3 * read['seconds']:.2f} s) leaves {budget:.2f} s beside reading and writing;"
+        f" run --no-report --no-plan is {bare['seconds'] / both:.1f}x the read + write floor"
     )
 
 
@@ -316,7 +337,9 @@ def bench(scale: str, root: Path, report: bool, repeat: int = 1) -> dict:
             split = ", ".join(f"{k} {v:.2f}" for k, v in m["stages"].items())
             rest = m["seconds"] - sum(m["stages"].values())
             print(f"  {name}: {split}; start+imports+exit {rest:.2f} s")
-    print(write_floor(root / "out-bare", root))
+    line, write_s = write_floor(root / "out-bare", root)
+    print(line)
+    print(command_floor(floor, write_s, dict(rows)["run --no-report --no-plan"]))
     print(fresh_memory_cost())
     print(f"  load average after: {os.getloadavg()[0]:.1f}")
     return dict(rows, floor=floor)
