@@ -412,11 +412,16 @@ def describe(baseline: dict) -> str:
         )
         more = f", … {len(moves) - 6} more" if len(moves) > 6 else ""
         lines.append(f"{name} moved: {total}" + (f" ({shown}{more})" if shown else ""))
-    cause = {
-        "rules": "the inputs are identical: every move comes from the rules (tool version or settings)",
-        "data": "same tool version and settings: the moves come from the data",
-        "data_and_rules": "both the data and the rules changed",
-    }[baseline["moves_attributed_to"]]
+    if not any(baseline["moved_records"].values()):  # no move to attribute
+        same = baseline["inputs"]["identical"]
+        cause = "no record moved" + (" (the inputs are identical)" if same else "")
+    else:
+        cause = {
+            "rules": "the inputs are identical: every move comes from the rules (tool version or "
+            "settings)",
+            "data": "same tool version and settings: the moves come from the data",
+            "data_and_rules": "both the data and the rules changed",
+        }[baseline["moves_attributed_to"]]
     lines.append(cause)
     for name, cols in baseline["columns"].items():
         if cols["added"] or cols["removed"]:
@@ -519,12 +524,13 @@ def provenance_frame(baseline: dict) -> pd.DataFrame:
     inputs = baseline["inputs"]
     changed = [*inputs["changed"], *(f"+{f}" for f in inputs["added"]),
                *(f"-{f}" for f in inputs["removed"])]  # fmt: skip
+    moved = any(baseline["moved_records"].values())
     rows = [
         ("verdict", baseline["verdict"]["before"], baseline["verdict"]["after"]),
         ("score", baseline["score"]["before"], baseline["score"]["after"]),
         ("tool version", baseline["tool_version"]["before"], baseline["tool_version"]["after"]),
         ("settings changed", "", ", ".join(s["key"] for s in baseline["settings_changed"])),
         ("input files changed", "", ", ".join(changed) or "none (identical checksums)"),
-        ("moves due to", "", baseline["moves_attributed_to"]),
+        ("moves due to", "", baseline["moves_attributed_to"] if moved else "(no record moved)"),
     ]
     return pd.DataFrame(rows, columns=["", "before", "now"]).set_index("")

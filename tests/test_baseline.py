@@ -175,6 +175,20 @@ def test_identical_inputs_attribute_moves_to_the_rules_and_warn(tmp_path):
     assert "every move comes from the rules" in bl.describe(doc)
 
 
+def test_no_move_is_not_attributed_to_anything(tmp_path):
+    # The same exports assessed twice by the same tool and settings: nothing moved, and the
+    # console must not say that "every move comes from the rules".
+    prospects = {"prospect_id": ["1"], "outcome": ["create_lead"]}
+    old = _output(tmp_path / "old", prospects, SF_OLD)
+    new = _output(tmp_path / "new", prospects, SF_OLD)
+    doc = bl.compare(bl.load_output(old), bl.load_output(new)).baseline
+    assert doc["moved_records"] == {"prospects": 0, "salesforce": 0}
+    text = bl.describe(doc)
+    assert "no record moved (the inputs are identical)" in text
+    assert "every move" not in text and "the moves come from" not in text
+    assert bl.provenance_frame(doc).loc["moves due to", "now"] == "(no record moved)"
+
+
 def test_another_org_is_refused_unless_forced(tmp_path):
     old = _output(tmp_path / "old", {"prospect_id": ["1"], "outcome": ["linked"]}, SF_OLD)
     new = _output(
@@ -327,3 +341,19 @@ def test_report_section_since_the_last_assessment(cleaned):
     page = report.render_html(data)
     assert page.index('id="since-last"') < page.index('id="first-sync"')  # near the top
     assert 'id="since-last"' not in report.section(report.load(base), "baseline")
+
+
+@needs_sample
+def test_report_section_when_nothing_moved(tmp_path):
+    # Re-assessing unchanged exports with the same tool: the report says the inputs are
+    # identical and nothing moved, without attributing moves that did not happen.
+    from assessment import report
+    from assessment.pipeline import assess
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    assess(SAMPLE, first, report=False, plan=False)
+    assess(SAMPLE, second, report=False, plan=False, baseline=first)
+    html = str(report.section(report.load(second), "baseline"))
+    assert "Prospects: none moved." in html and "Salesforce records: none moved." in html
+    assert "The input files are identical (same checksums)." in html
+    assert "every move comes from" not in html and "the moves come from" not in html
