@@ -215,4 +215,4 @@ def test_since_last_assessment_notebook_compares_with_the_baseline(org, tmp_path
     baseline = json.loads((now / "readiness.json").read_text(encoding="utf-8"))["baseline"]
     assert baseline["previous_out"] == str(out)
     assert baseline["verdict"] == {"before": result.verdict, "after": result.verdict}
-    assert "none (identical checksums)" in text and "<td>rules</td>" in text
+    assert "none (identical checksums)" in text and "<td>(no record moved)</td>" in text
