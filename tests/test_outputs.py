@@ -271,3 +271,43 @@ def test_staging_left_by_a_killed_run_is_cleaned_up(tmp_path):
     assess(org, out, report=False)
     assert not old.exists()
     assert recent.exists()  # perhaps another run's, still working
+
+
+def test_a_failing_outcome_file_stops_its_sibling(tmp_path, monkeypatch):
+    # outcomes/ files are written two at a time: when one fails (disk full), the other must
+    # stop at its next slice rather than finish a file the failed run will throw away.
+    import threading
+
+    from assessment import csvtext
+    from assessment.pipeline import analyse
+    from assessment.sync import write_outcomes
+
+    _, simulation, _ = analyse(SAMPLE)
+    monkeypatch.setattr(csvtext, "SLICE_ROWS", 1)
+    started = threading.Event()
+    real_lines = csvtext._line_bytes
+    real_write = csvtext.write_csv
+    ended = {}
+
+    def slow_lines(*args, **kwargs):
+        started.set()
+        time.sleep(0.01)  # a whole file would take a minute
+        return real_lines(*args, **kwargs)
+
+    def write_csv(frame, path, **kwargs):
+        if path.name == "prospects.csv":
+            assert started.wait(10)  # the sibling is writing
+            ended[path.name] = OSError
+            raise OSError("disk full")
+        try:
+            return real_write(frame, path, **kwargs)
+        except BaseException as error:
+            ended[path.name] = type(error)
+            raise
+
+    monkeypatch.setattr(csvtext, "_line_bytes", slow_lines)
+    monkeypatch.setattr(csvtext, "write_csv", write_csv)
+    with pytest.raises(OSError, match="disk full"):
+        write_outcomes(simulation, tmp_path)
+    stopped = csvtext.WriteStopped  # fields.csv starts once prospects.csv failed: stopped at once
+    assert ended == {"prospects.csv": OSError, "salesforce.csv": stopped, "fields.csv": stopped}
